@@ -46,8 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version arrive here too, with exit code 0.
-      return err.exitCode;
+      // --help and --version arrive here too, with exit code 0; usage errors are 2.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof OsvbError) {
       process.stderr.write(`${formatError(err)}\n`);
