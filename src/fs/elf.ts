@@ -81,6 +81,13 @@ function bad(file: string, message: string, hint?: string): InputError {
   return new InputError(message, { loc: { file }, hint });
 }
 
+/** A well-formed ELF for another class or machine; library searches skip these, as ld.so does. */
+export class ElfIncompatibleError extends InputError {}
+
+function incompatible(file: string, message: string): ElfIncompatibleError {
+  return new ElfIncompatibleError(message, { loc: { file } });
+}
+
 interface Segment {
   type: number;
   flags: number;
@@ -115,15 +122,18 @@ function checkHeader(buf: Buffer, file: string): Header {
   if (buf.length < 4 || buf.readUInt32BE(0) !== 0x7f454c46) {
     throw bad(file, 'not an ELF file (bad magic)', 'app.exec must be a Linux x86-64 executable');
   }
-  if (buf.length < EHDR_SIZE) throw bad(file, `truncated ELF header (${buf.length} bytes, need 64)`);
+  if (buf.length < 6) throw bad(file, `truncated ELF header (${buf.length} bytes)`);
   const cls = buf[4];
-  if (cls === 1) throw bad(file, 'is a 32-bit ELF (ELFCLASS32); osvb runs x86-64 ELF64 binaries only');
+  if (cls === 1)
+    throw incompatible(file, 'is a 32-bit ELF (ELFCLASS32); osvb runs x86-64 ELF64 binaries only');
   if (cls !== 2) throw bad(file, `invalid ELF class ${cls}`);
-  if (buf[5] !== 1) throw bad(file, `not little-endian (EI_DATA=${buf[5]}); osvb runs x86-64 binaries only`);
+  if (buf[5] !== 1)
+    throw incompatible(file, `not little-endian (EI_DATA=${buf[5]}); osvb runs x86-64 binaries only`);
+  if (buf.length < EHDR_SIZE) throw bad(file, `truncated ELF header (${buf.length} bytes, need 64)`);
   const machine = buf.readUInt16LE(18);
   if (machine !== EM_X86_64) {
     const name = MACHINES[machine] ?? `machine ${machine}`;
-    throw bad(file, `is an ${name} binary; osvb runs x86-64 binaries only`);
+    throw incompatible(file, `is an ${name} binary; osvb runs x86-64 binaries only`);
   }
   const type = buf.readUInt16LE(16);
   if (type === 1) throw bad(file, 'is a relocatable object (ET_REL), not an executable');
