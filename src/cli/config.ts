@@ -153,26 +153,49 @@ async function show(opts: CommonOptions): Promise<void> {
   printWarnings(cfg);
 }
 
+/** One line per osvb request for a symbol: what, why, from where, and what became of it. */
+function requestLines(symbol: string, cfg: AppConfig): string[] {
+  const unmet = cfg.unmet.find((u) => u.request.symbol === symbol);
+  return cfg.requests
+    .filter((r) => r.symbol === symbol)
+    .map((r) => {
+      const at = r.origin === 'requirement' && r.loc !== undefined ? ` (${formatLocation(r.loc)})` : '';
+      const state =
+        r.overriddenBy !== undefined
+          ? `, overridden by ${showRequest(r.overriddenBy)} ${r.overriddenBy.reason}`
+          : unmet?.request === r
+            ? `, not honoured: ${unmet.got === undefined ? 'no such symbol' : `got ${unmet.got}`}: ${unmet.reason}`
+            : '';
+      return `osvb: ${showRequest(r)} ${r.reason}${at}${state}`;
+    });
+}
+
 async function explain(symbolArg: string, opts: CommonOptions): Promise<void> {
   const symbol = symbolArg.replace(/^CONFIG_/, '');
   const { cfg } = await resolveFor(opts);
-  if (cfg.config.get(symbol) === undefined) {
-    const all = cfg.config
-      .dotconfig()
-      .split('\n')
-      .map((l) => /^(?:# )?CONFIG_([A-Za-z0-9_]+)[= ]/.exec(l)?.[1])
-      .filter((s): s is string => s !== undefined);
-    const near = closest(symbol, all);
-    throw new ConfigError(`unknown Kconfig symbol ${symbol}`, {
-      hint: near === undefined ? 'osvb config show lists the symbols that are set' : `did you mean ${near}?`,
-    });
-  }
-  const ex = cfg.config.explain(symbol);
   const requests = cfg.requests.filter((r) => r.symbol === symbol);
   const unmet = cfg.unmet.find((u) => u.request.symbol === symbol);
+  if (!cfg.symbolNames.includes(symbol)) {
+    const near = closest(symbol, cfg.symbolNames);
+    const hint = near === undefined ? undefined : `did you mean ${near}?`;
+    // osvb may have asked for a symbol no module defines yet: say why it asked.
+    if (requests.length === 0) throw new ConfigError(`unknown Kconfig symbol ${symbol}`, { hint });
+    if (opts.json) {
+      const out = { symbol, defined: false, profile: cfg.profile.name, requests: requests.map(requestJson) };
+      process.stdout.write(
+        `${JSON.stringify({ ...out, unmet: unmet ? unmetJson(unmet) : null }, null, 2)}\n`,
+      );
+      return;
+    }
+    const lines = [`Symbol: ${symbol} is not defined in the Kconfig tree${hint ? ` (${hint})` : ''}`, ''];
+    process.stdout.write(`${[...lines, ...requestLines(symbol, cfg)].join('\n')}\n`);
+    return;
+  }
+  const ex = cfg.config.explain(symbol);
   if (opts.json) {
     const out = {
       symbol: ex.symbol,
+      defined: true,
       type: ex.type,
       value: ex.value,
       prompt: ex.prompt,
@@ -194,16 +217,7 @@ async function explain(symbolArg: string, opts: CommonOptions): Promise<void> {
       `osvb: no request for ${symbol} (profile ${cfg.profile.name}); its value comes from the Kconfig tree`,
     );
   }
-  for (const r of requests) {
-    const state =
-      r.overriddenBy !== undefined
-        ? `, overridden by ${showRequest(r.overriddenBy)} ${r.overriddenBy.reason}`
-        : unmet?.request === r
-          ? `, not honoured: ${formatUnmet(unmet)}`
-          : '';
-    lines.push(`osvb: ${showRequest(r)} ${r.reason}${state}`);
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${[...lines, ...requestLines(symbol, cfg)].join('\n')}\n`);
 }
 
 export function registerConfig(program: Command): void {

@@ -3,7 +3,7 @@
 // ELF needs (one table, below), and app.yaml's kernel.config (the user).
 // Each request carries a one-line reason that `osvb config explain` prints.
 
-import { ConfigError, formatLocation, type SourceLocation } from '../errors.js';
+import { ConfigError, type SourceLocation } from '../errors.js';
 import type { AppSpec, ConfigValue } from './appspec.js';
 import type { Profile } from './profile.js';
 import type { AppRequirements } from './requirements.js';
@@ -15,7 +15,10 @@ export interface ConfigRequest {
   symbol: string;
   value: ConfigValue;
   origin: RequestOrigin;
-  /** One line: "requested by app.yaml line 12", "requested because app.exec is a Go binary". */
+  /**
+   * One line: "requested by app.yaml line 12", "requested because app.exec is a
+   * Go binary". Derived requests name the app.yaml key; `loc` says where it is.
+   */
   reason: string;
   /** Where the request was written (app.yaml or the profile), or what caused it. */
   loc?: SourceLocation;
@@ -78,8 +81,7 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
           loc: ctx.spec?.locs['app.exec'],
         };
       const rt = ctx.spec?.locs['app.runtime'];
-      if (ctx.spec?.app?.runtime === 'go')
-        return { reason: `requested because app.runtime is go (${where(rt)})`, loc: rt };
+      if (ctx.spec?.app?.runtime === 'go') return { reason: `requested because app.runtime is go`, loc: rt };
       return undefined;
     },
   },
@@ -88,7 +90,7 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
     when: (ctx) => {
       const rt = ctx.spec?.locs['app.runtime'];
       if (ctx.spec?.app?.runtime === 'python')
-        return { reason: `requested because app.runtime is python (${where(rt)})`, loc: rt };
+        return { reason: `requested because app.runtime is python`, loc: rt };
       if (ctx.req.python) return { reason: 'requested because the app is a Python program' };
       return undefined;
     },
@@ -98,9 +100,7 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
     when: (ctx) => {
       const arg = ctx.spec?.kernel.cmdline.split(/\s+/).find((a) => a.startsWith('osvb.selftest='));
       const loc = ctx.spec?.locs['kernel.cmdline'];
-      return arg === undefined
-        ? undefined
-        : { reason: `requested because kernel.cmdline has ${arg} (${where(loc)})`, loc };
+      return arg === undefined ? undefined : { reason: `requested because kernel.cmdline has ${arg}`, loc };
     },
   },
   {
@@ -108,14 +108,10 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
     when: (ctx) => {
       const cpus = ctx.spec?.run.cpus ?? 1;
       const loc = ctx.spec?.locs['run.cpus'];
-      return cpus > 1 ? { reason: `requested because run.cpus is ${cpus} (${where(loc)})`, loc } : undefined;
+      return cpus > 1 ? { reason: `requested because run.cpus is ${cpus}`, loc } : undefined;
     },
   },
 ];
-
-function where(loc: SourceLocation | undefined): string {
-  return loc === undefined ? 'app.yaml' : formatLocation(loc);
-}
 
 /** "app.yaml line 12" for reasons; the location itself is kept separately. */
 function lineOf(loc: SourceLocation): string {

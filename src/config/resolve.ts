@@ -55,6 +55,8 @@ export interface AppConfig {
   diagnostics: Diagnostic[];
   /** QEMU -M machine type, from CONFIG_QEMU_MACHINE. */
   qemuMachine: string | undefined;
+  /** Every symbol the tree defines. */
+  symbolNames: string[];
 }
 
 export interface ResolveAppOptions {
@@ -136,6 +138,7 @@ export async function resolveAppConfig(opts: ResolveAppOptions = {}): Promise<Ap
     defconfig,
     diagnostics,
     qemuMachine: config.get('QEMU_MACHINE'),
+    symbolNames: names,
   };
 }
 

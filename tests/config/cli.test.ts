@@ -77,7 +77,10 @@ describe('osvb config show', () => {
   });
 
   it('--json for programs', async () => {
-    const file = appYaml('json.yaml', 'name: web\nkernel:\n  profile: pcibox\n  config:\n    HOSTNAME: box\n');
+    const file = appYaml(
+      'json.yaml',
+      'name: web\nkernel:\n  profile: pcibox\n  config:\n    HOSTNAME: box\n',
+    );
     const r = await osvb('config', 'show', '--config', file, '--srctree', fixture, '--json');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -137,7 +140,7 @@ describe('osvb config explain', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('ELF_DYNAMIC');
     expect(r.stdout).toContain(
-      `osvb: ELF_DYNAMIC=y requested because app.exec ${dir}/hello is a dynamic ELF with interpreter /lib64/ld-linux-x86-64.so.2\n`,
+      `osvb: ELF_DYNAMIC=y requested because app.exec ${dir}/hello is a dynamic ELF with interpreter /lib64/ld-linux-x86-64.so.2 (${file}:3:9)\n`,
     );
   });
 
@@ -146,7 +149,7 @@ describe('osvb config explain', () => {
     const r = await osvb('config', 'explain', 'CONFIG_SMP', '--config', file, '--srctree', fixture);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      new RegExp(`osvb: SMP=y requested by ${file} line 5, not honoured: ${file}:5:5: SMP=y requested, got n: .*APIC`),
+      new RegExp(`osvb: SMP=y requested by ${file} line 5, not honoured: got n: .*APIC`),
     );
   });
 
@@ -164,7 +167,9 @@ describe('osvb config explain', () => {
   it('without --config uses the default profile', async () => {
     const r = await osvb('config', 'explain', 'PCI');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('osvb: no request for PCI (profile microvm); its value comes from the Kconfig tree');
+    expect(r.stdout).toContain(
+      'osvb: no request for PCI (profile microvm); its value comes from the Kconfig tree',
+    );
     const q35 = await osvb('config', 'explain', 'PCI', '--profile', 'q35', '--json');
     expect(JSON.parse(q35.stdout)).toMatchObject({ value: 'y', profile: 'q35' });
   });
@@ -172,7 +177,40 @@ describe('osvb config explain', () => {
   it('an unknown symbol is one line with a did-you-mean', async () => {
     const r = await osvb('config', 'explain', 'PLATFORM_QEMU_Q53');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('osvb: unknown Kconfig symbol PLATFORM_QEMU_Q53; did you mean PLATFORM_QEMU_Q35?\n');
+    expect(r.stderr).toBe(
+      'osvb: unknown Kconfig symbol PLATFORM_QEMU_Q53; did you mean PLATFORM_QEMU_Q35?\n',
+    );
+  });
+
+  it('a symbol osvb asked for that no module defines yet: the request and why', async () => {
+    const file = appYaml('explain4.yaml', 'name: x\nkernel:\n  profile: small\nrun:\n  cpus: 2\n');
+    const fx = await osvb('config', 'explain', 'RUNTIME_PYTHON', '--config', file, '--srctree', fixture);
+    expect(fx.status).toBe(1);
+    expect(fx.stderr).toBe('osvb: unknown Kconfig symbol RUNTIME_PYTHON\n');
+    const py = appYaml(
+      'explain5.yaml',
+      'name: x\napp:\n  exec: hello\nkernel:\n  profile: small\n  config:\n    SMPP: y\n',
+    );
+    const r = await osvb('config', 'explain', 'SMPP', '--config', py, '--srctree', fixture);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'Symbol: SMPP is not defined in the Kconfig tree (did you mean SMP?)',
+        '',
+        `osvb: SMPP=y requested by ${py} line 7, not honoured: no such symbol: SMPP is not defined in the Kconfig tree (did you mean SMP?)`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('derived requests name the app.yaml key they come from', async () => {
+    const file = appYaml('explain6.yaml', 'name: x\nkernel:\n  profile: small\nrun:\n  cpus: 2\n');
+    const r = await osvb('config', 'explain', 'SMP', '--config', file, '--srctree', fixture);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `\\nosvb: SMP=y requested because run\\.cpus is 2 \\(${file}:5:9\\), not honoured: got n: .*APIC.*\\n$`,
+      ),
+    );
   });
 
   it('a missing symbol argument is a usage error', async () => {
