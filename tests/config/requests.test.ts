@@ -1,7 +1,8 @@
 // The engine-independent half of resolution: profiles, the requirement table,
 // request precedence and the typed defconfig handed to the engine.
 
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -292,16 +293,51 @@ describe('precedence and the generated defconfig', () => {
 });
 
 describe('quick ELF classification', () => {
-  it('classifies host binaries', async () => {
-    const { readFileSync } = await import('node:fs');
-    const t = classifyElf(readFileSync('/bin/true'), '/bin/true');
-    expect(t.kind).toBe('dynamic');
-    expect(t.interpreter).toBe('/lib64/ld-linux-x86-64.so.2');
-    expect(t.needed).toContain('libc.so.6');
-    expect(t.go).toBe(false);
+  // Real binaries: built here by gcc and musl-gcc, and Debian's own (scripts/setup installs them).
+  function build(name: string, ...flags: string[]): string {
+    const src = path.join(dir, 'prog.c');
+    writeFileSync(src, 'int main(void) { return 3; }\n');
+    const out = path.join(dir, name);
+    execFileSync(flags[0] ?? 'gcc', [...flags.slice(1), '-o', out, src]);
+    return out;
+  }
+  const classify = (f: string) => classifyElf(readFileSync(f), f);
+
+  it('static, static-pie and dynamic (glibc and musl) C programs', () => {
+    expect(classify(build('st', 'musl-gcc', '-static'))).toEqual({ kind: 'static', needed: [], go: false });
+    expect(classify(build('spie', 'gcc', '-static-pie', '-fPIE'))).toEqual({
+      kind: 'static-pie',
+      needed: [],
+      go: false,
+    });
+    expect(classify(build('dyn', 'gcc'))).toEqual({
+      kind: 'dynamic',
+      interpreter: '/lib64/ld-linux-x86-64.so.2',
+      needed: ['libc.so.6'],
+      go: false,
+    });
+    expect(classify(build('mdyn', 'musl-gcc'))).toMatchObject({
+      kind: 'dynamic',
+      interpreter: '/lib/ld-musl-x86_64.so.1',
+    });
   });
 
-  it('refuses what is not an ELF', () => {
-    expect(() => classifyElf(Buffer.from('#!/bin/sh\n'), 'x.sh')).toThrow(InputError);
+  it("Debian's python3 and busybox, and Go binaries", () => {
+    const py = classify('/usr/bin/python3');
+    expect(py.kind).toBe('dynamic');
+    expect(py.needed).toContain('libc.so.6');
+    expect(py.go).toBe(false);
+    expect(classify('/bin/busybox')).toEqual({ kind: 'static', needed: [], go: false });
+    expect(classify('/usr/lib/go/bin/gofmt')).toEqual({ kind: 'static', needed: [], go: true });
+    expect(classify('/usr/lib/go/bin/go').go).toBe(true);
+  });
+
+  it('refuses what is not an x86-64 ELF', () => {
+    expect(() => classify(path.join(dir, 'main.py'))).toThrow(InputError);
+    const arm = Buffer.alloc(64);
+    arm.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+    arm.writeUInt16LE(2, 16);
+    arm.writeUInt16LE(183, 18);
+    expect(() => classifyElf(arm, 'arm64')).toThrow(/not an x86-64 ELF|not a valid ELF/);
   });
 });
