@@ -2,7 +2,7 @@
 // request precedence and the typed defconfig handed to the engine.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,8 @@ import {
   renderDefconfig,
   showRequest,
 } from '../../src/config/requests.js';
-import { type AppRequirements, classifyElf, NO_REQUIREMENTS } from '../../src/config/requirements.js';
-import { ConfigError, formatError, InputError } from '../../src/errors.js';
+import { type AppRequirements, inspectForConfig, NO_REQUIREMENTS } from '../../src/config/requirements.js';
+import { ConfigError, formatError } from '../../src/errors.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -30,7 +30,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function spec(text: string): AppSpec {
-  return parseAppSpec(text, 'app.yaml', dir, { ...nodeHostProbe, which: () => path.join(dir, 'hello') });
+  return parseAppSpec(text, 'app.yaml', dir, { ...nodeHostProbe, which: () => [path.join(dir, 'hello')] });
 }
 
 const microvm = () => loadProfile(repo, 'microvm');
@@ -292,7 +292,7 @@ describe('precedence and the generated defconfig', () => {
   });
 });
 
-describe('quick ELF classification', () => {
+describe('requirements of an app for osvb config (src/fs ELF inspection)', () => {
   // Real binaries: built here by gcc and musl-gcc, and Debian's own (scripts/setup installs them).
   function build(name: string, ...flags: string[]): string {
     const src = path.join(dir, 'prog.c');
@@ -301,43 +301,47 @@ describe('quick ELF classification', () => {
     execFileSync(flags[0] ?? 'gcc', [...flags.slice(1), '-o', out, src]);
     return out;
   }
-  const classify = (f: string) => classifyElf(readFileSync(f), f);
+  const inspect = (exec: string, extra = '') =>
+    inspectForConfig(spec(`name: x\napp:\n  exec: ${exec}\n${extra}`));
 
-  it('static, static-pie and dynamic (glibc and musl) C programs', () => {
-    expect(classify(build('st', 'musl-gcc', '-static'))).toEqual({ kind: 'static', needed: [], go: false });
-    expect(classify(build('spie', 'gcc', '-static-pie', '-fPIE'))).toEqual({
+  it('static, static-pie and dynamic (glibc and musl) C programs', async () => {
+    const none = { needed: [], go: false, python: false };
+    expect(await inspect(build('st', 'musl-gcc', '-static'))).toEqual({ kind: 'static', ...none });
+    expect(await inspect(build('spie', 'gcc', '-static-pie', '-fPIE'))).toEqual({
       kind: 'static-pie',
-      needed: [],
-      go: false,
+      ...none,
     });
-    expect(classify(build('dyn', 'gcc'))).toEqual({
+    expect(await inspect(build('dyn', 'gcc'))).toEqual({
       kind: 'dynamic',
       interpreter: '/lib64/ld-linux-x86-64.so.2',
       needed: ['libc.so.6'],
       go: false,
+      python: false,
     });
-    expect(classify(build('mdyn', 'musl-gcc'))).toMatchObject({
+    expect(await inspect(build('mdyn', 'musl-gcc'))).toMatchObject({
       kind: 'dynamic',
       interpreter: '/lib/ld-musl-x86_64.so.1',
     });
   });
 
-  it("Debian's python3 and busybox, and Go binaries", () => {
-    const py = classify('/usr/bin/python3');
-    expect(py.kind).toBe('dynamic');
-    expect(py.needed).toContain('libc.so.6');
-    expect(py.go).toBe(false);
-    expect(classify('/bin/busybox')).toEqual({ kind: 'static', needed: [], go: false });
-    expect(classify('/usr/lib/go/bin/gofmt')).toEqual({ kind: 'static', needed: [], go: true });
-    expect(classify('/usr/lib/go/bin/go').go).toBe(true);
+  it("Debian's busybox and Go binaries", async () => {
+    expect(await inspect('/bin/busybox')).toEqual({ kind: 'static', needed: [], go: false, python: false });
+    expect(await inspect('/usr/lib/go/bin/gofmt')).toEqual({
+      kind: 'static',
+      needed: [],
+      go: true,
+      python: false,
+    });
   });
 
-  it('refuses what is not an x86-64 ELF', () => {
-    expect(() => classify(path.join(dir, 'main.py'))).toThrow(InputError);
-    const arm = Buffer.alloc(64);
-    arm.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-    arm.writeUInt16LE(2, 16);
-    arm.writeUInt16LE(183, 18);
-    expect(() => classifyElf(arm, 'arm64')).toThrow(/not an x86-64 ELF|not a valid ELF/);
+  it('a Python app is the host python3 plus the python flag', async () => {
+    const app = parseAppSpec('name: py\napp:\n  runtime: python\n  script: main.py\n', 'app.yaml', dir);
+    const req = await inspectForConfig(app);
+    expect(req).toMatchObject({ kind: 'dynamic', python: true, go: false });
+    expect(req.needed).toContain('libc.so.6');
+  });
+
+  it('a kernel-only image needs nothing', async () => {
+    expect(await inspectForConfig(spec('name: k\n'))).toEqual(NO_REQUIREMENTS);
   });
 });
