@@ -670,7 +670,10 @@ export class Parser {
       if (optional) return;
       throw new KconfigError(`can't open file "${name}"`, { loc });
     }
-    for (const f of files) this.parseFile(f, loc);
+    for (const f of files) {
+      if (optional && !existsSync(path.isAbsolute(f) ? f : path.join(this.opts.srctree, f))) continue;
+      this.parseFile(f, loc);
+    }
   }
 
   /** A `source` path, possibly with glob characters, relative to srctree; sorted matches. */
