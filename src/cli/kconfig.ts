@@ -31,6 +31,7 @@ interface KconfigOptions {
   shellCache?: string;
   json?: boolean;
   verbose?: boolean;
+  silent?: boolean;
 }
 
 /** At most this many "used but never defined" warnings are printed unless --verbose. */
@@ -185,7 +186,7 @@ export async function runKconfig(targetArg: string, opts: KconfigOptions): Promi
   }
   const unmet = resolved.unmet();
   if (showUnmet) for (const u of unmet) lines.push(`osvb: warning: ${formatUnmet(u)}`);
-  if (!opts.json) for (const l of lines) process.stderr.write(`${l}\n`);
+  if (!opts.json && !opts.silent) for (const l of lines) process.stderr.write(`${l}\n`);
 
   if (target === 'savedefconfig') {
     out ??= 'defconfig';
@@ -238,6 +239,7 @@ export function registerKconfig(program: Command): void {
     .option('--shell-cache <file>', 'keep $(shell,...) results in this file and reuse them')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-v, --verbose', 'list every warning')
+    .option('-s, --silent', 'print no warnings (like conf -s)')
     .action(async (target: string, opts: KconfigOptions) => {
       const status = await runKconfig(target, opts);
       if (status !== 0) process.exitCode = status;
