@@ -343,7 +343,7 @@ interface Frame {
 }
 
 function frameText(f: Frame, next: Sym): string {
-  const where = f.prop?.loc ?? f.sym.props[0]?.loc ?? f.sym.menus[0]?.loc;
+  const where = f.prop?.loc ?? f.sym.menus[0]?.loc;
   const at = where ? `${where.file}:${where.line}: ` : '';
   const n = next.displayName;
   const me = f.sym.displayName;
@@ -383,7 +383,7 @@ function checkRecursion(tree: Tree): void {
     const lines = cycle.map((f, k) => frameText(f, k + 1 < cycle.length ? cycle[k + 1]!.sym : target));
     const first = cycle[0];
     throw new KconfigError(`recursive dependency detected: ${lines.join('; ')}`, {
-      loc: first?.prop?.loc ?? first?.sym.props[0]?.loc ?? first?.sym.menus[0]?.loc,
+      loc: first?.prop?.loc ?? first?.sym.menus[0]?.loc,
       hint: 'see "Kconfig recursive dependency limitations" in Linux Documentation/kbuild/kconfig-language.rst',
     });
   };
