@@ -128,8 +128,8 @@ class Resolved implements ResolvedConfig {
     private readonly dot: string,
     private readonly requests: import('./confdata.js').Request[],
     private readonly prefix: string,
-    private readonly diag: (d: Diagnostic) => void,
     private readonly savedefBase: ConfigText | undefined,
+    private readonly target: Target,
   ) {}
 
   private sym(name: string): Sym | undefined {
@@ -171,12 +171,11 @@ class Resolved implements ResolvedConfig {
   explain(name: string): Explanation {
     const s = this.tree.byName.get(name);
     if (!s) throw new KconfigError(`unknown symbol ${name}`, { hint: suggest(this.tree, name) });
-    return explainSymbol(this.st, s, this.requests);
+    return explainSymbol(this.st, s, { requests: this.requests, target: this.target });
   }
 
   unmet(): Unmet[] {
-    void this.diag;
-    return unmetRequests(this.st, this.requests);
+    return unmetRequests(this.st, { requests: this.requests, target: this.target });
   }
 }
 
@@ -228,8 +227,8 @@ class Loaded implements Kconfig {
       r.dotconfig,
       r.requests,
       this.prefix,
-      this.diag,
       opts.target === 'savedefconfig' ? opts.base : undefined,
+      opts.target,
     );
   }
 

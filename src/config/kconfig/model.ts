@@ -68,6 +68,8 @@ export interface Prop {
   hi?: Sym;
   /** The `if` condition, after finalize() the full visibility (menu deps included). */
   cond: Expr | null;
+  /** The `if` condition as written (for explanations). */
+  ifCond: Expr | null;
   menu: MenuNode;
   loc: SourceLocation;
 }

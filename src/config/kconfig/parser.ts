@@ -369,7 +369,7 @@ export class Parser {
 
   private addProp(type: P, expr: Expr | null, cond: Expr | null, loc: SourceLocation = this.loc()): Prop {
     const entry = this.currentEntry;
-    const prop: Prop = { type, expr, cond, menu: entry, loc };
+    const prop: Prop = { type, expr, cond, ifCond: cond, menu: entry, loc };
     const sym = entry.sym;
     if (sym) {
       sym.props.push(prop);
