@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { ShellCache } from './preprocess.js';
 
 export const MARK = '\u0001';
-const MARKER_RE = /\u0001(\d+)\u0001/g;
+const MARKER_RE = new RegExp(`${MARK}(\\d+)${MARK}`, 'g');
 
 export function hasMarker(s: string): boolean {
   return s.includes(MARK);
