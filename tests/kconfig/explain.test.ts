@@ -55,6 +55,7 @@ describe('explain', () => {
     expect(e.dependsOn).toEqual({ expr: 'PCI && X86', value: 'n' });
     expect(e.reason).toBe('n because it depends on PCI (=n)');
     expect(e.text()).toContain('Depends on: PCI (=n) && X86 (=y) => n');
+    expect(e.text()).toContain('\nHelp:\n  A driver.\n');
   });
 
   it('set by user, with the file and line', async () => {

@@ -216,6 +216,16 @@ export function explainSymbol(st: State, s: Sym, ctx: ExplainContext): Explanati
       const selects = s.selects.map((p) => exprToString(p.expr));
       if (selects.length) lines.push(`  Selects: ${selects.join(', ')}`);
       lines.push(`Reason: ${reason}`);
+      const help = s.menus.find((m) => m.help)?.help?.();
+      if (help)
+        lines.push(
+          '',
+          'Help:',
+          ...help
+            .replace(/\n+$/, '')
+            .split('\n')
+            .map((l) => (l ? `  ${l}` : '')),
+        );
       return `${lines.join('\n')}\n`;
     },
   };

@@ -294,6 +294,7 @@ function startParse(
 }
 
 function saveCache(opts: LoadOptions, shell: ShellCache): void {
+  shell.close();
   if (opts.shellCacheFile && shell.dirty) saveShellCache(opts.shellCacheFile, shell);
 }
 

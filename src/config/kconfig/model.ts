@@ -86,7 +86,8 @@ export interface MenuNode {
   visibility: Expr | null;
   parent: MenuNode | null;
   children: MenuNode[];
-  help?: string;
+  /** The help text, built on demand. */
+  help?: () => string;
   loc: SourceLocation;
   /** Index of this node in the whole tree's pre-order walk. */
   order: number;

@@ -624,7 +624,7 @@ export class Parser {
     const after = this.lex.take();
     if (after.t !== T.Eol) this.error(`syntax error: unexpected ${describe(after)} after 'help'`, after);
     const line = tok.line;
-    const text = this.lex.readHelp();
+    const help = this.lex.readHelp();
     const name = entry.sym ? entry.sym.displayName : '<choice>';
     if (entry.help !== undefined) {
       this.warn(`'${name}' defined with more than one help text -- only the last one will be used`, {
@@ -632,9 +632,8 @@ export class Parser {
         line,
       });
     }
-    if (text.trim() === '')
-      this.warn(`'${name}' defined with blank help text`, { file: this.lex.file, line });
-    entry.help = text;
+    if (help.blank) this.warn(`'${name}' defined with blank help text`, { file: this.lex.file, line });
+    entry.help = help.text;
   }
 
   private choiceStmt(): void {

@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { KconfigError, type SourceLocation } from '../../errors.js';
-import { type AsyncShell, hasMarker, substitute } from './asyncshell.js';
+import { type AsyncShell, hasMarker, SyncShellHelper, substitute } from './asyncshell.js';
 import type { Diagnostic } from './index.js';
 
 export type VarFlavor = 'recursive' | 'simple' | 'append';
@@ -38,10 +38,19 @@ export class ShellCache implements ShellRunner {
   readonly entries = new Map<string, string>();
   dirty = false;
   runs = 0;
+  private readonly helper: SyncShellHelper;
+
   constructor(
     private readonly env: Record<string, string | undefined>,
     private readonly cwd: string,
-  ) {}
+  ) {
+    this.helper = new SyncShellHelper(env, cwd);
+  }
+
+  /** Stops the helper process; later commands start a new one. */
+  close(): void {
+    this.helper.close();
+  }
 
   key(cmd: string): string {
     return `${this.cwd}\0${cmd}`;
@@ -52,15 +61,19 @@ export class ShellCache implements ShellRunner {
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
     this.runs++;
-    const res = spawnSync('/bin/sh', ['-c', cmd], {
-      cwd: this.cwd,
-      env: this.env as NodeJS.ProcessEnv,
-      encoding: 'latin1',
-      stdio: ['inherit', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    let raw = this.helper.run(cmd);
+    if (raw === undefined) {
+      const res = spawnSync('/bin/sh', ['-c', cmd], {
+        cwd: this.cwd,
+        env: this.env as NodeJS.ProcessEnv,
+        encoding: 'latin1',
+        stdio: ['inherit', 'pipe', 'inherit'],
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      raw = res.stdout ?? '';
+    }
     // Like Linux: keep at most 4095 bytes, drop trailing newlines, other newlines become spaces.
-    let out = (res.stdout ?? '').slice(0, 4095);
+    let out = raw.slice(0, 4095);
     out = out.replace(/\n+$/, '').replace(/\n/g, ' ');
     this.entries.set(key, out);
     this.dirty = true;
