@@ -68,6 +68,10 @@ export class AsyncShell {
       this.child.on('error', () => {
         this.failed = true;
       });
+      // A helper that died makes writes fail with EPIPE; finish() then runs what is left itself.
+      this.child.stdin!.on('error', () => {
+        this.failed = true;
+      });
       return true;
     } catch {
       this.failed = true;
@@ -174,6 +178,9 @@ export class SyncShellHelper {
         stdio: ['pipe', 'ignore', 'inherit'],
       });
       this.child.on('error', () => {
+        this.broken = true;
+      });
+      this.child.stdin!.on('error', () => {
         this.broken = true;
       });
       if (this.child.pid === undefined) throw new Error('no pid');
