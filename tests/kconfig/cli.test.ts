@@ -60,7 +60,7 @@ afterEach(() => {
 const run = (...args: string[]) => main(['node', 'osvb', 'kconfig', ...args]);
 
 describe('osvb kconfig', () => {
-  it('defconfig: arch/$SRCARCH/configs/${ARCH}_defconfig by default, writes ./.config', async () => {
+  it('defconfig: arch/$SRCARCH/configs/$ARCH_defconfig by default, writes ./.config', async () => {
     expect(await run('defconfig')).toBe(0);
     const cfg = readFileSync(path.join(dir, '.config'), 'utf8');
     expect(cfg).toContain('\nCONFIG_A=y\nCONFIG_B=m\nCONFIG_C=y\nCONFIG_TOY=y\n');
