@@ -118,15 +118,25 @@ describe('osvb kconfig', () => {
     expect(stderr).toMatch(/^osvb: unknown target 'menuconfig'; use one of: olddefconfig, /);
   });
 
-  it('a bad .config line fails with file:line:col and writes nothing', async () => {
-    writeFileSync(path.join(dir, '.config'), 'CONFIG_A=y\nCONFIG_C=maybe\n');
+  it('a bad defconfig line fails with file:line:col and writes nothing', async () => {
+    writeFileSync(path.join(dir, '.config'), 'CONFIG_A=y\n');
+    writeFileSync(path.join(dir, 'bad.defconfig'), 'CONFIG_A=y\nCONFIG_C=maybe\n');
     const before = readFileSync(path.join(dir, '.config'), 'utf8');
-    expect(await run('olddefconfig', '--autoconf', 'autoconf.h')).toBe(1);
+    expect(await run('defconfig', '--defconfig', 'bad.defconfig', '--autoconf', 'autoconf.h')).toBe(1);
     expect(stderr).toContain(
-      "osvb: .config:2:10: symbol value 'maybe' invalid for C; C is a bool: use y or n\n",
+      "osvb: bad.defconfig:2:10: symbol value 'maybe' invalid for C; C is a bool: use y or n\n",
     );
     expect(readFileSync(path.join(dir, '.config'), 'utf8')).toBe(before);
     expect(existsSync(path.join(dir, 'autoconf.h'))).toBe(false);
+  });
+
+  it('a bad value in a .config is a warning, like Linux', async () => {
+    writeFileSync(path.join(dir, '.config'), 'CONFIG_A=y\nCONFIG_C=maybe\n');
+    expect(await run('olddefconfig', '--verbose')).toBe(0);
+    expect(stderr).toContain("osvb: .config:2: warning: symbol value 'maybe' invalid for C\n");
+    expect(stderr).toContain(
+      "osvb: warning: .config:2: C=maybe requested, got y: 'maybe' is not a valid bool value, so it was ignored\n",
+    );
   });
 
   it('a Kconfig syntax error fails with file:line:col', async () => {
