@@ -116,7 +116,7 @@ export class AsyncShell {
   /** Takes a sent job's output once the helper says it is done. */
   private collect(id: number): void {
     const job = this.jobs[id];
-    if (!job || job.state !== 'sent') return;
+    if (job?.state !== 'sent') return;
     try {
       job.result = clean(readFileSync(path.join(this.dir, String(id)), 'latin1'));
     } catch {
