@@ -515,18 +515,20 @@ export class Parser {
         continue;
       }
       if (tok.t !== T.Keyword) return;
+      // Tokens are reused objects: keep what is needed after parsing an expression.
+      const kw = tok.v;
       const entry = this.currentEntry;
       const sym = entry.sym!;
-      switch (tok.v) {
+      switch (kw) {
         case 'bool':
         case 'tristate':
         case 'int':
         case 'hex':
         case 'string': {
           this.lex.take();
-          const t = TYPE_KW[tok.v]!;
+          const t = TYPE_KW[kw]!;
           if (isChoice && t !== SymType.Bool && t !== SymType.Tristate) {
-            this.error(`a choice can only be bool or tristate, not ${tok.v}`, tok);
+            this.error(`a choice can only be bool or tristate, not ${kw}`, tok);
           }
           this.setType(t);
           if (this.lex.peek().t === T.Quote) {
@@ -550,7 +552,7 @@ export class Parser {
         case 'def_tristate': {
           this.lex.take();
           if (isChoice) {
-            if (tok.v !== 'default') this.error(`'${tok.v}' is not allowed in a choice`, tok);
+            if (kw !== 'default') this.error(`'${kw}' is not allowed in a choice`, tok);
             const nt = this.symbolName('a choice value symbol');
             const target = this.table.lookup(nt.v);
             this.use(target, nt);
@@ -563,20 +565,20 @@ export class Parser {
           const cond = this.ifExpr();
           this.eol();
           this.addProp(P.Default, e, cond);
-          if (tok.v === 'def_bool') this.setType(SymType.Bool);
-          else if (tok.v === 'def_tristate') this.setType(SymType.Tristate);
+          if (kw === 'def_bool') this.setType(SymType.Bool);
+          else if (kw === 'def_tristate') this.setType(SymType.Tristate);
           continue;
         }
         case 'select':
         case 'imply': {
-          if (isChoice) this.error(`'${tok.v}' is not allowed in a choice`, tok);
+          if (isChoice) this.error(`'${kw}' is not allowed in a choice`, tok);
           this.lex.take();
-          const nt = this.symbolName(`a symbol to ${tok.v}`);
+          const nt = this.symbolName(`a symbol to ${kw}`);
           const target = this.table.lookup(nt.v);
           this.use(target, nt);
           const cond = this.ifExpr();
           this.eol();
-          this.addProp(tok.v === 'select' ? P.Select : P.Imply, { k: E.Sym, s: target }, cond);
+          this.addProp(kw === 'select' ? P.Select : P.Imply, { k: E.Sym, s: target }, cond);
           continue;
         }
         case 'range': {
