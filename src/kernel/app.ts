@@ -1,0 +1,82 @@
+// AppSpec + resolved config → the build request for one image, and the stages
+// wired together for the CLI: loadAppSpec → resolve → buildImage.
+
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type AppSpec, loadAppSpec } from '../config/appspec.js';
+import { ConfigError } from '../errors.js';
+import type { BuildConfig } from './config.js';
+import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
+import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
+import { resolveStandin } from './resolve-standin.js';
+
+/** The osvb checkout/package root: holds modules/, kconfig/, examples/. */
+export function packageRoot(): string {
+  // src/kernel/app.ts and dist/kernel/app.js are both two levels below the root.
+  return fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+}
+
+/** <app.yaml dir>/.osvb/<name>/ */
+export function defaultImageDir(spec: AppSpec): string {
+  return join(spec.baseDir, '.osvb', spec.name);
+}
+
+/** The QEMU machine the configuration was built for (CONFIG_QEMU_MACHINE), else the profile's name. */
+export function machineFor(spec: AppSpec, config: BuildConfig): Machine {
+  const m = config.get('QEMU_MACHINE') ?? spec.kernel.profile;
+  if (!MACHINES.includes(m as Machine)) {
+    throw new ConfigError(`QEMU machine "${m}" is not one of ${MACHINES.join(', ')}`, {
+      loc: spec.locs['kernel.profile'] ?? { file: spec.file },
+    });
+  }
+  return m as Machine;
+}
+
+export function memoryArg(bytes: number): string {
+  const MiB = 1024 * 1024;
+  return bytes % MiB === 0 ? `${bytes / MiB}M` : `${Math.ceil(bytes / 1024)}K`;
+}
+
+export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
+  return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus };
+}
+
+export function imageRequest(
+  spec: AppSpec,
+  config: BuildConfig,
+  opts: { srctree: string; outDir?: string },
+): Omit<BuildRequest, 'env' | 'cacheDir' | 'onProgress' | 'onWarning' | 'jobs'> {
+  return {
+    name: spec.name,
+    srctree: opts.srctree,
+    config,
+    outDir: opts.outDir ?? defaultImageDir(spec),
+    cmdline: spec.kernel.cmdline,
+    run: runDefaults(spec, config),
+  };
+}
+
+export interface BuildAppOptions {
+  srctree?: string;
+  outDir?: string;
+  env?: NodeJS.ProcessEnv;
+  cacheDir?: string;
+  jobs?: number;
+  onProgress?: (line: string) => void;
+  onWarning?: (text: string) => void;
+}
+
+/** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
+export async function buildApp(file: string, opts: BuildAppOptions = {}): Promise<BuildResult> {
+  const spec = await loadAppSpec(file);
+  const srctree = resolve(opts.srctree ?? packageRoot());
+  const config = await resolveStandin(spec, srctree);
+  return buildImage({
+    ...imageRequest(spec, config, { srctree, outDir: opts.outDir ? resolve(opts.outDir) : undefined }),
+    env: opts.env,
+    cacheDir: opts.cacheDir,
+    jobs: opts.jobs,
+    onProgress: opts.onProgress,
+    onWarning: opts.onWarning,
+  });
+}
