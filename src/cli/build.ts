@@ -1,7 +1,13 @@
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { buildApp } from '../kernel/app.js';
-import type { BuildResult } from '../kernel/pipeline.js';
+import { cacheRoot } from '../kernel/cache.js';
+import type { Manifest } from '../kernel/manifest.js';
+import { packageRoot } from '../kernel/paths.js';
+import { quickUpToDate } from '../kernel/stamp.js';
+
+// Only light modules are imported statically: an unchanged rebuild is answered
+// by the stamp check without loading the YAML parser, the Kconfig engine, elfy
+// or execa. The full pipeline is imported when there is work to do.
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -20,14 +26,23 @@ export function displayPath(p: string): string {
   return r === '' ? '.' : r.startsWith('..') ? p : r;
 }
 
-export function buildSummary(r: BuildResult): string {
+export interface BuildOutcome {
+  outDir: string;
+  manifest: Manifest;
+  upToDate: boolean;
+  compiled: number;
+  cached: number;
+  linked: boolean;
+}
+
+export function buildSummary(r: BuildOutcome): string {
   const work = r.upToDate
     ? 'up to date'
     : `${r.compiled} compiled, ${r.cached} cached${r.linked ? ', linked' : ''}`;
   return `${r.manifest.name}: ${displayPath(r.outDir)} (kernel.elf ${kib(r.manifest.kernel.size)}, ${r.manifest.modules.length} modules; ${work})`;
 }
 
-export function buildJson(r: BuildResult): Record<string, unknown> {
+export function buildJson(r: BuildOutcome): Record<string, unknown> {
   return {
     image: r.outDir,
     name: r.manifest.name,
@@ -39,6 +54,35 @@ export function buildJson(r: BuildResult): Record<string, unknown> {
     configHash: r.manifest.configHash,
     modules: r.manifest.modules,
   };
+}
+
+export interface BuildEntryOptions {
+  srctree?: string;
+  out?: string;
+  jobs?: number;
+  onProgress?: (line: string) => void;
+  onWarning?: (text: string) => void;
+}
+
+/** Builds app.yaml's image unless the stamp shows nothing changed. */
+export async function buildOrReuse(appFile: string, opts: BuildEntryOptions): Promise<BuildOutcome> {
+  const srctree = resolve(opts.srctree ?? packageRoot());
+  const cacheDir = cacheRoot(process.env);
+  const quick = await quickUpToDate(appFile, { srctree, outDir: opts.out, cacheDir });
+  if (quick) {
+    const manifest = JSON.parse(quick.manifestText) as Manifest;
+    return { outDir: quick.outDir, manifest, upToDate: true, compiled: 0, cached: 0, linked: false };
+  }
+  const { buildApp } = await import('../kernel/app.js');
+  const r = await buildApp(appFile, {
+    srctree,
+    outDir: opts.out,
+    cacheDir,
+    jobs: opts.jobs,
+    onProgress: opts.onProgress,
+    onWarning: opts.onWarning,
+  });
+  return r;
 }
 
 interface BuildFlags {
@@ -66,9 +110,9 @@ export function registerBuild(program: Command): void {
     .action(async (flags: BuildFlags) => {
       process.exitCode = 0;
       const progress = flags.verbose || (process.stderr.isTTY && !flags.json);
-      const r = await buildApp(flags.config, {
+      const r = await buildOrReuse(flags.config, {
         srctree: flags.srctree,
-        outDir: flags.out,
+        out: flags.out,
         jobs: flags.jobs,
         onProgress: progress ? (l) => process.stderr.write(`${l}\n`) : undefined,
         onWarning: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),

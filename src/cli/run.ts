@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { RunError } from '../errors.js';
-import { type PreparedRun, prepareRun, runPrepared } from '../hypervisor/run.js';
-import { shellCommand } from '../hypervisor/qemu.js';
-import { buildApp } from '../kernel/app.js';
+import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
-import { buildSummary, parsePositiveInt } from './build.js';
+import { buildOrReuse, buildSummary, parsePositiveInt } from './build.js';
 
 interface RunFlags {
   config?: string;
@@ -63,7 +61,7 @@ export function registerRun(program: Command): void {
             hint: 'osvb run --config path/to/app.yaml, or osvb run IMAGE_DIR',
           });
         }
-        const r = await buildApp(config, {
+        const r = await buildOrReuse(config, {
           srctree: flags.srctree,
           onProgress: flags.verbose || process.stderr.isTTY ? (l) => say(`${l}\n`) : undefined,
           onWarning: (t) => say(t.endsWith('\n') ? t : `${t}\n`),
@@ -82,6 +80,8 @@ export function registerRun(program: Command): void {
         stderr: say,
         announceAccel: Boolean(flags.verbose || process.stderr.isTTY),
       };
+      const { prepareRun, runPrepared } = await import('../hypervisor/run.js');
+      const { shellCommand } = await import('../hypervisor/qemu.js');
       const prep: PreparedRun = await prepareRun(dir, opts);
       if (flags.dryRun) {
         const cmd = shellCommand(prep.argv);

@@ -2,19 +2,15 @@
 // wired together for the CLI: loadAppSpec → resolve → buildImage.
 
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
 import { ConfigError } from '../errors.js';
+import { cacheRoot } from './cache.js';
 import type { BuildConfig } from './config.js';
 import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
 import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
+import { packageRoot } from './paths.js';
 import { resolveStandin } from './resolve-standin.js';
-
-/** The osvb checkout/package root: holds modules/, kconfig/, examples/. */
-export function packageRoot(): string {
-  // src/kernel/app.ts and dist/kernel/app.js are both two levels below the root.
-  return fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
-}
+import { writeStamp } from './stamp.js';
 
 /** <app.yaml dir>/.osvb/<name>/ */
 export function defaultImageDir(spec: AppSpec): string {
@@ -68,15 +64,30 @@ export interface BuildAppOptions {
 
 /** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
 export async function buildApp(file: string, opts: BuildAppOptions = {}): Promise<BuildResult> {
+  const started = Date.now();
+  const env = opts.env ?? process.env;
+  const cacheDir = opts.cacheDir ?? cacheRoot(env);
   const spec = await loadAppSpec(file);
   const srctree = resolve(opts.srctree ?? packageRoot());
   const config = await resolveStandin(spec, srctree);
-  return buildImage({
+  const result = await buildImage({
     ...imageRequest(spec, config, { srctree, outDir: opts.outDir ? resolve(opts.outDir) : undefined }),
-    env: opts.env,
-    cacheDir: opts.cacheDir,
+    env,
+    cacheDir,
     jobs: opts.jobs,
     onProgress: opts.onProgress,
     onWarning: opts.onWarning,
   });
+  try {
+    await writeStamp(
+      { appFile: file, srctree, outDir: opts.outDir, cacheDir, env },
+      { outDir: result.outDir, buildKey: result.manifest.buildKey, kernelFile: result.manifest.kernel.file },
+      started,
+    );
+  } catch {
+    // Without a stamp the next build only takes the longer (content-checked) path.
+  }
+  return result;
 }
+
+export { packageRoot };
