@@ -239,7 +239,8 @@ async function compileOne(
     tmpObj,
   ];
   try {
-    const r = await execTool(opts.compiler.path, args, opts.env);
+    // LC_ALL=C: plain ASCII quotes in diagnostics, whatever the user's locale.
+    const r = await execTool(opts.compiler.path, args, { ...opts.env, LC_ALL: 'C' });
     if (r.exitCode !== 0) throw compileError(unit, r.stderr, r.exitCode);
     if (r.stderr.trim() !== '') opts.onWarning?.(r.stderr);
     const deps = parseDepfile(await readFile(tmpDep, 'utf8'));

@@ -71,7 +71,7 @@ export async function linkKernel(opts: LinkOptions): Promise<LinkResult> {
   const tmp = tempSibling(elfPath);
   try {
     const args = [...LDFLAGS, '-T', opts.linkerScript, '-o', tmp, ...opts.objects.map((o) => o.path)];
-    const r = await execTool(opts.linker.path, args, opts.env);
+    const r = await execTool(opts.linker.path, args, { ...opts.env, LC_ALL: 'C' });
     if (r.exitCode !== 0) throw linkError(r.stderr, opts.objects, r.exitCode);
     const info = checkKernelElf(await readFile(tmp), 'kernel.elf');
     await moveIntoPlace(tmp, elfPath);

@@ -128,9 +128,10 @@ export function parseModuleYaml(text: string, yamlFile: string, dir: string, nam
   const ctx: YamlCtx = new YamlCtx(yamlFile, lc);
   const firstErr = doc.errors[0];
   if (firstErr) {
-    const p = firstErr.linePos?.[0];
-    throw new BuildError(firstErr.message.split('\n', 1)[0] ?? 'invalid YAML', {
-      loc: { file: yamlFile, line: p?.line, column: p?.col },
+    const p = lc.linePos(firstErr.pos[0]);
+    const msg = firstErr.code === 'DUPLICATE_KEY' ? 'duplicate key' : firstErr.message.split('\n', 1)[0];
+    throw new BuildError(`invalid YAML: ${msg?.replace(/ at line \d+, column \d+:?$/, '')}`, {
+      loc: { file: yamlFile, line: p.line, column: p.col },
     });
   }
   const root = doc.contents;

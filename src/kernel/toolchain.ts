@@ -7,6 +7,7 @@ import { access, readFile, realpath, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { ToolMissingError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { sha256 } from './cache.js';
 import { runTool } from './spawn.js';
 
 /** The Debian package that provides each tool osvb runs. */
@@ -58,19 +59,18 @@ export async function findTool(name: string, env: NodeJS.ProcessEnv): Promise<st
 }
 
 interface CachedProbe {
+  path: string;
   size: number;
   mtimeMs: number;
   data: Record<string, string>;
 }
 
-type ProbeCache = Record<string, CachedProbe>;
-
-async function readProbeCache(file: string): Promise<ProbeCache> {
+async function readCachedProbe(file: string): Promise<CachedProbe | undefined> {
   try {
     const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as ProbeCache) : {};
+    return typeof parsed === 'object' && parsed !== null ? (parsed as CachedProbe) : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
@@ -85,17 +85,17 @@ async function probeCached(
 ): Promise<{ data: Record<string, string>; id: string }> {
   const real = await realpath(path);
   const st = await stat(real);
-  const file = join(te.cacheDir, 'tools.json');
-  const cache = await readProbeCache(file);
-  const hit = cache[real];
+  // One file per binary, so concurrent probes of different tools never race.
+  const file = join(te.cacheDir, 'tools', `${sha256(real).slice(0, 32)}.json`);
+  const hit = await readCachedProbe(file);
   const id = `${real}:${st.size}:${Math.trunc(st.mtimeMs)}`;
-  if (hit && hit.size === st.size && hit.mtimeMs === Math.trunc(st.mtimeMs)) {
+  if (hit && hit.path === real && hit.size === st.size && hit.mtimeMs === Math.trunc(st.mtimeMs)) {
     return { data: hit.data, id: `${id}:${hit.data.version ?? ''}` };
   }
   const data = await probe(path);
-  cache[real] = { size: st.size, mtimeMs: Math.trunc(st.mtimeMs), data };
+  const entry: CachedProbe = { path: real, size: st.size, mtimeMs: Math.trunc(st.mtimeMs), data };
   try {
-    await writeFileAtomic(file, `${JSON.stringify(cache, null, 2)}\n`);
+    await writeFileAtomic(file, `${JSON.stringify(entry)}\n`);
   } catch {
     // A read-only cache only costs speed.
   }
