@@ -8,6 +8,7 @@ import { BuildError, InputError } from '../errors.js';
 const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 const SHN_UNDEF = 0;
 const STB_WEAK = 2;
+const STT_NOTYPE = 0;
 const STT_FUNC = 2;
 
 export function parseElf(buf: Buffer, file: string): ElfFile {
@@ -155,9 +156,17 @@ export function objectSizes(buf: Buffer, file: string): SectionSizes {
   return sizes;
 }
 
-/** Function symbols sorted by address, for symbolizing without addr2line. */
+/**
+ * Code symbols sorted by address, for symbolizing: functions, and the untyped
+ * labels assembly code defines, when they lie in an executable section.
+ */
 export function functionSymbols(buf: Buffer, file: string): ElfSymbol[] {
-  return readSymbols(parseElf(buf, file))
-    .filter((s) => s.type === STT_FUNC && s.shndx !== SHN_UNDEF)
+  const elf = parseElf(buf, file);
+  const exec = (shndx: number) => {
+    const sec = elf.body.sections[shndx];
+    return sec !== undefined && (sec.flags as Record<string, boolean>).execinstr === true;
+  };
+  return readSymbols(elf)
+    .filter((s) => (s.type === STT_FUNC || s.type === STT_NOTYPE) && s.name !== '' && exec(s.shndx))
     .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
 }

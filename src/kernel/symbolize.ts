@@ -57,10 +57,12 @@ export async function createSymbolizer(
     let p = memo.get(addr);
     if (!p) {
       p = (async () => {
-        const hit = lookup(syms, addr);
+        // A call to a noreturn function can be a function's last instruction, so its
+        // return address is one past the end: find the function of addr-1.
+        const hit = lookup(syms, addr - 1n);
         if (!hit) return undefined;
         const where = await lineOf(addr);
-        return `${hit.sym.name}+0x${hit.off.toString(16)}${where ? ` (${where})` : ''}`;
+        return `${hit.sym.name}+0x${(addr - hit.sym.value).toString(16)}${where ? ` (${where})` : ''}`;
       })();
       memo.set(addr, p);
     }
