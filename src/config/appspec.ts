@@ -99,8 +99,8 @@ export interface HostProbe {
   kind(p: string): 'file' | 'dir' | 'other' | 'missing';
   /** Up to n leading bytes of a file. */
   head(p: string, n: number): Uint8Array;
-  /** Absolute path of a command found on PATH. */
-  which(cmd: string): string | undefined;
+  /** Absolute paths of a command on PATH, in PATH order. */
+  which(cmd: string): string[];
 }
 
 export const nodeHostProbe: HostProbe = {
@@ -123,12 +123,11 @@ export const nodeHostProbe: HostProbe = {
     }
   },
   which(cmd) {
-    for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-      if (dir === '' || !path.isAbsolute(dir)) continue;
-      const candidate = path.join(dir, cmd);
-      if (nodeHostProbe.kind(candidate) === 'file') return candidate;
-    }
-    return undefined;
+    return (process.env.PATH ?? '')
+      .split(path.delimiter)
+      .filter((dir) => dir !== '' && path.isAbsolute(dir))
+      .map((dir) => path.join(dir, cmd))
+      .filter((candidate) => nodeHostProbe.kind(candidate) === 'file');
   },
 };
 
@@ -320,13 +319,20 @@ class Parser {
         this.ctx.fail(rt?.value, '`app.runtime: python` needs `app.script`', 'add `script: path/to/main.py`');
       }
       if (exec === undefined) {
-        exec = this.probe.which('python3');
+        // The first python3 on PATH that is a real ELF: wrappers such as
+        // pyenv's shims are shell scripts and cannot run in the image.
+        const found = this.probe.which('python3');
+        exec = found.find((p) => isElf(this.probe.head(p, 4)));
         execDefaulted = true;
         if (exec === undefined) {
           this.ctx.fail(
             rt?.value,
-            'app.runtime python: python3 not found on the host PATH',
-            'install it: apt-get install python3, or set app.exec to a python3 binary',
+            found.length === 0
+              ? 'app.runtime python: python3 not found on the host PATH'
+              : `app.runtime python: no python3 on the host PATH is an ELF executable (${found.join(', ')})`,
+            found.length === 0
+              ? 'install it: apt-get install python3, or set app.exec to a python3 binary'
+              : 'set app.exec to the python3 binary, e.g. /usr/bin/python3',
           );
         }
       }
@@ -468,8 +474,7 @@ class Parser {
   /** An early, clear refusal of what can never run; the full inspection comes later. */
   private checkElf(node: Node | null, file: string): void {
     const head = this.probe.head(file, 20);
-    const magic = head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
-    if (!magic) {
+    if (!isElf(head)) {
       const script = head[0] === 0x23 && head[1] === 0x21;
       this.ctx.fail(
         node,
@@ -640,6 +645,10 @@ class Parser {
     }
     return { hypervisor, memory, cpus };
   }
+}
+
+function isElf(head: Uint8Array): boolean {
+  return head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
 }
 
 const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };

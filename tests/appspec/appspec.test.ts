@@ -159,10 +159,10 @@ describe('app.yaml: every key', () => {
     );
   });
 
-  it('python: app.script plus the host python3 as app.exec', () => {
+  it('python: app.script plus the first ELF python3 on PATH as app.exec', () => {
     const probe: HostProbe = {
       ...nodeHostProbe,
-      which: (cmd) => (cmd === 'python3' ? path.join(dir, 'hello') : undefined),
+      which: (cmd) => (cmd === 'python3' ? [path.join(dir, 'run.sh'), path.join(dir, 'hello')] : []),
     };
     const spec = parse('name: py\napp:\n  runtime: python\n  script: main.py\n  args: [-v]\n', probe);
     expect(spec.app).toEqual({
@@ -418,9 +418,16 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
   });
 
   it('python without python3 on the host', () => {
-    const probe: HostProbe = { ...nodeHostProbe, which: () => undefined };
+    const probe: HostProbe = { ...nodeHostProbe, which: () => [] };
     expect(errorLine('name: x\napp:\n  runtime: python\n  script: main.py\n', probe)).toBe(
       'osvb: app.yaml:3:12: app.runtime python: python3 not found on the host PATH; install it: apt-get install python3, or set app.exec to a python3 binary',
+    );
+  });
+
+  it('python3 on PATH that is only a wrapper script (pyenv shim)', () => {
+    const probe: HostProbe = { ...nodeHostProbe, which: () => [path.join(dir, 'run.sh')] };
+    expect(errorLine('name: x\napp:\n  runtime: python\n  script: main.py\n', probe)).toBe(
+      `osvb: app.yaml:3:12: app.runtime python: no python3 on the host PATH is an ELF executable (${dir}/run.sh); set app.exec to the python3 binary, e.g. /usr/bin/python3`,
     );
   });
 });
