@@ -3,13 +3,15 @@
 
 import { join, resolve } from 'node:path';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
+import { inspectForConfig } from '../config/requirements.js';
+import { formatUnmet, overriddenRequirements, resolveAppConfig, unmetUserRequestsError } from '../config/resolve.js';
+import { formatLocation } from '../errors.js';
 import { ConfigError } from '../errors.js';
 import { cacheRoot } from './cache.js';
 import type { BuildConfig } from './config.js';
 import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
 import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
 import { packageRoot } from './paths.js';
-import { resolveStandin } from './resolve-standin.js';
 import { writeStamp } from './stamp.js';
 
 /** <app.yaml dir>/.osvb/<name>/ */
@@ -69,7 +71,19 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const cacheDir = opts.cacheDir ?? cacheRoot(env);
   const spec = await loadAppSpec(file);
   const srctree = resolve(opts.srctree ?? packageRoot());
-  const config = await resolveStandin(spec, srctree);
+  const cfg = await resolveAppConfig({ spec, requirements: await inspectForConfig(spec), srctree });
+  // A request app.yaml made that the resolver could not honour is an error; others are warnings.
+  const unmetErr = unmetUserRequestsError(cfg);
+  if (unmetErr) throw unmetErr;
+  const warnings = [
+    ...cfg.diagnostics
+      .filter((d) => d.level !== 'info')
+      .map((d) => `${d.level}: ${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.message}`),
+    ...cfg.unmet.map((u) => `warning: ${formatUnmet(u)}`),
+    ...overriddenRequirements(cfg).map((w) => `warning: ${w}`),
+  ];
+  for (const w of warnings) opts.onWarning?.(`osvb: ${w}\n`);
+  const config = cfg.config;
   const result = await buildImage({
     ...imageRequest(spec, config, { srctree, outDir: opts.outDir ? resolve(opts.outDir) : undefined }),
     env,

@@ -11,6 +11,8 @@ export interface BuildConfig {
   isEnabled(name: string): boolean;
   /** C header, autoconf.h style. */
   autoconfH(): string;
+  /** The full .config, when the configuration came from the Kconfig engine. */
+  dotconfig?(): string;
 }
 
 /** A fixed configuration from symbol values (bool 'y'/'n', numbers, strings without quotes). */

@@ -158,6 +158,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
     await writeFileAtomic(join(tmp, 'config.h'), plan.configHeader);
+    if (req.config.dotconfig) await writeFileAtomic(join(tmp, '.config'), req.config.dotconfig());
     await writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   });
   return { ...base, manifest, upToDate: false };
