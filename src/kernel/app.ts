@@ -4,7 +4,12 @@
 import { join, resolve } from 'node:path';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
 import { inspectForConfig } from '../config/requirements.js';
-import { formatUnmet, overriddenRequirements, resolveAppConfig, unmetUserRequestsError } from '../config/resolve.js';
+import {
+  formatUnmet,
+  overriddenRequirements,
+  resolveAppConfig,
+  unmetUserRequestsError,
+} from '../config/resolve.js';
 import { formatLocation } from '../errors.js';
 import { ConfigError } from '../errors.js';
 import { cacheRoot } from './cache.js';

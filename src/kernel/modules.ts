@@ -225,7 +225,9 @@ function parseSource(ctx: YamlCtx, item: Node, dir: string): ModuleSource {
   if (!SOURCE_EXT_RE.test(file)) ctx.fail(fileNode, `source "${file}" must be a .c or .S file`);
   const path = insideDir(dir, file);
   if (!path) ctx.fail(fileNode, `source "${file}" must be a path inside the module directory`);
-  if (!existsSync(path)) ctx.fail(fileNode, `source "${file}" does not exist`, `looked for ${path}`);
+  // A conditional source is checked when the plan selects it (planBuild), so a
+  // module can list a source of an option that is not written yet.
+  if (!cond && !existsSync(path)) ctx.fail(fileNode, `source "${file}" does not exist`, `looked for ${path}`);
   return { file, path, if: cond, loc: ctx.loc(fileNode) };
 }
 

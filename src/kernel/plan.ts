@@ -1,6 +1,7 @@
 // Config + modules → BuildPlan: which modules and sources build, with which
-// include path and linker script. Pure: no file system access.
+// include path and linker script.
 
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { BuildConfig } from './config.js';
@@ -52,6 +53,14 @@ export function planBuild(srctree: string, modules: readonly KernelModule[], con
   for (const m of enabled) {
     for (const s of m.sources) {
       if (s.if && config.isEnabled(s.if.symbol) === s.if.negate) continue;
+      if (s.if && !existsSync(s.path)) {
+        throw new BuildError(
+          `source "${s.file}" does not exist (needed because ${s.if.negate ? '!' : ''}${s.if.symbol})`,
+          {
+            loc: s.loc,
+          },
+        );
+      }
       units.push({
         module: m.name,
         source: s.path,

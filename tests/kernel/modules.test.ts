@@ -153,3 +153,28 @@ describe('discovery and planning', () => {
     });
   });
 });
+
+describe('conditional sources', () => {
+  it('a missing conditional source is an error only when its symbol selects it', async () => {
+    const root = await tempDir();
+    await mkdir(join(root, 'modules/m'), { recursive: true });
+    await writeFile(join(root, 'modules/m/a.c'), '');
+    await writeFile(join(root, 'modules/m/kernel.ld'), '');
+    await writeFile(
+      join(root, 'modules/m/module.yaml'),
+      'enabled-by: M\nsources:\n  - a.c\n  - { file: later.c, if: LATER }\nlinker-script: kernel.ld\n',
+    );
+    const mods = await discoverModules(root);
+    expect(planBuild(root, mods, fixedConfig({ M: 'y' })).units.map((u) => u.display)).toEqual([
+      'modules/m/a.c',
+    ]);
+    expect(() => planBuild(root, mods, fixedConfig({ M: 'y', LATER: 'y' }))).toThrow(
+      'source "later.c" does not exist (needed because LATER)',
+    );
+    try {
+      planBuild(root, mods, fixedConfig({ M: 'y', LATER: 'y' }));
+    } catch (err) {
+      expect((err as BuildError).loc).toMatchObject({ line: 4, column: 13 });
+    }
+  });
+});
