@@ -6,7 +6,7 @@
 import { lstat, stat } from 'node:fs/promises';
 import { posix, resolve } from 'node:path';
 import type { AppRequirements } from '../config/requirements.js';
-import { InputError } from '../errors.js';
+import { InputError, type SourceLocation } from '../errors.js';
 import { type Closure, type ClosureOptions, type ClosureRoot, resolveClosure } from './closure.js';
 import { readElf, requirementsOf } from './elf.js';
 import { walkHostDir } from './hostwalk.js';
@@ -15,6 +15,13 @@ import { normalizeGuestPath, type RootfsEntry, RootfsTree, symlinkTargetPath } f
 
 export type Runtime = 'elf' | 'go' | 'python';
 
+/** One `files` entry; `loc` (app.yaml:line) is named in errors about it. */
+export interface UserFile {
+  guest: string;
+  host: string;
+  loc?: SourceLocation;
+}
+
 export interface RootfsInput {
   runtime: Runtime;
   /** Host path of the program (elf, go); for python, the interpreter (default /usr/bin/python3). */
@@ -22,7 +29,7 @@ export interface RootfsInput {
   /** Host path of the Python script (runtime python). */
   script?: string;
   /** Extra guest path -> host path; directories are copied recursively. */
-  files?: ReadonlyMap<string, string>;
+  files?: ReadonlyMap<string, string> | readonly UserFile[];
   /** Guest path of the program (elf, go). Default /app/<basename of exec>. */
   execGuestPath?: string;
   /** Named in errors about the input itself (the app.yaml). */
@@ -79,14 +86,14 @@ export async function addUserFiles(
   tree: RootfsTree,
   guestPath: string,
   hostPath: string,
-  loc: string,
+  at: SourceLocation,
 ): Promise<void> {
+  const loc = at.file;
   const guest = normalizeGuestPath(guestPath, loc);
   const origin = `files: ${guestPath}`;
   // The named host path itself is followed if it is a symlink: the user pointed at what it names.
   const st = await stat(hostPath).catch(() => undefined);
-  if (!st)
-    throw new InputError(`files: ${guestPath}: host path ${hostPath} not found`, { loc: { file: loc } });
+  if (!st) throw new InputError(`files: ${guestPath}: host path ${hostPath} not found`, { loc: at });
   if (st.isFile()) {
     tree.add(
       { kind: 'file', path: guest, mode: st.mode & 0o7777, size: st.size, source: hostPath, origin },
@@ -117,6 +124,10 @@ export async function addUserFiles(
       );
     }
   }
+}
+
+function isFileMap(f: RootfsInput['files']): f is ReadonlyMap<string, string> {
+  return f instanceof Map;
 }
 
 function statsOf(entries: RootfsEntry[]): RootfsStats {
@@ -224,9 +235,10 @@ export async function collectRootfs(input: RootfsInput, opts: CollectOptions = {
       );
     }
   }
-  for (const [guestPath, hostPath] of input.files ?? new Map<string, string>()) {
-    await addUserFiles(tree, guestPath, resolve(hostPath), loc);
-  }
+  const files: readonly UserFile[] = isFileMap(input.files)
+    ? [...input.files].map(([guest, host]) => ({ guest, host }))
+    : (input.files ?? []);
+  for (const f of files) await addUserFiles(tree, f.guest, resolve(f.host), f.loc ?? { file: loc });
 
   const entries = tree.list();
   const result: Rootfs = { entries, command, requirements, closure, stats: statsOf(entries), warnings };
