@@ -103,7 +103,7 @@ export async function addUserFiles(
   }
   if (!st.isDirectory()) {
     throw new InputError(`files: ${guestPath}: ${hostPath} is not a file or directory`, {
-      loc: { file: loc },
+      loc: at,
     });
   }
   tree.addDir(guest, st.mode, hostPath);
