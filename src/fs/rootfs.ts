@@ -88,8 +88,7 @@ export async function addUserFiles(
   hostPath: string,
   at: SourceLocation,
 ): Promise<void> {
-  const loc = at.file;
-  const guest = normalizeGuestPath(guestPath, loc);
+  const guest = normalizeGuestPath(guestPath, at);
   const origin = `files: ${guestPath}`;
   // The named host path itself is followed if it is a symlink: the user pointed at what it names.
   const st = await stat(hostPath).catch(() => undefined);
