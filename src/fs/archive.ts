@@ -130,7 +130,12 @@ export async function writeCpioArchive(
     const pending = new Map<number, Promise<Buffer>>();
     const want = (i: number): void => {
       const e = sorted[i];
-      if (e && !pending.has(i)) pending.set(i, contentOf(e));
+      if (e && !pending.has(i)) {
+        const p = contentOf(e);
+        // Its failure is reported when its turn comes (or not at all if an earlier one fails).
+        p.catch(() => undefined);
+        pending.set(i, p);
+      }
     };
     for (let i = 0; i < sorted.length; i++) {
       for (let k = i; k < i + READ_AHEAD; k++) want(k);
