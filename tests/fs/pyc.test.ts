@@ -16,6 +16,8 @@ afterAll(() => cleanup());
 const minor = Number(
   execFileSync(PY, ['-c', 'import sys; print(sys.version_info[1])'], { encoding: 'utf8' }),
 );
+const stdlib = `/usr/lib/python3.${minor}`;
+const osPyc = `${stdlib}/__pycache__/os.cpython-3${minor}.pyc`;
 const magic = (): Buffer => readFileSync(osPyc).subarray(0, 4);
 
 describe('source hash', () => {
