@@ -192,6 +192,12 @@ export class RootfsTree {
       return;
     }
     if (sameEntry(old, e)) return;
+    // A directory over a symlink to a directory merges into it (a files: entry
+    // for /lib on a merged-/usr guest fills /usr/lib), as `cp -r` would.
+    if (old.kind === 'symlink' && e.kind === 'dir') {
+      const inside = this.place(posix.join(path, '.probe'), what);
+      if (this.entries.get(posix.dirname(inside))?.kind === 'dir') return;
+    }
     throw new InputError(`guest path ${path} is provided twice: ${describe(old)} and ${describe(e)}`, {
       loc: { file: what },
     });

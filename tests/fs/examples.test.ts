@@ -5,7 +5,7 @@
 // the program needs (loader, libraries, stdlib, files) before any kernel runs it.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -158,6 +158,52 @@ describe('loaders in a chroot of the archive', () => {
       expect(runChroot(root, r.command).status).toBe(9);
     },
   );
+});
+
+describe('$ORIGIN in a chroot of the archive', () => {
+  // glibc finds the main program's $ORIGIN through /proc/self/exe, so this needs /proc (the guest has it).
+  itRoot('places RUNPATH $ORIGIN/../lib libraries relative to the guest path of the app', async (ctx) => {
+    // tree/bin/app (RUNPATH $ORIGIN/../lib) -> tree/lib/libo.so.1 -> libo.so.1.0 (RUNPATH $ORIGIN) -> tree/lib/libp.so.1
+    const tree = join(dir, 'origin-tree');
+    const lib = join(tree, 'lib');
+    mkdirSync(lib, { recursive: true });
+    mkdirSync(join(tree, 'bin'));
+    compileC(lib, 'libp.so.1', 'int p(void) { return 2; }\n', ['-shared', '-fPIC', '-Wl,-soname,libp.so.1']);
+    compileC(lib, 'libo.so.1.0', 'int p(void);\nint o(void) { return 40 + p(); }\n', [
+      '-shared',
+      '-fPIC',
+      '-Wl,-soname,libo.so.1',
+      `-L${lib}`,
+      '-l:libp.so.1',
+      '-Wl,--enable-new-dtags,-rpath,$ORIGIN',
+    ]);
+    symlinkSync('libo.so.1.0', join(lib, 'libo.so.1'));
+    const app = compileC(
+      join(tree, 'bin'),
+      'app',
+      '#include <stdio.h>\nint o(void);\nint main(void){printf("%d\\n", o());return 0;}\n',
+      [`-L${lib}`, '-l:libo.so.1', '-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib'],
+    );
+    const { r, root } = await pack('origin', {
+      runtime: 'elf',
+      exec: app,
+      execGuestPath: '/opt/app/bin/app',
+    });
+    const byPath = new Map(r.entries.map((e) => [e.path, e]));
+    expect(byPath.get('/opt/app/lib/libo.so.1')).toMatchObject({ kind: 'symlink', target: 'libo.so.1.0' });
+    expect(byPath.get('/opt/app/lib/libo.so.1.0')?.kind).toBe('file');
+    expect(byPath.get('/opt/app/lib/libp.so.1')?.kind).toBe('file');
+    const proc = join(root, 'proc');
+    if (spawnSync('mount', ['-t', 'proc', 'proc', proc]).status !== 0) ctx.skip('cannot mount /proc here');
+    try {
+      const run = runChroot(root, r.command);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('42\n');
+      expect(run.status).toBe(0);
+    } finally {
+      spawnSync('umount', [proc]);
+    }
+  });
 });
 
 describe('examples/busybox', () => {

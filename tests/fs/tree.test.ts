@@ -66,6 +66,19 @@ describe('the rootfs tree', () => {
     expect(t.list().map((e) => e.path)).toEqual(['/lib', '/usr', '/usr/lib', '/usr/lib/libx.so']);
   });
 
+  it('merges a directory into a symlinked directory instead of clashing', () => {
+    const t = new RootfsTree();
+    t.add({ kind: 'symlink', path: '/lib', mode: 0o777, target: 'usr/lib', origin: 'test' }, 't');
+    t.add({ kind: 'dir', path: '/usr/lib', mode: 0o755 }, 't');
+    t.add({ kind: 'dir', path: '/lib', mode: 0o700 }, 'files');
+    t.add(
+      { kind: 'file', path: '/lib/extra', mode: 0o644, size: 0, data: new Uint8Array(), origin: 'files' },
+      'files',
+    );
+    expect(t.get('/lib')?.kind).toBe('symlink');
+    expect(t.get('/usr/lib/extra')?.kind).toBe('file');
+  });
+
   it('stops at symlink loops', () => {
     const t = new RootfsTree();
     t.add({ kind: 'symlink', path: '/a', mode: 0o777, target: 'b', origin: 'test' }, 't');
