@@ -23,7 +23,8 @@ export interface UserFile {
 }
 
 export interface RootfsInput {
-  runtime: Runtime;
+  /** undefined: elf, or go when the binary carries Go build info. */
+  runtime?: Runtime;
   /** Host path of the program (elf, go); for python, the interpreter (default /usr/bin/python3). */
   exec?: string;
   /** Host path of the Python script (runtime python). */
