@@ -279,3 +279,32 @@ export function readConfigText(file: string): ConfigText {
     throw new KconfigError(`cannot read ${file}: ${(err as Error).message}`, { loc: { file }, cause: err });
   }
 }
+
+/**
+ * Merges config fragments into a base the way Linux's merge_config.sh does:
+ * every symbol a fragment sets is removed from what came before, then the
+ * fragment is appended (so the last fragment wins).
+ */
+export function mergeConfigs(base: ConfigText, fragments: ConfigText[], prefix = 'CONFIG_'): ConfigText {
+  let lines = base.text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const nameRe = new RegExp(
+    `^(?:${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([A-Za-z0-9_]+)=|# ${prefix}([A-Za-z0-9_]+) is not set$)`,
+  );
+  for (const frag of fragments) {
+    const names = new Set<string>();
+    for (const l of frag.text.split('\n')) {
+      const m = nameRe.exec(l);
+      if (m) names.add(`${prefix}${m[1] ?? m[2]}`);
+    }
+    lines = lines.filter((l) => {
+      for (const n of names) if (l.includes(`${n}=`) || l.includes(`${n} `)) return false;
+      return true;
+    });
+    lines.push('');
+    const fl = frag.text.split('\n');
+    if (fl[fl.length - 1] === '') fl.pop();
+    lines.push(...fl);
+  }
+  return { text: `${lines.join('\n')}\n`, file: base.file };
+}

@@ -134,6 +134,7 @@ export class Lexer {
       if (c === 92 /* \ */ && s.charCodeAt(this.p + 1) === 10) {
         this.p += 2;
         this.line++;
+        this.lineStart = this.p;
         continue;
       }
       break;
@@ -148,6 +149,7 @@ export class Lexer {
     if (c === 10) {
       const t = tok(T.Eol, 1);
       this.line++;
+      this.lineStart = this.p;
       return t;
     }
     const c2 = s.charCodeAt(this.p + 1);
@@ -198,7 +200,7 @@ export class Lexer {
       }
       // A word with a '$': expand one token from here to the end of the line.
       const eol = this.eolIndex(this.p);
-      const r = this.pp.expandToken(s.slice(0, eol), this.p);
+      const r = this.pp.expandToken(s, this.p, eol);
       this.p = r.end;
       if (r.out === '') return this.scan();
       return { t: T.Word, v: r.out, line, col };
@@ -217,9 +219,10 @@ export class Lexer {
     return i < 0 ? this.src.length : i;
   }
 
+  private lineStart = 0;
+
   private col(p: number): number {
-    const ls = this.src.lastIndexOf('\n', p - 1);
-    return p - ls;
+    return p - this.lineStart + 1;
   }
 
   /** `NAME =`, `NAME :=`, `NAME +=` at the start of a statement: the rest of the line is the raw value. */
@@ -248,9 +251,18 @@ export class Lexer {
     const s = this.src;
     let out = '';
     this.p++;
+    let run = this.p;
     for (;;) {
-      if (this.p >= s.length) break;
+      if (this.p >= s.length) {
+        out += s.slice(run, this.p);
+        break;
+      }
       const c = s.charCodeAt(this.p);
+      if (c !== quote && c !== 10 && c !== 92 && c !== 36) {
+        this.p++;
+        continue;
+      }
+      out += s.slice(run, this.p);
       if (c === quote) {
         this.p++;
         break;
@@ -264,22 +276,16 @@ export class Lexer {
         break;
       }
       if (c === 92 /* \ */) {
-        const d = s.charCodeAt(this.p + 1);
-        if (this.p + 1 < s.length && d !== 10) {
+        if (this.p + 1 < s.length && s.charCodeAt(this.p + 1) !== 10) {
           out += s[this.p + 1];
           this.p += 2;
         } else this.p++;
-        continue;
-      }
-      if (c === 36 /* $ */) {
-        const eol = this.eolIndex(this.p);
-        const r = this.pp.expandDollarAt(s.slice(0, eol), this.p + 1);
+      } else {
+        const r = this.pp.expandDollarAt(s, this.p + 1, this.eolIndex(this.p));
         out += r.out;
         this.p = r.end;
-        continue;
       }
-      out += s[this.p];
-      this.p++;
+      run = this.p;
     }
     return { t: T.Quote, v: out, line, col };
   }
@@ -305,12 +311,15 @@ export class Lexer {
         else if (c === 32) ts++;
         else break;
       }
-      const rest = lineStr.slice(i).replace(/[ \t]+$/, '');
+      let e = lineStr.length;
+      while (e > i && (lineStr.charCodeAt(e - 1) === 32 || lineStr.charCodeAt(e - 1) === 9)) e--;
+      const rest = lineStr.slice(i, e);
       if (rest === '') {
         // Blank line: part of the help if the help continues after it.
         if (firstTs) text += '\n';
         this.p = Math.min(eol + 1, s.length);
         this.line++;
+        this.lineStart = this.p;
         continue;
       }
       if (firstTs ? ts < firstTs : ts === 0 && text !== '') break;
@@ -319,6 +328,7 @@ export class Lexer {
       text += `${' '.repeat(ts - firstTs)}${rest}\n`;
       this.p = Math.min(eol + 1, s.length);
       this.line++;
+      this.lineStart = this.p;
     }
     // The next statement starts on a fresh line.
     this.prevTok = T.Eol;

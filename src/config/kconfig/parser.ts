@@ -55,6 +55,29 @@ const CMP: Partial<Record<T, E.Eq | E.Neq | E.Lt | E.Le | E.Gt | E.Ge>> = {
   [T.Ge]: E.Ge,
 };
 
+/** Keywords that are options of an entry, never statements of their own. */
+const OPTION_KEYWORDS = new Set([
+  'bool',
+  'tristate',
+  'int',
+  'hex',
+  'string',
+  'prompt',
+  'default',
+  'def_bool',
+  'def_tristate',
+  'select',
+  'imply',
+  'range',
+  'depends',
+  'help',
+  'modules',
+  'transitional',
+  'optional',
+  'visible',
+  'on',
+]);
+
 const TYPE_KW: Record<string, SymType> = {
   bool: SymType.Bool,
   tristate: SymType.Tristate,
@@ -199,6 +222,8 @@ export class Parser {
   }
 
   private parseFile(name: string, from: SourceLocation | null, isRoot = false): void {
+    const saved = this.lex;
+    if (saved) this.fileStack[this.fileStack.length - 1]!.line = saved.stmtLine;
     for (const f of this.fileStack) {
       if (f.name === name) {
         const chain = this.fileStack.map((x) => `${x.name}:${x.line}`).join(' -> ');
@@ -209,8 +234,6 @@ export class Parser {
     }
     const text = this.readSource(name, from);
     this.files.push(name);
-    const saved = this.lex;
-    if (saved) this.fileStack[this.fileStack.length - 1]!.line = saved.stmtLine;
     this.fileStack.push({ name, line: 0 });
     this.lex = new Lexer(text, name, this.pp, this.opts.diag);
     const depthMenu = this.currentMenu;
@@ -300,7 +323,10 @@ export class Parser {
         if (inChoice && ['choice', 'menu', 'source', 'rsource', 'osource', 'orsource'].includes(tok.v)) {
           this.error(`'${tok.v}' is not allowed inside a choice`, tok);
         }
-        this.error(`unknown statement "${tok.v}" here`, tok);
+        if (OPTION_KEYWORDS.has(tok.v)) {
+          this.error(`'${tok.v}' must follow a config, menuconfig, choice, menu or comment entry`, tok);
+        }
+        this.error(`unexpected '${tok.v}'`, tok);
       }
       if (tok.t === T.Word && !inChoice) {
         this.lex.take();
@@ -670,7 +696,10 @@ export class Parser {
       if (optional) return;
       throw new KconfigError(`can't open file "${name}"`, { loc });
     }
-    for (const f of files) this.parseFile(f, loc);
+    for (const f of files) {
+      if (optional && !existsSync(path.isAbsolute(f) ? f : path.join(this.opts.srctree, f))) continue;
+      this.parseFile(f, loc);
+    }
   }
 
   /** A `source` path, possibly with glob characters, relative to srctree; sorted matches. */

@@ -111,25 +111,31 @@ export class Preprocessor {
    * Expands one token starting at `start`: stops at the first character that is
    * not [A-Za-z0-9_-] outside a $(...) reference. Returns the expansion and the end index.
    */
-  expandToken(s: string, start: number): { out: string; end: number } {
-    return this.expand(s, start, [], true);
+  expandToken(s: string, start: number, limit: number): { out: string; end: number } {
+    return this.expand(s, start, [], true, limit);
   }
 
   /** Expands the $(...) reference whose '$' is at s[start-1]; s[start] should be '('. */
-  expandDollarAt(s: string, start: number): { out: string; end: number } {
-    return this.expandDollar(s, start, []);
+  expandDollarAt(s: string, start: number, limit: number): { out: string; end: number } {
+    return this.expandDollar(s, start, [], limit);
   }
 
-  private expand(s: string, start: number, args: string[], tokenOnly: boolean): { out: string; end: number } {
+  private expand(
+    s: string,
+    start: number,
+    args: string[],
+    tokenOnly: boolean,
+    limit = s.length,
+  ): { out: string; end: number } {
     let out = '';
     let from = start;
     let p = start;
-    const n = s.length;
+    const n = limit;
     while (p < n) {
       const c = s.charCodeAt(p);
       if (c === 36 /* $ */) {
         out += s.slice(from, p);
-        const r = this.expandDollar(s, p + 1, args);
+        const r = this.expandDollar(s, p + 1, args, n);
         out += r.out;
         p = r.end;
         from = p;
@@ -142,12 +148,12 @@ export class Preprocessor {
     return { out, end: p };
   }
 
-  private expandDollar(s: string, p: number, args: string[]): { out: string; end: number } {
-    if (s.charCodeAt(p) !== 40 /* ( */) return { out: '$', end: p };
+  private expandDollar(s: string, p: number, args: string[], limit = s.length): { out: string; end: number } {
+    if (p >= limit || s.charCodeAt(p) !== 40 /* ( */) return { out: '$', end: p };
     const start = p + 1;
     let q = start;
     let nest = 0;
-    for (; q < s.length; q++) {
+    for (; q < limit; q++) {
       const c = s.charCodeAt(q);
       if (c === 40) nest++;
       else if (c === 41) {
@@ -155,7 +161,7 @@ export class Preprocessor {
         nest--;
       }
     }
-    if (q >= s.length) this.fail(`unterminated reference to '${s.slice(start)}': missing ')'`);
+    if (q >= limit) this.fail(`unterminated reference to '${s.slice(start, limit)}': missing ')'`);
     return { out: this.evalClause(s.slice(start, q), args), end: q + 1 };
   }
 
