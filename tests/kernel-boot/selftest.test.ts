@@ -3,7 +3,7 @@
 // q35; failing tests, panics and faults must come back through the exit
 // protocol; the Multiboot entry and the ACPI poweroff fallback are checked too.
 
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -35,10 +35,11 @@ async function build(name: string, yaml?: string): Promise<string> {
   return outDir;
 }
 
-async function boot(imageDir: string, append?: string): Promise<Boot> {
+async function boot(imageDir: string, append?: string, machine?: 'microvm' | 'q35' | 'pc'): Promise<Boot> {
   let out = '';
   const r = await runImage(imageDir, {
     append,
+    machine,
     timeoutSeconds: 90,
     stdout: (s) => {
       out += s;
@@ -69,6 +70,7 @@ const CORE_TESTS = [
   'mm.kmalloc',
   'mm.kstack_guard',
   'mm.vm_map',
+  'mm.lower_half_empty',
   'sched.create_join',
   'sched.preempt',
   'sched.sleep',
@@ -95,6 +97,31 @@ function expectAllPassed(b: Boot): void {
   expect(b.status).toBe(0);
 }
 
+/** Boot the image's QEMU command line with edits, feeding stdin when asked. */
+async function rawBoot(
+  image: string,
+  edit: (argv: string[]) => void,
+  append: string,
+  reply?: { when: string; send: string },
+): Promise<{ out: string; record: string }> {
+  const prep = await prepareRun(image, { machine: 'q35', append, stdout: () => {}, stderr: () => {} });
+  const argv = prep.argv.slice(1);
+  edit(argv);
+  const child = execa(prep.spec.qemuPath, argv, { reject: false, timeout: 90_000, stdin: 'pipe' });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString('latin1');
+    if (reply && out.includes(reply.when)) {
+      child.stdin?.write(reply.send);
+      reply = undefined;
+    }
+  });
+  await child;
+  const record = await readFile(prep.spec.exitRecordPath, 'latin1').catch(() => '');
+  await rm(prep.spec.exitRecordPath, { force: true });
+  return { out: out.replaceAll('\r', ''), record };
+}
+
 describe('the self-test image under QEMU', () => {
   let image: string;
   beforeAll(async () => {
@@ -115,6 +142,12 @@ describe('the self-test image under QEMU', () => {
     );
     const b = await boot(q35);
     expect(b.argv).toContain('q35');
+    expectAllPassed(b);
+  });
+
+  it('passes every self-test on pc (i440FX) too', async () => {
+    const b = await boot(image, undefined, 'pc');
+    expect(b.argv).toContain('pc');
     expectAllPassed(b);
   });
 
@@ -197,6 +230,71 @@ describe('the self-test image under QEMU', () => {
       expect(await readFile(prep.spec.exitRecordPath, 'latin1')).toBe('osvb-exit: 0\n');
       await rm(prep.spec.exitRecordPath, { force: true });
     }
+  });
+});
+
+describe('CPU and console variants', () => {
+  let image: string;
+  beforeAll(async () => {
+    image = await build('selftest');
+  });
+
+  it('passes every self-test on a CPU without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO)', async () => {
+    const r = await rawBoot(
+      image,
+      (argv) => {
+        argv[argv.indexOf('-cpu') + 1] = 'qemu64';
+      },
+      'osvb.selftest=all osvb.loglevel=6',
+    );
+    expect(r.out).toContain('irq: local APIC 0 (xAPIC)');
+    expect(r.out).toMatch(/selftest: \d+ passed, 0 failed/);
+    expect(r.out).not.toContain('FAIL');
+    expect(r.record).toBe('osvb-exit: 0\n');
+  });
+
+  it('reads console input through the COM1 receive interrupt', async () => {
+    const r = await rawBoot(image, () => {}, 'osvb.selftest=console.read', {
+      when: 'console.read: type ping',
+      send: 'ping\r',
+    });
+    expect(r.out).toContain('selftest: console.read ... ok');
+    expect(r.record).toBe('osvb-exit: 0\n');
+  });
+});
+
+describe('the initrd', () => {
+  it('is found through the PVH module list and kept out of the page allocator', async () => {
+    const initrd = join(dir, 'initrd.bin');
+    const text = 'osvb initrd marker 0123456789abcdefghij';
+    await writeFile(initrd, `${text}${'x'.repeat(100_000)}`);
+    const r = await rawBoot(
+      await build('selftest'),
+      (argv) => {
+        argv.push('-initrd', initrd);
+      },
+      'osvb.selftest=boot.initrd osvb.loglevel=6',
+    );
+    const out = r.out;
+    expect(out).toMatch(/boot: initrd at 0x[0-9a-f]+, 100039 bytes/);
+    expect(out).toContain(`boot.initrd: 100039 bytes: ${text.slice(0, 32)}`);
+    expect(out).toContain('selftest: boot.initrd ... ok');
+    expect(r.record).toBe('osvb-exit: 0\n');
+  });
+});
+
+describe('the minimal kernel', () => {
+  it('is small, boots, and exits 0 when there is nothing to run', async () => {
+    const img = await build('minimal', 'name: minimal\n');
+    const elf = join(img, 'kernel.elf');
+    const stripped = join(dir, 'minimal.stripped');
+    await execa('strip', ['-o', stripped, elf]);
+    const size = (await stat(stripped)).size;
+    expect(size).toBeLessThan(150 * 1024);
+    const b = await boot(img);
+    expect(b.lines).toContain('osvb: nothing to run; exiting');
+    expect(b.out).not.toContain('selftest');
+    expect(b.outcome).toEqual({ kind: 'exit', status: 0, source: 'record' });
   });
 });
 
