@@ -1,0 +1,89 @@
+/* 8254 PIT channel 0 as a fixed 1.193182 MHz reference. Channel 0 is used
+ * because channel 2's gate lives in the PC speaker port (0x61), which
+ * microvm does not have. Its IRQ0 stays masked. */
+#include "time_internal.h"
+#include <time/clock.h>
+#include <arch/cpu.h>
+#include <arch/io.h>
+
+#define PIT_HZ 1193182u
+#define PIT_CH0 0x40
+#define PIT_CMD 0x43
+
+static bool programmed;
+
+static uint16_t read_count(void)
+{
+	outb(PIT_CMD, 0x00); /* latch channel 0 */
+	uint8_t lo = inb(PIT_CH0);
+	return lo | (uint16_t)inb(PIT_CH0) << 8;
+}
+
+/* Mode 2 (rate generator) with the longest period, 65536 ticks (~55 ms). */
+static void program(void)
+{
+	if (programmed)
+		return;
+	outb(PIT_CMD, 0x34);
+	outb(PIT_CH0, 0);
+	outb(PIT_CH0, 0);
+	programmed = true;
+}
+
+/* Poll until ticks PIT ticks passed since count c0; returns the exact number
+ * of ticks seen, or 0 when the PIT does not count (bounded by the TSC). */
+static uint32_t wait_ticks(uint16_t c0, uint32_t ticks)
+{
+	uint64_t start = rdtsc();
+
+	for (;;) {
+		uint16_t c = read_count();
+		uint32_t elapsed = (uint16_t)(c0 - c);
+		if (elapsed >= ticks && elapsed < 60000)
+			return elapsed;
+		if (rdtsc() - start > (1ull << 33))
+			return 0; /* seconds at any plausible TSC rate: no PIT */
+	}
+}
+
+int pit_wait_ms(unsigned ms)
+{
+	if (ms == 0 || ms > 50)
+		return -1;
+	program();
+	return wait_ticks(read_count(), PIT_HZ * ms / 1000) ? 0 : -1;
+}
+
+static int measure(unsigned ms, uint64_t *tsc_ticks, uint32_t *apic_ticks, uint32_t *pit_ticks)
+{
+	/* Both endpoints read the PIT, the TSC and the APIC count in the same order. */
+	apic_timer_start_count();
+	uint16_t c0 = read_count();
+	uint64_t t0 = rdtsc();
+	uint32_t a0 = apic_timer_current();
+	uint32_t n = wait_ticks(c0, PIT_HZ * ms / 1000);
+	uint64_t t1 = rdtsc();
+	uint32_t a1 = apic_timer_current();
+	apic_timer_elapsed();
+	*apic_ticks = a0 - a1;
+	*tsc_ticks = t1 - t0;
+	*pit_ticks = n;
+	return n ? 0 : -1;
+}
+
+int pit_calibrate(unsigned ms, uint64_t *tsc_hz_out, uint64_t *apic_hz_out)
+{
+	uint64_t t;
+	uint32_t a, n;
+
+	if (ms == 0 || ms > 50)
+		return -1;
+	program();
+	/* A 1 ms warm-up pass first: under emulation the first run of this code
+	 * is translated, which would otherwise land inside the measurement. */
+	if (measure(1, &t, &a, &n) || measure(ms, &t, &a, &n))
+		return -1;
+	*tsc_hz_out = t * PIT_HZ / n;
+	*apic_hz_out = (uint64_t)a * PIT_HZ / n;
+	return 0;
+}
