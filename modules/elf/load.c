@@ -1,6 +1,7 @@
 /* Mapping an ELF executable's segments into the application's address space. */
 #include <elf/elf.h>
 #include <uvm/uvm.h>
+#include <arch/memlayout.h>
 #include <vfs/vfs.h>
 #include <vfs/errno.h>
 #include <console/printk.h>
@@ -26,7 +27,6 @@ int elf_load(struct file *f, const char *path, bool main, struct elf_loaded *out
 	struct elf_info info;
 	const char *why;
 	uint64_t size = f->inode->size;
-	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (!S_ISREG(f->inode->mode))

@@ -7,9 +7,10 @@
 #include <cmdline/cmdline.h>
 #include <console/printk.h>
 #include <init/initcall.h>
+#include <lib/printf.h>
 #include <lib/string.h>
 
-KTABLE_DEFINE(struct syscall_entry, syscall);
+
 
 CMDLINE_OPTION(strace, "strace", "print every system call of the application with its arguments and result");
 

@@ -36,6 +36,8 @@ struct runqueue {
 	struct timer slice;
 };
 
+void (*sched_switch_hook)(struct thread *prev, struct thread *next);
+
 static struct runqueue rq0;
 static struct thread idle0;
 static struct list all_threads = LIST_INIT(all_threads);
@@ -167,6 +169,8 @@ static void __schedule(bool preempt)
 		cpu->current = next;
 		if (next->stack)
 			tss_set_rsp0((uint64_t)next->stack + KSTACK_SIZE);
+		if (sched_switch_hook)
+			sched_switch_hook(prev, next);
 		arch_context_switch(&prev->rsp, next->rsp);
 		finish_switch();
 	}

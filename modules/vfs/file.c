@@ -260,10 +260,10 @@ static int do_create(struct inode *dir, const char *name, size_t len, void *ctx)
 	int r = create_in(dir, name, len, c->mode, c->target, &ino);
 	if (r)
 		return r;
-	if (c->fops) {
+	if (c->fops)
 		ino->fops = c->fops;
+	if (c->priv)
 		ino->priv = c->priv;
-	}
 	inode_put(ino);
 	return 0;
 }

@@ -4,7 +4,7 @@
 #include <mm/kmalloc.h>
 #include <lib/panic.h>
 
-KTABLE_DEFINE(struct fs_type, fs_type);
+
 
 /* One lock for all filesystem metadata and data: simple and enough while the
  * application is the only user. Held only around in-memory work, never while

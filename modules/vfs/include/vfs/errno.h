@@ -41,6 +41,12 @@
 #ifndef ECHILD
 #define ECHILD 10
 #endif
+#ifndef ELIBBAD
+#define ELIBBAD 80
+#endif
+#ifndef ENOTCONN
+#define ENOTCONN 107
+#endif
 #ifndef ERESTARTSYS
 #define ERESTARTSYS 512 /* kernel-internal: restart the syscall after a signal */
 #endif
