@@ -1092,3 +1092,51 @@ SYSCALL(280, utimensat, 4)
 	inode_put(ino);
 	return 0;
 }
+
+/* sendfile: copy through the kernel between any two descriptors. */
+SYSCALL(40, sendfile, 4)
+{
+	struct file *out = fd_get(a0), *in = fd_get(a1);
+	long r = 0;
+	uint64_t off = 0;
+	if (!out || !in) {
+		r = -EBADF;
+		goto done;
+	}
+	if (a2 && copy_from_user(&off, (const void *)a2, 8)) {
+		r = -EFAULT;
+		goto done;
+	}
+	size_t n = a3, total = 0, chunk = MIN(n, (size_t)BOUNCE);
+	char *k = kmalloc(chunk ? chunk : 1);
+	if (!k) {
+		r = -ENOMEM;
+		goto done;
+	}
+	while (total < n) {
+		ssize_t got = vfs_read(in, k, MIN(chunk, n - total), a2 ? &off : &in->pos);
+		if (got <= 0) {
+			r = got;
+			break;
+		}
+		ssize_t put = vfs_write(out, k, got, &out->pos);
+		if (put < 0) {
+			r = put;
+			break;
+		}
+		total += put;
+		if (put < got)
+			break;
+	}
+	kfree(k);
+	if (total)
+		r = total;
+	if (a2 && copy_to_user((void *)a2, &off, 8))
+		r = -EFAULT;
+done:
+	if (out)
+		file_put(out);
+	if (in)
+		file_put(in);
+	return r;
+}

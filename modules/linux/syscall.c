@@ -52,14 +52,19 @@ void linux_syscall_dispatch(struct trap_frame *tf)
 	long ret;
 
 	ut->frame = tf;
+	char line[192];
+	int len = 0;
 	if (strace) {
 		unsigned n = e ? e->nargs : 6;
 		uint64_t a[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
-		char buf[160];
-		int len = snprintf(buf, sizeof(buf), "[%d] %s(", ut->tid, name_of(nr));
-		for (unsigned i = 0; i < n && len < (int)sizeof(buf); i++)
-			len += snprintf(buf + len, sizeof(buf) - len, "%s%#lx", i ? ", " : "", (unsigned long)a[i]);
-		printk(LOG_EMERG, "%s) ...\n", buf);
+		len = snprintf(line, sizeof(line), "[%d] %s(", ut->tid, name_of(nr));
+		for (unsigned i = 0; i < n && len < (int)sizeof(line); i++)
+			len += snprintf(line + len, sizeof(line) - len, "%s%#lx", i ? ", " : "", (unsigned long)a[i]);
+		if (len > (int)sizeof(line) - 1)
+			len = sizeof(line) - 1;
+		/* Calls that do not return (or block for long) are shown before they run. */
+		if (nr == 60 || nr == 231 || nr == 59)
+			printk(LOG_EMERG, "%s) ...\n", line);
 	}
 	if (e)
 		ret = e->fn(tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9);
@@ -69,7 +74,7 @@ void linux_syscall_dispatch(struct trap_frame *tf)
 	if (!(e && nr == 15))
 		tf->rax = ret;
 	if (strace)
-		printk(LOG_EMERG, "[%d] %s = %ld%s\n", ut->tid, name_of(nr), (long)tf->rax,
+		printk(LOG_EMERG, "%s) = %ld%s\n", line, (long)tf->rax,
 		       (long)tf->rax < 0 && (long)tf->rax > -4096 ? " (error)" : "");
 	signal_deliver(tf);
 	ut->frame = NULL;

@@ -3,6 +3,7 @@
 #include <arch/spinlock.h>
 #include <mm/kmalloc.h>
 #include <lib/panic.h>
+#include <time/clock.h>
 
 
 
@@ -25,17 +26,11 @@ void vfs_unlock(void)
 	spin_unlock_irqrestore(&big, f);
 }
 
-/* Set by the time source when there is one (the Linux ABI module). */
-void (*vfs_clock)(struct vfs_time *t);
-
 void vfs_now(struct vfs_time *t)
 {
-	if (vfs_clock) {
-		vfs_clock(t);
-	} else {
-		t->sec = 0;
-		t->nsec = 0;
-	}
+	uint64_t ns = clock_realtime_ns();
+	t->sec = ns / NSEC_PER_SEC;
+	t->nsec = ns % NSEC_PER_SEC;
 }
 
 struct inode *inode_get(struct inode *ino)
