@@ -31,27 +31,36 @@ static void program(void)
 }
 
 /* Poll until ticks PIT ticks passed since count c0; returns the exact number
- * of ticks seen, or 0 when the PIT does not count (bounded by the TSC). */
+ * of ticks seen, or 0 when the PIT does not count (bounded by the TSC) or
+ * when a gap between two polls was so long (the vCPU was descheduled) that
+ * the 16-bit counter may have wrapped. */
 static uint32_t wait_ticks(uint16_t c0, uint32_t ticks)
 {
 	uint64_t start = rdtsc();
+	uint16_t last = c0;
 
 	for (;;) {
 		uint16_t c = read_count();
+		if ((uint16_t)(last - c) > 16384)
+			return 0;
+		last = c;
 		uint32_t elapsed = (uint16_t)(c0 - c);
-		if (elapsed >= ticks && elapsed < 60000)
+		if (elapsed >= ticks)
 			return elapsed;
 		if (rdtsc() - start > (1ull << 33))
 			return 0; /* seconds at any plausible TSC rate: no PIT */
 	}
 }
 
-int pit_wait_ms(unsigned ms)
+int pit_wait_ms(unsigned ms, uint64_t *elapsed_ns)
 {
-	if (ms == 0 || ms > 50)
+	if (ms == 0 || ms > 40)
 		return -1;
 	program();
-	return wait_ticks(read_count(), PIT_HZ * ms / 1000) ? 0 : -1;
+	uint32_t n = wait_ticks(read_count(), PIT_HZ * ms / 1000);
+	if (elapsed_ns)
+		*elapsed_ns = (uint64_t)n * NSEC_PER_SEC / PIT_HZ;
+	return n ? 0 : -1;
 }
 
 static int measure(unsigned ms, uint64_t *tsc_ticks, uint32_t *apic_ticks, uint32_t *pit_ticks)
@@ -76,13 +85,18 @@ int pit_calibrate(unsigned ms, uint64_t *tsc_hz_out, uint64_t *apic_hz_out)
 	uint64_t t;
 	uint32_t a, n;
 
-	if (ms == 0 || ms > 50)
+	if (ms == 0 || ms > 40)
 		return -1;
 	program();
 	/* A 1 ms warm-up pass first: under emulation the first run of this code
-	 * is translated, which would otherwise land inside the measurement. */
-	if (measure(1, &t, &a, &n) || measure(ms, &t, &a, &n))
+	 * is translated, which would otherwise land inside the measurement.
+	 * A measurement the host interrupted for too long is repeated. */
+	int tries = 0;
+	if (measure(1, &t, &a, &n))
 		return -1;
+	while (measure(ms, &t, &a, &n))
+		if (++tries == 3)
+			return -1;
 	*tsc_hz_out = t * PIT_HZ / n;
 	*apic_hz_out = (uint64_t)a * PIT_HZ / n;
 	return 0;

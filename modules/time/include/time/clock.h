@@ -4,6 +4,7 @@
 #define TIME_CLOCK_H
 
 #include <stdint.h>
+#include <stdbool.h>
 
 #define NSEC_PER_USEC 1000ull
 #define NSEC_PER_MSEC 1000000ull
@@ -25,7 +26,9 @@ uint64_t clock_timer_hz(void);        /* APIC timer input frequency (after its d
 const char *clock_calibration_source(void);  /* "pit", "cpuid", "kvmclock" */
 
 /* The 8254 PIT as an independent reference (tests, calibration): busy-waits
- * for ms milliseconds (<= 50) on channel 2. Returns 0, or -1 without a PIT. */
-int pit_wait_ms(unsigned ms);
+ * at least ms milliseconds (<= 40) and stores the PIT-measured time in
+ * *elapsed_ns. Returns 0, or -1 without a PIT or when the wait was
+ * interrupted for too long to measure. */
+int pit_wait_ms(unsigned ms, uint64_t *elapsed_ns);
 
 #endif

@@ -1,0 +1,339 @@
+// Tokenizer for one Kconfig file, following the token rules of Linux's
+// lexer.l: keywords, words ([A-Za-z0-9_-]+, with $(...) expanded), quoted
+// strings (with $(...) expanded and backslash escapes), operators, `#`
+// comments, backslash-newline continuation, the raw right-hand side of
+// variable assignments, and indentation-delimited help text.
+
+import type { Diagnostic } from './index.js';
+import type { Preprocessor } from './preprocess.js';
+
+export enum T {
+  Eol = 1,
+  Word,
+  Quote,
+  Keyword,
+  Or,
+  And,
+  Eq,
+  Neq,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Not,
+  LParen,
+  RParen,
+  ColonEq,
+  PlusEq,
+  AssignVal,
+  Eof,
+}
+
+export interface Token {
+  t: T;
+  /** Word/string value or keyword name. */
+  v: string;
+  line: number;
+  col: number;
+}
+
+const KEYWORDS = new Set([
+  'bool',
+  'choice',
+  'comment',
+  'config',
+  'def_bool',
+  'def_tristate',
+  'default',
+  'depends',
+  'endchoice',
+  'endif',
+  'endmenu',
+  'help',
+  'hex',
+  'if',
+  'imply',
+  'int',
+  'mainmenu',
+  'menu',
+  'menuconfig',
+  'modules',
+  'on',
+  'optional',
+  'prompt',
+  'range',
+  'select',
+  'source',
+  'rsource',
+  'osource',
+  'orsource',
+  'string',
+  'tristate',
+  'visible',
+  'transitional',
+]);
+
+const isWordChar = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+
+export class Lexer {
+  private p = 0;
+  line = 1;
+  private prevTok: T = T.Eol;
+  private prevPrevTok: T = T.Eol;
+  private pending: Token | null = null;
+  /** Line of the first token of the current statement. */
+  stmtLine = 1;
+
+  constructor(
+    private readonly src: string,
+    readonly file: string,
+    private readonly pp: Preprocessor,
+    private readonly diag: (d: Diagnostic) => void,
+  ) {}
+
+  peek(): Token {
+    if (!this.pending) this.pending = this.next();
+    return this.pending;
+  }
+
+  take(): Token {
+    const t = this.peek();
+    this.pending = null;
+    return t;
+  }
+
+  private next(): Token {
+    for (;;) {
+      const tok = this.scan();
+      // Blank lines never reach the parser; the first token of a statement fixes its line.
+      if (this.prevTok === T.Eol) {
+        if (tok.t === T.Eol) continue;
+        this.stmtLine = tok.line;
+      }
+      this.prevPrevTok = this.prevTok;
+      this.prevTok = tok.t;
+      return tok;
+    }
+  }
+
+  private scan(): Token {
+    const s = this.src;
+    const n = s.length;
+    for (;;) {
+      if (this.p >= n) return { t: T.Eof, v: '', line: this.line, col: 0 };
+      const c = s.charCodeAt(this.p);
+      if (c === 32 || c === 9) {
+        this.p++;
+        continue;
+      }
+      if (c === 35 /* # */) {
+        while (this.p < n && s.charCodeAt(this.p) !== 10) this.p++;
+        continue;
+      }
+      if (c === 92 /* \ */ && s.charCodeAt(this.p + 1) === 10) {
+        this.p += 2;
+        this.line++;
+        this.lineStart = this.p;
+        continue;
+      }
+      break;
+    }
+    const line = this.line;
+    const col = this.col(this.p);
+    const c = s.charCodeAt(this.p);
+    const tok = (t: T, len: number, v = ''): Token => {
+      this.p += len;
+      return { t, v, line, col };
+    };
+    if (c === 10) {
+      const t = tok(T.Eol, 1);
+      this.line++;
+      this.lineStart = this.p;
+      return t;
+    }
+    const c2 = s.charCodeAt(this.p + 1);
+    switch (c) {
+      case 124:
+        if (c2 === 124) return tok(T.Or, 2);
+        break;
+      case 38:
+        if (c2 === 38) return tok(T.And, 2);
+        break;
+      case 61:
+        return this.maybeAssign(tok(T.Eq, 1));
+      case 33:
+        return c2 === 61 ? tok(T.Neq, 2) : tok(T.Not, 1);
+      case 60:
+        return c2 === 61 ? tok(T.Le, 2) : tok(T.Lt, 1);
+      case 62:
+        return c2 === 61 ? tok(T.Ge, 2) : tok(T.Gt, 1);
+      case 40:
+        return tok(T.LParen, 1);
+      case 41:
+        return tok(T.RParen, 1);
+      case 58:
+        if (c2 === 61) return this.maybeAssign(tok(T.ColonEq, 2));
+        break;
+      case 43:
+        if (c2 === 61) return this.maybeAssign(tok(T.PlusEq, 2));
+        break;
+      case 34:
+      case 39:
+        return this.string(c, line, col);
+    }
+    if (isWordChar(c) || c === 36) {
+      let q = this.p;
+      let dollar = false;
+      while (q < s.length) {
+        const d = s.charCodeAt(q);
+        if (isWordChar(d)) q++;
+        else if (d === 36) {
+          dollar = true;
+          q++;
+        } else break;
+      }
+      if (!dollar) {
+        const w = s.slice(this.p, q);
+        this.p = q;
+        return { t: KEYWORDS.has(w) ? T.Keyword : T.Word, v: w, line, col };
+      }
+      // A word with a '$': expand one token from here to the end of the line.
+      const eol = this.eolIndex(this.p);
+      const r = this.pp.expandToken(s, this.p, eol);
+      this.p = r.end;
+      if (r.out === '') return this.scan();
+      return { t: T.Word, v: r.out, line, col };
+    }
+    this.diag({
+      level: 'warning',
+      message: `ignoring unsupported character '${s[this.p]}'`,
+      loc: { file: this.file, line, column: col },
+    });
+    this.p++;
+    return this.scan();
+  }
+
+  private eolIndex(from: number): number {
+    const i = this.src.indexOf('\n', from);
+    return i < 0 ? this.src.length : i;
+  }
+
+  private lineStart = 0;
+
+  private col(p: number): number {
+    return p - this.lineStart + 1;
+  }
+
+  /** `NAME =`, `NAME :=`, `NAME +=` at the start of a statement: the rest of the line is the raw value. */
+  private maybeAssign(op: Token): Token {
+    if (this.prevPrevTok === T.Eol && this.prevTok === T.Word) {
+      // Deliver the operator now; the value is read when the parser asks for it.
+      this.assignPending = true;
+    }
+    return op;
+  }
+
+  assignPending = false;
+
+  /** Reads the raw assignment value (everything after the operator up to the newline, leading blanks skipped). */
+  readAssignValue(): string {
+    this.assignPending = false;
+    const s = this.src;
+    let p = this.p;
+    while (p < s.length && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
+    const eol = this.eolIndex(p);
+    this.p = eol;
+    return s.slice(p, eol);
+  }
+
+  private string(quote: number, line: number, col: number): Token {
+    const s = this.src;
+    let out = '';
+    this.p++;
+    let run = this.p;
+    for (;;) {
+      if (this.p >= s.length) {
+        out += s.slice(run, this.p);
+        break;
+      }
+      const c = s.charCodeAt(this.p);
+      if (c !== quote && c !== 10 && c !== 92 && c !== 36) {
+        this.p++;
+        continue;
+      }
+      out += s.slice(run, this.p);
+      if (c === quote) {
+        this.p++;
+        break;
+      }
+      if (c === 10) {
+        this.diag({
+          level: 'warning',
+          message: 'multi-line strings not supported',
+          loc: { file: this.file, line },
+        });
+        break;
+      }
+      if (c === 92 /* \ */) {
+        if (this.p + 1 < s.length && s.charCodeAt(this.p + 1) !== 10) {
+          out += s[this.p + 1];
+          this.p += 2;
+        } else this.p++;
+      } else {
+        const r = this.pp.expandDollarAt(s, this.p + 1, this.eolIndex(this.p));
+        out += r.out;
+        this.p = r.end;
+      }
+      run = this.p;
+    }
+    return { t: T.Quote, v: out, line, col };
+  }
+
+  /**
+   * Reads a help text starting at the current position (just after the
+   * newline of the `help` line). The text's indentation is the first
+   * non-blank line's; it ends at a non-blank line indented less.
+   */
+  readHelp(): string {
+    const s = this.src;
+    let firstTs = 0;
+    let text = '';
+    for (;;) {
+      if (this.p >= s.length) break;
+      const eol = this.eolIndex(this.p);
+      const lineStr = s.slice(this.p, eol);
+      let ts = 0;
+      let i = 0;
+      for (; i < lineStr.length; i++) {
+        const c = lineStr.charCodeAt(i);
+        if (c === 9) ts = (ts & ~7) + 8;
+        else if (c === 32) ts++;
+        else break;
+      }
+      let e = lineStr.length;
+      while (e > i && (lineStr.charCodeAt(e - 1) === 32 || lineStr.charCodeAt(e - 1) === 9)) e--;
+      const rest = lineStr.slice(i, e);
+      if (rest === '') {
+        // Blank line: part of the help if the help continues after it.
+        if (firstTs) text += '\n';
+        this.p = Math.min(eol + 1, s.length);
+        this.line++;
+        this.lineStart = this.p;
+        continue;
+      }
+      if (firstTs ? ts < firstTs : ts === 0 && text !== '') break;
+      if (ts === 0 && !firstTs) break;
+      if (!firstTs) firstTs = ts;
+      text += `${' '.repeat(ts - firstTs)}${rest}\n`;
+      this.p = Math.min(eol + 1, s.length);
+      this.line++;
+      this.lineStart = this.p;
+    }
+    // The next statement starts on a fresh line.
+    this.prevTok = T.Eol;
+    this.prevPrevTok = T.Eol;
+    this.pending = null;
+    return text.replace(/\n+$/, '\n');
+  }
+}

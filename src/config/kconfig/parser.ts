@@ -1,0 +1,825 @@
+// Parser for the Kconfig language (the statement set of Linux 6.1, plus
+// rsource/osource/orsource, glob patterns in source, and `transitional`).
+// Builds the menu tree and the symbols' property lists the way Linux's
+// parser.y + menu.c do, so that finalize() can apply Linux's semantics.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { KconfigError, type SourceLocation } from '../../errors.js';
+import type { Diagnostic } from './index.js';
+import { Lexer, T, type Token } from './lexer.js';
+import {
+  E,
+  type Expr,
+  type MenuKind,
+  type MenuNode,
+  P,
+  type Prop,
+  SF_OPTIONAL,
+  SF_TRANSITIONAL,
+  type Sym,
+  SymType,
+} from './model.js';
+import { Preprocessor, type ShellRunner } from './preprocess.js';
+import { SymbolTable } from './symtab.js';
+
+export interface ParseResult {
+  root: MenuNode;
+  table: SymbolTable;
+  modules: Sym | null;
+  files: string[];
+}
+
+export function andExpr(a: Expr | null, b: Expr | null): Expr | null {
+  if (!a) return b;
+  if (!b) return a;
+  return { k: E.And, l: a, r: b };
+}
+
+export function orExpr(a: Expr | null, b: Expr | null): Expr | null {
+  if (!a) return b;
+  if (!b) return a;
+  return { k: E.Or, l: a, r: b };
+}
+
+export function symExpr(s: Sym): Expr {
+  return { k: E.Sym, s };
+}
+
+const CMP: Partial<Record<T, E.Eq | E.Neq | E.Lt | E.Le | E.Gt | E.Ge>> = {
+  [T.Eq]: E.Eq,
+  [T.Neq]: E.Neq,
+  [T.Lt]: E.Lt,
+  [T.Le]: E.Le,
+  [T.Gt]: E.Gt,
+  [T.Ge]: E.Ge,
+};
+
+/** Keywords that are options of an entry, never statements of their own. */
+const OPTION_KEYWORDS = new Set([
+  'bool',
+  'tristate',
+  'int',
+  'hex',
+  'string',
+  'prompt',
+  'default',
+  'def_bool',
+  'def_tristate',
+  'select',
+  'imply',
+  'range',
+  'depends',
+  'help',
+  'modules',
+  'transitional',
+  'optional',
+  'visible',
+  'on',
+]);
+
+const TYPE_KW: Record<string, SymType> = {
+  bool: SymType.Bool,
+  tristate: SymType.Tristate,
+  int: SymType.Int,
+  hex: SymType.Hex,
+  string: SymType.String,
+};
+
+function describe(t: Token): string {
+  switch (t.t) {
+    case T.Eol:
+      return 'end of line';
+    case T.Eof:
+      return 'end of file';
+    case T.Quote:
+      return `"${t.v}"`;
+    case T.Word:
+    case T.Keyword:
+      return `'${t.v}'`;
+    default:
+      return `'${t.v || tokenText(t.t)}'`;
+  }
+}
+
+function tokenText(t: T): string {
+  switch (t) {
+    case T.Or:
+      return '||';
+    case T.And:
+      return '&&';
+    case T.Eq:
+      return '=';
+    case T.Neq:
+      return '!=';
+    case T.Lt:
+      return '<';
+    case T.Le:
+      return '<=';
+    case T.Gt:
+      return '>';
+    case T.Ge:
+      return '>=';
+    case T.Not:
+      return '!';
+    case T.LParen:
+      return '(';
+    case T.RParen:
+      return ')';
+    case T.ColonEq:
+      return ':=';
+    case T.PlusEq:
+      return '+=';
+    default:
+      return '?';
+  }
+}
+
+export interface ParserOptions {
+  srctree: string;
+  env: Record<string, string | undefined>;
+  shell: ShellRunner;
+  diag: (d: Diagnostic) => void;
+}
+
+export class Parser {
+  readonly table = new SymbolTable();
+  readonly root: MenuNode;
+  modules: Sym | null = null;
+  readonly files: string[] = [];
+  private readonly pp: Preprocessor;
+  private lex!: Lexer;
+  private readonly fileStack: { name: string; line: number }[] = [];
+  private currentMenu: MenuNode;
+  private currentEntry: MenuNode;
+  private menuOrder = 0;
+
+  constructor(private readonly opts: ParserOptions) {
+    this.root = this.newMenu('root', null, null, { file: '<root>', line: 0 });
+    this.currentMenu = this.root;
+    this.currentEntry = this.root;
+    this.pp = new Preprocessor(
+      opts.env,
+      opts.shell,
+      {
+        file: () => this.lex?.file ?? '<none>',
+        line: () => this.lex?.line ?? 0,
+      },
+      opts.diag,
+    );
+  }
+
+  private newMenu(kind: MenuKind, sym: Sym | null, parent: MenuNode | null, loc: SourceLocation): MenuNode {
+    return {
+      kind,
+      sym,
+      prompt: null,
+      dep: null,
+      visibility: null,
+      parent,
+      children: [],
+      loc,
+      order: this.menuOrder++,
+    };
+  }
+
+  private loc(): SourceLocation {
+    return { file: this.lex.file, line: this.lex.stmtLine };
+  }
+
+  private error(msg: string, tok?: Token): never {
+    const loc: SourceLocation = tok
+      ? { file: this.lex.file, line: tok.line, column: tok.col || undefined }
+      : this.loc();
+    throw new KconfigError(msg, { loc });
+  }
+
+  private warn(msg: string, loc: SourceLocation = this.loc()): void {
+    this.opts.diag({ level: 'warning', message: msg, loc });
+  }
+
+  parse(rootFile: string): ParseResult {
+    this.parseFile(rootFile, null, true);
+    if (!this.root.prompt) {
+      this.currentEntry = this.root;
+      this.addPrompt(P.Menu, 'Main menu', null, { file: rootFile, line: 1 });
+    }
+    return { root: this.root, table: this.table, modules: this.modules, files: this.files };
+  }
+
+  private readSource(name: string, from: SourceLocation | null): string {
+    const full = path.isAbsolute(name) ? name : path.join(this.opts.srctree, name);
+    try {
+      return readFileSync(full, 'latin1');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (from) throw new KconfigError(`can't open file "${name}"`, { loc: from, cause: err });
+      throw new KconfigError(`can't find file ${name}${code ? ` (${code})` : ''}`, {
+        loc: { file: name },
+        cause: err,
+      });
+    }
+  }
+
+  private parseFile(name: string, from: SourceLocation | null, isRoot = false): void {
+    const saved = this.lex;
+    if (saved) this.fileStack[this.fileStack.length - 1]!.line = saved.stmtLine;
+    for (const f of this.fileStack) {
+      if (f.name === name) {
+        const chain = this.fileStack.map((x) => `${x.name}:${x.line}`).join(' -> ');
+        throw new KconfigError(`recursive inclusion of "${name}" (${chain})`, {
+          loc: from ?? { file: name },
+        });
+      }
+    }
+    const text = this.readSource(name, from);
+    this.files.push(name);
+    this.fileStack.push({ name, line: 0 });
+    this.lex = new Lexer(text, name, this.pp, this.opts.diag);
+    const depthMenu = this.currentMenu;
+    try {
+      if (isRoot) {
+        const t = this.lex.peek();
+        if (t.t === T.Keyword && t.v === 'mainmenu') {
+          this.lex.take();
+          const q = this.expect(T.Quote, 'a quoted prompt after mainmenu');
+          this.eol();
+          this.currentEntry = this.root;
+          this.addPrompt(P.Menu, q.v, null, this.loc());
+        }
+      }
+      this.stmtList(false);
+      const t = this.lex.peek();
+      if (t.t !== T.Eof) this.error(`unexpected ${describe(t)}`, t);
+      if (this.currentMenu !== depthMenu) {
+        const m = this.currentMenu;
+        throw new KconfigError(`missing end statement for this ${m.kind}`, { loc: m.loc });
+      }
+    } finally {
+      this.fileStack.pop();
+      if (saved) this.lex = saved;
+    }
+  }
+
+  private expect(t: T, what: string): Token {
+    const tok = this.lex.take();
+    if (tok.t !== t) this.error(`syntax error: expected ${what}, got ${describe(tok)}`, tok);
+    return tok;
+  }
+
+  private eol(): void {
+    const tok = this.lex.take();
+    if (tok.t !== T.Eol && tok.t !== T.Eof) this.error(`syntax error: unexpected ${describe(tok)}`, tok);
+  }
+
+  private isKw(tok: Token, ...kws: string[]): boolean {
+    return tok.t === T.Keyword && kws.includes(tok.v);
+  }
+
+  /** Statements until EOF or an end keyword (left unconsumed). */
+  private stmtList(inChoice: boolean): void {
+    for (;;) {
+      const tok = this.lex.peek();
+      if (tok.t === T.Eof) return;
+      if (tok.t === T.Eol) {
+        this.lex.take();
+        continue;
+      }
+      if (tok.t === T.Keyword) {
+        switch (tok.v) {
+          case 'endmenu':
+          case 'endchoice':
+          case 'endif':
+            return;
+          case 'config':
+          case 'menuconfig':
+            this.configStmt(tok.v);
+            continue;
+          case 'comment':
+            this.commentStmt();
+            continue;
+          case 'if':
+            this.ifStmt(inChoice);
+            continue;
+        }
+        if (!inChoice) {
+          switch (tok.v) {
+            case 'choice':
+              this.choiceStmt();
+              continue;
+            case 'menu':
+              this.menuStmt();
+              continue;
+            case 'source':
+            case 'rsource':
+            case 'osource':
+            case 'orsource':
+              this.sourceStmt(tok.v);
+              continue;
+            case 'mainmenu':
+              this.error('mainmenu must be the first statement of the root Kconfig file', tok);
+          }
+        }
+        if (inChoice && ['choice', 'menu', 'source', 'rsource', 'osource', 'orsource'].includes(tok.v)) {
+          this.error(`'${tok.v}' is not allowed inside a choice`, tok);
+        }
+        if (OPTION_KEYWORDS.has(tok.v)) {
+          this.error(`'${tok.v}' must follow a config, menuconfig, choice, menu or comment entry`, tok);
+        }
+        this.error(`unexpected '${tok.v}'`, tok);
+      }
+      if (tok.t === T.Word && !inChoice) {
+        this.lex.take();
+        const op = this.lex.peek();
+        if (op.t === T.Eq || op.t === T.ColonEq || op.t === T.PlusEq) {
+          this.lex.take();
+          const value = this.lex.assignPending ? this.lex.readAssignValue() : '';
+          this.eol();
+          const flavor = op.t === T.Eq ? 'recursive' : op.t === T.ColonEq ? 'simple' : 'append';
+          this.pp.addVariable(tok.v, value, flavor);
+          continue;
+        }
+        this.error(`unknown statement "${tok.v}"`, tok);
+      }
+      this.error(`invalid statement: unexpected ${describe(tok)}`, tok);
+    }
+  }
+
+  private endBlock(kind: 'menu' | 'choice' | 'if', opened: MenuNode): void {
+    const tok = this.lex.peek();
+    const want = `end${kind}`;
+    if (tok.t === T.Eof) {
+      throw new KconfigError(`missing '${want}' for this ${kind}`, { loc: opened.loc });
+    }
+    if (!this.isKw(tok, want)) {
+      this.error(`unexpected '${tok.v}' within ${kind} block (opened at line ${opened.loc.line})`, tok);
+    }
+    this.lex.take();
+    this.eol();
+    this.currentMenu = opened.parent!;
+  }
+
+  private addEntry(kind: MenuKind, sym: Sym | null): MenuNode {
+    const m = this.newMenu(kind, sym, this.currentMenu, this.loc());
+    this.currentMenu.children.push(m);
+    this.currentEntry = m;
+    if (sym) sym.menus.push(m);
+    return m;
+  }
+
+  private addProp(type: P, expr: Expr | null, cond: Expr | null, loc: SourceLocation = this.loc()): Prop {
+    const entry = this.currentEntry;
+    const prop: Prop = { type, expr, cond, menu: entry, loc };
+    const sym = entry.sym;
+    if (sym) {
+      sym.props.push(prop);
+      switch (type) {
+        case P.Prompt:
+          sym.prompts.push(prop);
+          break;
+        case P.Default:
+          sym.defaults.push(prop);
+          break;
+        case P.Range:
+          sym.ranges.push(prop);
+          break;
+        case P.Select:
+          sym.selects.push(prop);
+          break;
+        case P.Imply:
+          sym.implies.push(prop);
+          break;
+      }
+    }
+    return prop;
+  }
+
+  private addPrompt(type: P, text: string, cond: Expr | null, loc: SourceLocation = this.loc()): Prop {
+    const prop = this.addProp(type, null, cond, loc);
+    if (/^\s/.test(text)) {
+      this.warn('leading whitespace ignored', loc);
+      text = text.replace(/^\s+/, '');
+    }
+    const entry = this.currentEntry;
+    if (entry.prompt) this.warn('prompt redefined', loc);
+    if (type === P.Prompt) {
+      // The `visible if` of every enclosing menu limits the prompt.
+      for (let m = entry.parent; m; m = m.parent) {
+        if (m.visibility) prop.cond = andExpr(prop.cond, m.visibility);
+      }
+    }
+    entry.prompt = prop;
+    prop.text = text;
+    return prop;
+  }
+
+  private setType(t: SymType): void {
+    const sym = this.currentEntry.sym!;
+    if (sym.type === t) return;
+    if (sym.type === SymType.Unknown) {
+      sym.type = t;
+      return;
+    }
+    const names = ['unknown', 'bool', 'tristate', 'integer', 'hex', 'string'];
+    this.warn(
+      `ignoring type redefinition of '${sym.displayName}' from '${names[sym.type]}' to '${names[t]}'`,
+    );
+  }
+
+  private symbolName(what: string): Token {
+    const tok = this.lex.take();
+    if (tok.t !== T.Word) this.error(`syntax error: expected ${what}, got ${describe(tok)}`, tok);
+    return tok;
+  }
+
+  private configStmt(kw: string): void {
+    this.lex.take();
+    const nameTok = this.symbolName('a symbol name');
+    this.eol();
+    const sym = this.table.lookup(nameTok.v);
+    if (sym.isConst) this.error(`'${nameTok.v}' is a constant and cannot be defined`, nameTok);
+    sym.flags |= SF_OPTIONAL;
+    const entry = this.addEntry(kw === 'menuconfig' ? 'menuconfig' : 'config', sym);
+    this.configOptions(false);
+    if (kw === 'menuconfig') {
+      if (entry.prompt) entry.prompt.type = P.Menu;
+      else this.warn('menuconfig statement without prompt', entry.loc);
+    }
+  }
+
+  /** Options of a config, menuconfig or choice entry. */
+  private configOptions(isChoice: boolean): void {
+    for (;;) {
+      const tok = this.lex.peek();
+      if (tok.t === T.Eol) {
+        this.lex.take();
+        continue;
+      }
+      if (tok.t !== T.Keyword) return;
+      const entry = this.currentEntry;
+      const sym = entry.sym!;
+      switch (tok.v) {
+        case 'bool':
+        case 'tristate':
+        case 'int':
+        case 'hex':
+        case 'string': {
+          this.lex.take();
+          const t = TYPE_KW[tok.v]!;
+          if (isChoice && t !== SymType.Bool && t !== SymType.Tristate) {
+            this.error(`a choice can only be bool or tristate, not ${tok.v}`, tok);
+          }
+          this.setType(t);
+          if (this.lex.peek().t === T.Quote) {
+            const q = this.lex.take();
+            const cond = this.ifExpr();
+            this.addPrompt(P.Prompt, q.v, cond);
+          }
+          this.eol();
+          continue;
+        }
+        case 'prompt': {
+          this.lex.take();
+          const q = this.expect(T.Quote, 'a quoted prompt');
+          const cond = this.ifExpr();
+          this.eol();
+          this.addPrompt(P.Prompt, q.v, cond);
+          continue;
+        }
+        case 'default':
+        case 'def_bool':
+        case 'def_tristate': {
+          this.lex.take();
+          if (isChoice) {
+            if (tok.v !== 'default') this.error(`'${tok.v}' is not allowed in a choice`, tok);
+            const nt = this.symbolName('a choice value symbol');
+            const target = this.table.lookup(nt.v);
+            this.use(target, nt);
+            const cond = this.ifExpr();
+            this.eol();
+            this.addProp(P.Default, { k: E.Sym, s: target }, cond);
+            continue;
+          }
+          const e = this.expr();
+          const cond = this.ifExpr();
+          this.eol();
+          this.addProp(P.Default, e, cond);
+          if (tok.v === 'def_bool') this.setType(SymType.Bool);
+          else if (tok.v === 'def_tristate') this.setType(SymType.Tristate);
+          continue;
+        }
+        case 'select':
+        case 'imply': {
+          if (isChoice) this.error(`'${tok.v}' is not allowed in a choice`, tok);
+          this.lex.take();
+          const nt = this.symbolName(`a symbol to ${tok.v}`);
+          const target = this.table.lookup(nt.v);
+          this.use(target, nt);
+          const cond = this.ifExpr();
+          this.eol();
+          this.addProp(tok.v === 'select' ? P.Select : P.Imply, { k: E.Sym, s: target }, cond);
+          continue;
+        }
+        case 'range': {
+          if (isChoice) this.error(`'range' is not allowed in a choice`, tok);
+          this.lex.take();
+          const lo = this.symbol();
+          const hi = this.symbol();
+          const cond = this.ifExpr();
+          this.eol();
+          const p = this.addProp(P.Range, null, cond);
+          p.lo = lo;
+          p.hi = hi;
+          continue;
+        }
+        case 'depends': {
+          this.dependsOn();
+          continue;
+        }
+        case 'help':
+          this.help();
+          continue;
+        case 'modules': {
+          if (isChoice) this.error(`'modules' is not allowed in a choice`, tok);
+          this.lex.take();
+          this.eol();
+          if (this.modules && this.modules !== sym) {
+            this.error(
+              `symbol '${sym.displayName}' redefines option 'modules' already defined by symbol '${this.modules.displayName}'`,
+              tok,
+            );
+          }
+          this.modules = sym;
+          continue;
+        }
+        case 'transitional': {
+          if (isChoice) this.error(`'transitional' is not allowed in a choice`, tok);
+          this.lex.take();
+          this.eol();
+          sym.flags |= SF_TRANSITIONAL;
+          continue;
+        }
+        case 'optional': {
+          if (!isChoice) this.error(`'optional' is only allowed in a choice`, tok);
+          this.lex.take();
+          this.eol();
+          sym.flags |= SF_OPTIONAL;
+          continue;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  private dependsOn(): void {
+    this.lex.take();
+    const on = this.lex.take();
+    if (!this.isKw(on, 'on'))
+      this.error(`syntax error: expected 'on' after 'depends', got ${describe(on)}`, on);
+    const e = this.expr();
+    this.eol();
+    this.currentEntry.dep = andExpr(this.currentEntry.dep, e);
+  }
+
+  private help(): void {
+    const entry = this.currentEntry;
+    const tok = this.lex.take();
+    const after = this.lex.take();
+    if (after.t !== T.Eol) this.error(`syntax error: unexpected ${describe(after)} after 'help'`, after);
+    const line = tok.line;
+    const text = this.lex.readHelp();
+    const name = entry.sym ? entry.sym.displayName : '<choice>';
+    if (entry.help !== undefined) {
+      this.warn(`'${name}' defined with more than one help text -- only the last one will be used`, {
+        file: this.lex.file,
+        line,
+      });
+    }
+    if (text.trim() === '')
+      this.warn(`'${name}' defined with blank help text`, { file: this.lex.file, line });
+    entry.help = text;
+  }
+
+  private choiceStmt(): void {
+    this.lex.take();
+    let name: string | null = null;
+    const t = this.lex.peek();
+    if (t.t === T.Word) {
+      this.lex.take();
+      name = t.v;
+    }
+    this.eol();
+    const sym = this.table.lookupChoice(name);
+    sym.flags |= 0; // choices are never written (SYMBOL_NO_WRITE is implied by SF_CHOICE)
+    const entry = this.addEntry('choice', sym);
+    this.configOptions(true);
+    this.currentMenu = entry;
+    this.stmtList(true);
+    this.endBlock('choice', entry);
+  }
+
+  private commentStmt(): void {
+    this.lex.take();
+    const q = this.expect(T.Quote, 'a quoted comment text');
+    this.eol();
+    this.addEntry('comment', null);
+    this.addPrompt(P.Comment, q.v, null);
+    for (;;) {
+      const tok = this.lex.peek();
+      if (tok.t === T.Eol) {
+        this.lex.take();
+        continue;
+      }
+      if (this.isKw(tok, 'depends')) {
+        this.dependsOn();
+        continue;
+      }
+      return;
+    }
+  }
+
+  private ifStmt(inChoice: boolean): void {
+    this.lex.take();
+    const e = this.expr();
+    this.eol();
+    const entry = this.addEntry('if', null);
+    entry.dep = andExpr(entry.dep, e);
+    this.currentMenu = entry;
+    this.stmtList(inChoice);
+    this.endBlock('if', entry);
+  }
+
+  private menuStmt(): void {
+    this.lex.take();
+    const q = this.expect(T.Quote, 'a quoted menu title');
+    this.eol();
+    const entry = this.addEntry('menu', null);
+    this.addPrompt(P.Menu, q.v, null);
+    for (;;) {
+      const tok = this.lex.peek();
+      if (tok.t === T.Eol) {
+        this.lex.take();
+        continue;
+      }
+      if (this.isKw(tok, 'depends')) {
+        this.dependsOn();
+        continue;
+      }
+      if (this.isKw(tok, 'visible')) {
+        this.lex.take();
+        const cond = this.ifExpr();
+        this.eol();
+        entry.visibility = andExpr(entry.visibility, cond);
+        continue;
+      }
+      break;
+    }
+    this.currentMenu = entry;
+    this.stmtList(false);
+    this.endBlock('menu', entry);
+  }
+
+  private sourceStmt(kw: string): void {
+    const kwTok = this.lex.take();
+    const q = this.expect(T.Quote, `a quoted file name after ${kw}`);
+    const loc = { file: this.lex.file, line: kwTok.line };
+    this.eol();
+    const optional = kw === 'osource' || kw === 'orsource';
+    let name = q.v;
+    if (kw === 'rsource' || kw === 'orsource') {
+      const dir = path.posix.dirname(this.lex.file);
+      name = dir === '.' ? name : path.posix.join(dir, name);
+    }
+    const files = this.globSource(name);
+    if (files.length === 0) {
+      if (optional) return;
+      throw new KconfigError(`can't open file "${name}"`, { loc });
+    }
+    for (const f of files) {
+      if (optional && !existsSync(path.isAbsolute(f) ? f : path.join(this.opts.srctree, f))) continue;
+      this.parseFile(f, loc);
+    }
+  }
+
+  /** A `source` path, possibly with glob characters, relative to srctree; sorted matches. */
+  private globSource(name: string): string[] {
+    if (!/[*?[]/.test(name)) {
+      if (path.isAbsolute(name) ? existsSync(name) : existsSync(path.join(this.opts.srctree, name)))
+        return [name];
+      return [];
+    }
+    const parts = name.split('/');
+    let acc: string[] = [path.isAbsolute(name) ? '/' : ''];
+    for (const part of parts) {
+      if (part === '') continue;
+      const next: string[] = [];
+      const re = /[*?[]/.test(part) ? globToRegExp(part) : null;
+      for (const base of acc) {
+        const dir = path.isAbsolute(base) ? base : path.join(this.opts.srctree, base || '.');
+        if (!re) {
+          next.push(base ? path.posix.join(base, part) : part);
+          continue;
+        }
+        let ents: string[] = [];
+        try {
+          ents = readdirSync(dir);
+        } catch {
+          continue;
+        }
+        for (const e of ents.sort()) {
+          if (re.test(e) && !e.startsWith('.')) next.push(base ? path.posix.join(base, e) : e);
+        }
+      }
+      acc = next;
+    }
+    return acc.filter((f) => existsSync(path.isAbsolute(f) ? f : path.join(this.opts.srctree, f)));
+  }
+
+  private ifExpr(): Expr | null {
+    const t = this.lex.peek();
+    if (this.isKw(t, 'if')) {
+      this.lex.take();
+      return this.expr();
+    }
+    return null;
+  }
+
+  private use(sym: Sym, tok: Token): void {
+    if (!sym.firstUse) sym.firstUse = { file: this.lex.file, line: tok.line, column: tok.col };
+  }
+
+  private symbol(): Sym {
+    const tok = this.lex.take();
+    if (tok.t === T.Word) {
+      const s = this.table.lookup(tok.v);
+      this.use(s, tok);
+      return s;
+    }
+    if (tok.t === T.Quote) return this.table.lookupConst(tok.v);
+    this.error(`syntax error: expected a symbol, got ${describe(tok)}`, tok);
+  }
+
+  expr(): Expr {
+    let l = this.andTerm();
+    while (this.lex.peek().t === T.Or) {
+      this.lex.take();
+      l = { k: E.Or, l, r: this.andTerm() };
+    }
+    return l;
+  }
+
+  private andTerm(): Expr {
+    let l = this.unary();
+    while (this.lex.peek().t === T.And) {
+      this.lex.take();
+      l = { k: E.And, l, r: this.unary() };
+    }
+    return l;
+  }
+
+  private unary(): Expr {
+    const t = this.lex.peek();
+    if (t.t === T.Not) {
+      this.lex.take();
+      return { k: E.Not, e: this.unary() };
+    }
+    if (t.t === T.LParen) {
+      this.lex.take();
+      const e = this.expr();
+      const c = this.lex.take();
+      if (c.t !== T.RParen) this.error(`syntax error: expected ')', got ${describe(c)}`, c);
+      return e;
+    }
+    const a = this.symbol();
+    const op = CMP[this.lex.peek().t];
+    if (op !== undefined) {
+      this.lex.take();
+      const b = this.symbol();
+      return { k: op, a, b };
+    }
+    return { k: E.Sym, s: a };
+  }
+}
+
+function globToRegExp(g: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < g.length; i++) {
+    const c = g[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const j = g.indexOf(']', i + 1);
+      if (j < 0) re += '\\[';
+      else {
+        re += `[${g.slice(i + 1, j).replace(/^!/, '^')}]`;
+        i = j;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`);
+}
+
+export function parseKconfig(rootFile: string, opts: ParserOptions): ParseResult {
+  return new Parser(opts).parse(rootFile);
+}

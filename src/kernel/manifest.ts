@@ -1,0 +1,106 @@
+// manifest.json: what went into an image, so inspect and run never guess.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+
+export const MANIFEST_FORMAT = 'osvb-image-1';
+
+export type Machine = 'microvm' | 'q35' | 'pc';
+export const MACHINES: readonly Machine[] = ['microvm', 'q35', 'pc'];
+
+export interface RunDefaults {
+  machine: Machine;
+  /** QEMU -m value, e.g. "128M". */
+  memory: string;
+  cpus: number;
+}
+
+export interface ModuleSize {
+  name: string;
+  objects: number;
+  text: number;
+  data: number;
+  bss: number;
+}
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  mode: string;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  name: string;
+  builtAt: string;
+  /** Hash over everything that determines the image's bytes; equal key = nothing to do. */
+  buildKey: string;
+  configHash: string;
+  srctree: string;
+  kernel: {
+    file: string;
+    size: number;
+    loadSize: number;
+    entry: string;
+    pvhEntry: string;
+    cmdline: string;
+  };
+  modules: ModuleSize[];
+  tools: { gcc: string; ld: string; qemu: string | null };
+  run: RunDefaults;
+  rootfs?: { file: string; files: ManifestFile[] };
+  /** Seconds the build took. */
+  buildSeconds: number;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads and checks IMAGE_DIR/manifest.json. */
+export async function readManifest(imageDir: string): Promise<Manifest> {
+  const file = join(imageDir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new InputError('not an osvb image directory (no manifest.json)', {
+      loc: { file: imageDir },
+      hint: 'build one with osvb build --config app.yaml',
+    });
+  }
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`manifest is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      loc: { file },
+    });
+  }
+  if (!isRecord(m) || m.format !== MANIFEST_FORMAT) {
+    throw new InputError(`manifest format is not ${MANIFEST_FORMAT}`, {
+      loc: { file },
+      hint: 'rebuild the image with this version of osvb',
+    });
+  }
+  const k = m.kernel;
+  const r = m.run;
+  if (
+    !isRecord(k) ||
+    typeof k.file !== 'string' ||
+    typeof k.cmdline !== 'string' ||
+    !isRecord(r) ||
+    !MACHINES.includes(r.machine as Machine) ||
+    typeof r.memory !== 'string' ||
+    typeof r.cpus !== 'number' ||
+    !Array.isArray(m.modules) ||
+    typeof m.name !== 'string'
+  ) {
+    throw new InputError('manifest is missing required fields', { loc: { file } });
+  }
+  if (k.file.includes('/') || k.file.startsWith('.')) {
+    throw new InputError(`manifest kernel file "${k.file}" must be a plain file name`, { loc: { file } });
+  }
+  return m as unknown as Manifest;
+}
