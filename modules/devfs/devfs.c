@@ -5,7 +5,8 @@
 #include <tmpfs/tmpfs.h>
 #include <uaccess/uaccess.h>
 #include <console/printk.h>
-#include <console/serial.h>
+#include <console/console.h>
+#include <cmdline/cmdline.h>
 #include <init/initcall.h>
 #include <lib/string.h>
 #include <vfs/errno.h>
@@ -57,19 +58,26 @@ static const struct file_ops random_ops = { .read = random_read, .write = null_w
 
 /* --- the console (serial port through the console module) --- */
 
+CMDLINE_OPTION(stdin, "stdin", "console input of the application: eof (default: no input reads as end of file) or wait");
+
 static ssize_t cons_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
-	(void)f, (void)pos;
-	char *p = buf;
-	size_t got = 0;
-	/* Non-blocking: what the UART has now; nothing waiting reads as end of file
-	 * (an application in the unikernel has no interactive terminal by default). */
-	while (got < n) {
-		int c = serial_getc(COM1_PORT);
-		if (c < 0)
-			break;
-		p[got++] = c == '\r' ? '\n' : c;
+	(void)pos;
+	static int wait = -1;
+	if (wait < 0) {
+		const char *v = cmdline_get("stdin");
+		wait = v && !strcmp(v, "wait");
 	}
+	/* By default nothing waiting reads as end of file: an application in the
+	 * unikernel usually has no terminal, and a read must not hang the VM.
+	 * osvb.stdin=wait makes reads block like a terminal's. */
+	size_t got = console_read(buf, n, wait && !(f->flags & O_NONBLOCK));
+	if (!got && wait && (f->flags & O_NONBLOCK))
+		return -EAGAIN;
+	char *p = buf;
+	for (size_t i = 0; i < got; i++)
+		if (p[i] == '\r')
+			p[i] = '\n';
 	return got;
 }
 

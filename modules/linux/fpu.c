@@ -1,75 +1,49 @@
-/* x87/SSE state per application thread (FXSAVE format). The kernel itself
- * never uses the FPU (-mno-sse), so the registers keep the state of the last
- * user thread that ran ("owner") and are saved only when another user thread
- * takes the CPU. XSAVE/AVX is not enabled (CR4.OSXSAVE stays clear), so
- * programs see no AVX and use their SSE code paths. */
+/* x87/SSE state of application threads. The scheduler saves and restores a
+ * thread's fpu_state (FXSAVE format) on every switch; these helpers give the
+ * signal code a synchronous view of it. XSAVE/AVX is not enabled
+ * (CR4.OSXSAVE stays clear), so programs see no AVX and use SSE code paths. */
 #include "internal.h"
-#include <lib/string.h>
+#include <arch/context.h>
+#include <mm/kmalloc.h>
+#include <sched/thread.h>
 
-static struct uthread *owner;
-static struct fpu_state initial;
-static bool initial_ready;
-
-static void fxsave(struct fpu_state *s)
+int fpu_attach(struct thread *t)
 {
-	__asm__ __volatile__("fxsave64 %0" : "=m"(*s));
-}
-
-static void fxrstor(const struct fpu_state *s)
-{
-	__asm__ __volatile__("fxrstor64 %0" : : "m"(*s));
+	if (t->fpu_state)
+		return 0;
+	void *s = kmalloc(ARCH_FPU_STATE_SIZE);
+	if (!s)
+		return -ENOMEM;
+	arch_fpu_init_state(s);
+	uint64_t f = irq_save();
+	t->fpu_state = s;
+	if (t == thread_current())
+		arch_fpu_restore(s);
+	irq_restore(f);
+	return 0;
 }
 
 void fpu_init_state(struct fpu_state *s)
 {
-	if (!initial_ready) {
-		/* A clean state: FCW 0x37f, MXCSR 0x1f80 (all exceptions masked). */
-		uint64_t f = irq_save();
-		struct fpu_state tmp;
-		if (owner)
-			fxsave(&owner->fpu);
-		uint32_t mxcsr = 0x1f80;
-		__asm__ __volatile__("fninit; ldmxcsr %0" : : "m"(mxcsr));
-		fxsave(&tmp);
-		initial = tmp;
-		if (owner)
-			fxrstor(&owner->fpu);
-		initial_ready = true;
-		irq_restore(f);
-	}
-	*s = initial;
+	arch_fpu_init_state(s);
 }
 
-void fpu_save(struct uthread *ut)
+void fpu_save(struct uthread *ut, struct fpu_state *out)
 {
+	struct thread *t = ut->kt;
 	uint64_t f = irq_save();
-	if (owner == ut)
-		fxsave(&ut->fpu);
+	if (t == thread_current())
+		arch_fpu_save(t->fpu_state);
+	__builtin_memcpy(out, t->fpu_state, sizeof(*out));
 	irq_restore(f);
 }
 
-void fpu_load(struct uthread *ut)
+void fpu_load(struct uthread *ut, const struct fpu_state *in)
 {
+	struct thread *t = ut->kt;
 	uint64_t f = irq_save();
-	if (owner == ut)
-		fxrstor(&ut->fpu);
+	__builtin_memcpy(t->fpu_state, in, sizeof(*in));
+	if (t == thread_current())
+		arch_fpu_restore(t->fpu_state);
 	irq_restore(f);
-}
-
-void fpu_forget(struct uthread *ut)
-{
-	uint64_t f = irq_save();
-	if (owner == ut)
-		owner = NULL;
-	irq_restore(f);
-}
-
-void fpu_switch_to(struct uthread *ut)
-{
-	if (owner == ut)
-		return;
-	if (owner)
-		fxsave(&owner->fpu);
-	fxrstor(&ut->fpu);
-	owner = ut;
 }

@@ -90,7 +90,6 @@ struct uthread {
 	struct thread *kt;
 	struct list node;          /* process thread list */
 	uint64_t fs_base, gs_base;
-	struct fpu_state fpu;
 	uint64_t clear_child_tid;  /* user address, or 0 */
 	uint64_t robust_list;
 	uint64_t sigmask;
@@ -149,12 +148,12 @@ bool signal_pending(void);
 void signal_fault(struct trap_frame *tf, int sig, int code, uint64_t addr);
 void signal_init(void);
 
-/* fpu */
+/* fpu (the state itself is struct thread's fpu_state, switched by sched) */
+struct thread;
+int fpu_attach(struct thread *t);                          /* give t an FPU state */
 void fpu_init_state(struct fpu_state *s);
-void fpu_save(struct uthread *ut);   /* live registers -> ut->fpu (if ut owns them) */
-void fpu_load(struct uthread *ut);   /* ut->fpu -> live registers */
-void fpu_forget(struct uthread *ut);
-void fpu_switch_to(struct uthread *ut);
+void fpu_save(struct uthread *ut, struct fpu_state *out);  /* ut's current state */
+void fpu_load(struct uthread *ut, const struct fpu_state *in);
 
 /* time */
 uint64_t linux_realtime_ns(void);

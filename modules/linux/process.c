@@ -43,13 +43,11 @@ struct uthread *uthread_new(void)
 	if (!ut)
 		return NULL;
 	list_init(&ut->node);
-	fpu_init_state(&ut->fpu);
 	return ut;
 }
 
 void uthread_free(struct uthread *ut)
 {
-	fpu_forget(ut);
 	kfree(ut);
 }
 
@@ -74,21 +72,19 @@ void enter_user(const struct trap_frame *tf)
 	tss_set_rsp0(top);
 	wrmsr(MSR_FS_BASE, ut->fs_base);
 	wrmsr(MSR_KERNEL_GS_BASE, ut->gs_base);
-	fpu_switch_to(ut);
 	enter_user_frame(dst);
 }
 
-/* Per-thread CPU state follows the scheduler. */
+/* The TLS bases follow the scheduler (sched switches the FPU state and the
+ * syscall stack itself). */
 static void switch_hook(struct thread *prev, struct thread *next)
 {
 	(void)prev;
 	struct uthread *ut = next->user;
 	if (!ut)
 		return;
-	this_cpu()->kernel_rsp = kstack_top(next);
 	wrmsr(MSR_FS_BASE, ut->fs_base);
 	wrmsr(MSR_KERNEL_GS_BASE, ut->gs_base);
-	fpu_switch_to(ut);
 }
 
 void process_exit(int status)
@@ -154,6 +150,8 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 	struct file *f, *fi = NULL;
 	int r;
 
+	if (fpu_attach(t))
+		return -ENOMEM;
 	if (!ut) {
 		ut = uthread_new();
 		if (!ut)

@@ -2,6 +2,7 @@
  * Linux-compatible rt_sigframe (siginfo + ucontext + FXSAVE area), and the
  * faults of user code turned into SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP. */
 #include "internal.h"
+#include <arch/context.h>
 #include <arch/cpu.h>
 #include <arch/gdt.h>
 #include <console/printk.h>
@@ -112,15 +113,17 @@ static struct uthread *find_thread(int tid)
 	return NULL;
 }
 
-static uint16_t mxcsr_mask(void)
+static uint32_t mxcsr_mask(void)
 {
 	static uint32_t mask;
 	if (!mask) {
 		struct fpu_state s;
-		fpu_init_state(&s);
+		uint64_t f = irq_save();
+		arch_fpu_save(&s);
+		irq_restore(f);
 		memcpy(&mask, s.fx + 28, 4);
 		if (!mask)
-			mask = 0xffbf;
+			mask = 0xffbf; /* the architectural default when the CPU reports 0 */
 	}
 	return mask;
 }
@@ -166,13 +169,14 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 	fr.info = ut->siginfo[sig - 1];
 	fr.info.signo = sig;
 
-	fpu_save(ut);
-	if (copy_to_user((void *)fp, &ut->fpu, sizeof(ut->fpu)) || copy_to_user((void *)sp, &fr, sizeof(fr)))
+	struct fpu_state fs;
+	fpu_save(ut, &fs);
+	if (copy_to_user((void *)fp, &fs, sizeof(fs)) || copy_to_user((void *)sp, &fr, sizeof(fr)))
 		return false;
 
 	/* The handler starts with a clean FPU state, as on Linux. */
-	fpu_init_state(&ut->fpu);
-	fpu_load(ut);
+	fpu_init_state(&fs);
+	fpu_load(ut, &fs);
 	tf->rip = a->handler;
 	tf->rsp = sp;
 	tf->rdi = sig;
@@ -358,8 +362,7 @@ SYSCALL(15, rt_sigreturn, 0)
 		memcpy(&mxcsr, fs.fx + 24, 4);
 		mxcsr &= mxcsr_mask();
 		memcpy(fs.fx + 24, &mxcsr, 4);
-		ut->fpu = fs;
-		fpu_load(ut);
+		fpu_load(ut, &fs);
 	}
 	tf->r8 = mc->r8, tf->r9 = mc->r9, tf->r10 = mc->r10, tf->r11 = mc->r11;
 	tf->r12 = mc->r12, tf->r13 = mc->r13, tf->r14 = mc->r14, tf->r15 = mc->r15;

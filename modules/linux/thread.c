@@ -106,6 +106,7 @@ SYSCALL(334, rseq, 4)
 struct clone_start {
 	struct uthread *ut;
 	struct trap_frame tf;
+	struct fpu_state fpu;
 };
 
 static void clone_entry(void *arg)
@@ -116,6 +117,8 @@ static void clone_entry(void *arg)
 
 	t->user = cs->ut;
 	cs->ut->kt = t;
+	/* The child starts with a copy of the parent's FPU state, as on Linux. */
+	fpu_load(cs->ut, &cs->fpu);
 	kfree(cs);
 	enter_user(&tf);
 }
@@ -143,8 +146,7 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 		return -ENOMEM;
 	}
 	ut->tid = alloc_tid() + 1;
-	fpu_save(parent);
-	ut->fpu = parent->fpu;
+	fpu_save(parent, &cs->fpu);
 	ut->fs_base = (flags & CLONE_SETTLS) ? tls : parent->fs_base;
 	ut->gs_base = parent->gs_base;
 	ut->sigmask = parent->sigmask;
@@ -168,7 +170,7 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 
 	char name[24];
 	snprintf(name, sizeof(name), "tid %d", ut->tid);
-	struct thread *t = thread_create(name, clone_entry, cs);
+	struct thread *t = thread_create_flags(name, clone_entry, cs, THREAD_FPU);
 	if (!t) {
 		f = spin_lock_irqsave(&proc.lock);
 		list_remove(&ut->node);

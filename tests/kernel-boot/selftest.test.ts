@@ -3,7 +3,7 @@
 // q35; failing tests, panics and faults must come back through the exit
 // protocol; the Multiboot entry and the ACPI poweroff fallback are checked too.
 
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +197,71 @@ describe('the self-test image under QEMU', () => {
       expect(await readFile(prep.spec.exitRecordPath, 'latin1')).toBe('osvb-exit: 0\n');
       await rm(prep.spec.exitRecordPath, { force: true });
     }
+  });
+});
+
+describe('CPU and console variants', () => {
+  let image: string;
+  beforeAll(async () => {
+    image = await build('selftest');
+  });
+
+  /** Boot the image's QEMU command line with edits, feeding stdin when asked. */
+  async function rawBoot(
+    edit: (argv: string[]) => void,
+    append: string,
+    reply?: { when: string; send: string },
+  ): Promise<{ out: string; record: string }> {
+    const prep = await prepareRun(image, { machine: 'q35', append, stdout: () => {}, stderr: () => {} });
+    const argv = prep.argv.slice(1);
+    edit(argv);
+    const child = execa(prep.spec.qemuPath, argv, { reject: false, timeout: 90_000, stdin: 'pipe' });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (reply && out.includes(reply.when)) {
+        child.stdin?.write(reply.send);
+        reply = undefined;
+      }
+    });
+    await child;
+    const record = await readFile(prep.spec.exitRecordPath, 'latin1').catch(() => '');
+    await rm(prep.spec.exitRecordPath, { force: true });
+    return { out: out.replaceAll('\r', ''), record };
+  }
+
+  it('passes every self-test on a CPU without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO)', async () => {
+    const r = await rawBoot((argv) => {
+      argv[argv.indexOf('-cpu') + 1] = 'qemu64';
+    }, 'osvb.selftest=all osvb.loglevel=6');
+    expect(r.out).toContain('irq: local APIC 0 (xAPIC)');
+    expect(r.out).toMatch(/selftest: \d+ passed, 0 failed/);
+    expect(r.out).not.toContain('FAIL');
+    expect(r.record).toBe('osvb-exit: 0\n');
+  });
+
+  it('reads console input through the COM1 receive interrupt', async () => {
+    const r = await rawBoot(() => {}, 'osvb.selftest=console.read', {
+      when: 'console.read: type ping',
+      send: 'ping\r',
+    });
+    expect(r.out).toContain('selftest: console.read ... ok');
+    expect(r.record).toBe('osvb-exit: 0\n');
+  });
+});
+
+describe('the minimal kernel', () => {
+  it('is small, boots, and exits 0 when there is nothing to run', async () => {
+    const img = await build('minimal', 'name: minimal\n');
+    const elf = join(img, 'kernel.elf');
+    const stripped = join(dir, 'minimal.stripped');
+    await execa('strip', ['-o', stripped, elf]);
+    const size = (await stat(stripped)).size;
+    expect(size).toBeLessThan(150 * 1024);
+    const b = await boot(img);
+    expect(b.lines).toContain('osvb: nothing to run; exiting');
+    expect(b.out).not.toContain('selftest');
+    expect(b.outcome).toEqual({ kind: 'exit', status: 0, source: 'record' });
   });
 });
 

@@ -208,3 +208,31 @@ SELFTEST(churn, "sched.churn")
 	ST_EXPECT_EQ(sched_nr_threads(), before);
 	ST_EXPECT_GE(page_free_count() + 16, free_before);
 }
+
+/* Threads with FPU state keep their SSE registers across switches. */
+static void fpu_worker(void *arg)
+{
+	uint64_t v = (uint64_t)(uintptr_t)arg, got;
+
+	__asm__ __volatile__("movq %0, %%xmm5" : : "r"(v));
+	for (int i = 0; i < 5; i++)
+		thread_yield();
+	__asm__ __volatile__("movq %%xmm5, %0" : "=r"(got));
+	*(volatile uint64_t *)arg = got == v;
+}
+
+SELFTEST(fpu_switch, "sched.fpu_switch")
+{
+	static uint64_t slot[2] __aligned(16);
+	struct thread *t[2];
+
+	for (int i = 0; i < 2; i++) {
+		slot[i] = (uint64_t)(uintptr_t)&slot[i];
+		t[i] = thread_create_flags("st-fpu", fpu_worker, &slot[i], THREAD_FPU);
+		ST_ASSERT(t[i] != NULL && t[i]->fpu_state != NULL);
+	}
+	for (int i = 0; i < 2; i++)
+		thread_join(t[i]);
+	ST_EXPECT_EQ(slot[0], 1);
+	ST_EXPECT_EQ(slot[1], 1);
+}
