@@ -129,3 +129,10 @@ void fd_init_stdio(void)
 	fd_install_at(1, file_get(f), false);
 	fd_install_at(2, file_get(f), false);
 }
+
+void fd_close_on_exec(void)
+{
+	for (int fd = 0; fd < NR_FDS; fd++)
+		if (fd_cloexec(fd))
+			fd_close(fd);
+}

@@ -136,6 +136,11 @@ int fd_set_cloexec(int fd, bool on);
 /* Resolve (dirfd, path) into the base inode for a walk: NULL for cwd/absolute. */
 int fd_dirbase(int dirfd, const char *path, struct inode **base);
 void fd_init_stdio(void);
+void fd_close_on_exec(void);
+
+/* "#!" scripts: 1 with the interpreter (and its optional argument) parsed
+ * from head (256+1 bytes, the caller's), 0 for other executables, or -errno. */
+int exec_script_interp(const char *path, char *head, char **interp, char **arg);
 
 /* user strings */
 int user_path(const char *upath, char **kpath);  /* kmalloc'd copy, or -EFAULT/-ENAMETOOLONG/-ENOENT */
@@ -147,6 +152,8 @@ void signal_deliver(struct trap_frame *tf);
 bool signal_pending(void);
 void signal_fault(struct trap_frame *tf, int sig, int code, uint64_t addr);
 void signal_init(void);
+/* exec: caught signals go back to their default action. */
+void signal_reset_on_exec(void);
 
 /* fpu (the state itself is struct thread's fpu_state, switched by sched) */
 struct thread;

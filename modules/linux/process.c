@@ -243,7 +243,7 @@ static bool is_env_word(const char *w)
 static int app_main(void)
 {
 	const char *path = cmdline_get("exec");
-	static const char *argv[CMDLINE_MAX_ARGS + 2];
+	static const char *argv[CMDLINE_MAX_ARGS + 4];
 	static const char *envp[CMDLINE_MAX_ARGS + 2];
 	int argc = 0, envc = 0;
 
@@ -296,10 +296,29 @@ static int app_main(void)
 	argv[argc] = NULL;
 	envp[envc] = NULL;
 
-	int r = process_exec(path, argv, argc, envp, envc);
+	/* A "#!" script runs its interpreter: interp [arg] script args... */
+	static char head[257];
+	char *interp, *iarg;
+	const char *prog = path;
+	int r = exec_script_interp(path, head, &interp, &iarg);
+	if (r == 1) {
+		int shift = iarg ? 2 : 1;
+		if (argc + shift > CMDLINE_MAX_ARGS + 3)
+			panic("osvb.exec: too many arguments");
+		memmove(argv + shift, argv, sizeof(argv[0]) * (argc + 1));
+		argv[0] = interp;
+		if (iarg)
+			argv[1] = iarg;
+		argv[shift] = path;
+		argc += shift;
+		prog = interp;
+		r = 0;
+	}
+	if (!r)
+		r = process_exec(prog, argv, argc, envp, envc);
 	const char *why = r == -ENOENT ? "no such file" : r == -EACCES ? "not an executable file" :
 			  r == -ENOEXEC ? "bad executable format" : r == -ENOMEM ? "out of memory" : "error";
-	printk(LOG_ERR, "osvb: cannot run %s: %s (%d)\n", path, why, r);
+	printk(LOG_ERR, "osvb: cannot run %s: %s (%d)\n", prog, why, r);
 	/* 127 like a shell's "command not found", 126 "cannot execute". */
 	shutdown_exit(r == -ENOENT ? 127 : 126);
 }

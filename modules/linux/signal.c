@@ -250,6 +250,19 @@ void signal_fault(struct trap_frame *tf, int sig, int code, uint64_t addr)
 	signal_deliver(tf);
 }
 
+void signal_reset_on_exec(void)
+{
+	struct uthread *ut = current_uthread();
+	uint64_t f = spin_lock_irqsave(&proc.lock);
+	for (int i = 0; i < NSIG; i++) {
+		if (proc.actions[i].handler != SIG_IGN)
+			proc.actions[i] = (struct ksigaction){ 0 };
+		proc.actions[i].flags = 0;
+	}
+	ut->altstack_sp = ut->altstack_size = 0;
+	spin_unlock_irqrestore(&proc.lock, f);
+}
+
 /* --- system calls --- */
 
 SYSCALL(13, rt_sigaction, 4)

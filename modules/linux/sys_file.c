@@ -3,6 +3,7 @@
 #include "internal.h"
 #include <uaccess/uaccess.h>
 #include <mm/kmalloc.h>
+#include <mm/page.h>
 #include <lib/string.h>
 
 #define BOUNCE (64u << 10)
@@ -1139,4 +1140,107 @@ done:
 	if (in)
 		file_put(in);
 	return r;
+}
+
+SYSCALL(73, flock, 2)
+{
+	struct file *f = fd_get(a0);
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return 0; /* one process: locks never conflict */
+}
+
+struct linux_statfs {
+	int64_t type, bsize, blocks, bfree, bavail, files, ffree;
+	int32_t fsid[2];
+	int64_t namelen, frsize, flags, spare[4];
+};
+
+static long put_statfs(uint64_t ubuf, struct inode *ino)
+{
+	struct linux_statfs s;
+	memset(&s, 0, sizeof(s));
+	const char *t = ino->sb ? ino->sb->fstype : "";
+	s.type = !strcmp(t, "proc") ? 0x9fa0 : !strcmp(t, "sysfs") ? 0x62656572 : 0x01021994; /* tmpfs */
+	s.bsize = s.frsize = 4096;
+	s.blocks = page_total_count();
+	s.bfree = s.bavail = page_free_count();
+	s.files = 1 << 20;
+	s.ffree = 1 << 20;
+	s.fsid[0] = ino->sb ? ino->sb->dev : 0;
+	s.namelen = VFS_NAME_MAX;
+	return copy_to_user((void *)ubuf, &s, sizeof(s));
+}
+
+SYSCALL(137, statfs, 2)
+{
+	struct inode *ino;
+	int r = at_inode(AT_FDCWD, a0, 0, &ino);
+	if (r)
+		return r;
+	r = put_statfs(a1, ino);
+	inode_put(ino);
+	return r;
+}
+
+SYSCALL(138, fstatfs, 2)
+{
+	struct file *f = fd_get(a0);
+	if (!f)
+		return -EBADF;
+	long r = put_statfs(a1, f->inode);
+	file_put(f);
+	return r;
+}
+
+/* getdents (the old 32-bit-offset form still used by some static binaries). */
+SYSCALL(78, getdents, 3)
+{
+	struct file *f = fd_get(a0);
+	if (!f)
+		return -EBADF;
+	struct inode *dir = f->inode;
+	long r = 0;
+	if (!S_ISDIR(dir->mode) || !dir->iops || !dir->iops->readdir) {
+		file_put(f);
+		return -ENOTDIR;
+	}
+	size_t cap = MIN(a2, (uint64_t)BOUNCE);
+	char *k = kmalloc(cap ? cap : 1);
+	if (!k) {
+		file_put(f);
+		return -ENOMEM;
+	}
+	size_t used = 0;
+	vfs_lock();
+	for (;;) {
+		struct vfs_dirent d;
+		if (dir->iops->readdir(dir, f->pos, &d))
+			break;
+		/* ino, off, reclen, name, NUL, type (last byte) */
+		size_t reclen = ALIGN_UP(8 + 8 + 2 + d.len + 2, 8);
+		if (used + reclen > cap) {
+			if (!used)
+				r = -EINVAL;
+			break;
+		}
+		char *p = k + used;
+		uint64_t ino = d.ino, off = f->pos + 1;
+		uint16_t rl = reclen;
+		memcpy(p, &ino, 8);
+		memcpy(p + 8, &off, 8);
+		memcpy(p + 16, &rl, 2);
+		memcpy(p + 18, d.name, d.len);
+		memset(p + 18 + d.len, 0, reclen - 18 - d.len);
+		p[reclen - 1] = d.type;
+		used += reclen;
+		f->pos++;
+	}
+	vfs_unlock();
+	if (used && copy_to_user((void *)a1, k, used))
+		r = -EFAULT;
+	kfree(k);
+	file_put(f);
+	return r ? r : (long)used;
 }

@@ -403,3 +403,66 @@ SYSCALL(230, clock_nanosleep, 4)
 		return -EINVAL;
 	return do_nanosleep(a0, a1 & 1, a2, a3);
 }
+
+/* --- processes that do not exist, and small odds and ends --- */
+
+SYSCALL(61, wait4, 4)
+{
+	return -ECHILD; /* there are no child processes */
+}
+
+SYSCALL(247, waitid, 5)
+{
+	return -ECHILD;
+}
+
+SYSCALL(100, times, 1)
+{
+	uint64_t ticks = thread_current()->run_ns / (NSEC_PER_SEC / 100);
+	uint64_t t[4] = { ticks, 0, 0, 0 };
+	if (a0 && copy_to_user((void *)a0, t, sizeof(t)))
+		return -EFAULT;
+	return clock_monotonic_ns() / (NSEC_PER_SEC / 100);
+}
+
+SYSCALL(135, personality, 1)
+{
+	return 0; /* PER_LINUX; requests to change it are accepted and ignored */
+}
+
+SYSCALL(162, sync, 0)
+{
+	return 0;
+}
+
+SYSCALL(306, syncfs, 1)
+{
+	return 0;
+}
+
+SYSCALL(145, sched_getscheduler, 1)
+{
+	return 0; /* SCHED_OTHER */
+}
+
+SYSCALL(143, sched_getparam, 2)
+{
+	uint32_t prio = 0;
+	return copy_to_user((void *)a1, &prio, sizeof(prio));
+}
+
+SYSCALL(146, sched_get_priority_max, 1)
+{
+	return a0 == 1 || a0 == 2 ? 99 : 0;
+}
+
+SYSCALL(147, sched_get_priority_min, 1)
+{
+	return a0 == 1 || a0 == 2 ? 1 : 0;
+}
+
+SYSCALL(324, membarrier, 3)
+{
+	/* One CPU: every barrier is already implied. MEMBARRIER_CMD_QUERY lists none. */
+	return a0 == 0 ? 0 : -EINVAL;
+}

@@ -109,13 +109,18 @@ describe('C programs', () => {
 
 describe('busybox (Debian busybox-static)', () => {
   it.skipIf(!existsSync('/bin/busybox'))(
-    'runs echo, ls -l /, cat, sha256sum, seq and sort',
+    "runs echo, ls -l /, cat, sha256sum, seq, sort, and sh exec'ing a script",
     async () => {
       const data = join(dir, 'data.txt');
       await writeFile(data, 'banana\napple\ncherry\n');
+      const script = join(dir, 'script.sh');
+      await writeFile(script, '#!/app/busybox sh\necho script $0 $1 $2\nexit 4\n', { mode: 0o755 });
       const fs = await packRootfs(dir, 'busybox', {
         exec: '/bin/busybox',
-        files: new Map([['/data/fruit.txt', data]]),
+        files: new Map([
+          ['/data/fruit.txt', data],
+          ['/data/script.sh', script],
+        ]),
       });
       const run = async (args: string[]) => boot(image, fs.archive, execCmdline(fs.command, args));
       const echo = await run(['echo', 'hello', 'busybox']);
@@ -135,6 +140,14 @@ describe('busybox (Debian busybox-static)', () => {
       expect(sort.out).toContain('apple\nbanana\ncherry\n');
       const fail = await run(['cat', '/no/such/file']);
       expect(fail.status).toBe(1);
+      // execve from the shell into a "#!" script, and a script as osvb.exec itself.
+      const sh = await run(['sh', '-c', 'echo in sh; exec /data/script.sh a b']);
+      expect(sh.lines, sh.out).toContain('in sh');
+      expect(sh.lines, sh.out).toContain('script /data/script.sh a b');
+      expect(sh.status).toBe(4);
+      const direct = await boot(image, fs.archive, execCmdline(['/data/script.sh'], ['x', 'y']));
+      expect(direct.lines).toContain('script /data/script.sh x y');
+      expect(direct.status).toBe(4);
     },
     300_000,
   );
