@@ -48,6 +48,7 @@ void kmain(uint32_t protocol, uint32_t info_pa)
 	console_set_loglevel(cmdline_get_int("loglevel", console_get_loglevel()));
 	printk(LOG_NOTICE, "osvb: booting (%s, %lu MiB RAM)\n", boot_info.protocol,
 	       (unsigned long)(boot_usable_memory() >> 20));
+	boot_info_print();
 	mm_init();
 	acpi_init();
 	irq_init();

@@ -234,7 +234,8 @@ void thread_block(void)
 
 void thread_yield(void)
 {
-	__schedule(false);
+	if (this_cpu()->preempt_count == 0)
+		__schedule(false);
 }
 
 static void sleep_timeout(struct timer *tm)

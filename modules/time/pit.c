@@ -52,32 +52,79 @@ static uint32_t wait_ticks(uint16_t c0, uint32_t ticks)
 	}
 }
 
-int pit_wait_ms(unsigned ms, uint64_t *elapsed_ns)
+/* One endpoint: a PIT count bracketed by two TSC reads, the tightest of a few
+ * tries. A PIT access that took long (emulation, a busy host) would otherwise
+ * put an unknown delay between the count and the TSC value. */
+static uint32_t sample(uint64_t *tsc, uint32_t *apic)
 {
+	uint64_t best = ~0ull;
+	uint16_t count = 0;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = rdtsc();
+		uint16_t c = read_count();
+		uint64_t b = rdtsc();
+		uint32_t ap = apic_timer_current();
+		if (b - a < best) {
+			best = b - a;
+			count = c;
+			*tsc = a + (b - a) / 2;
+			*apic = ap;
+		}
+	}
+	return count;
+}
+
+/* The same bracketing with the monotonic clock instead of the raw TSC. */
+static uint16_t sample_clock(uint64_t *ns)
+{
+	uint64_t best = ~0ull;
+	uint16_t count = 0;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = clock_monotonic_ns();
+		uint16_t c = read_count();
+		uint64_t b = clock_monotonic_ns();
+		if (b - a < best) {
+			best = b - a;
+			count = c;
+			*ns = a + (b - a) / 2;
+		}
+	}
+	return count;
+}
+
+int pit_compare(unsigned ms, uint64_t *pit_ns, uint64_t *clock_ns)
+{
+	uint64_t n0, n1;
+
 	if (ms == 0 || ms > 40)
 		return -1;
 	program();
-	uint32_t n = wait_ticks(read_count(), PIT_HZ * ms / 1000);
-	if (elapsed_ns)
-		*elapsed_ns = (uint64_t)n * NSEC_PER_SEC / PIT_HZ;
-	return n ? 0 : -1;
+	uint16_t c0 = sample_clock(&n0);
+	if (!wait_ticks(c0, PIT_HZ * ms / 1000))
+		return -1;
+	uint16_t c1 = sample_clock(&n1);
+	*pit_ns = (uint64_t)(uint16_t)(c0 - c1) * NSEC_PER_SEC / PIT_HZ;
+	*clock_ns = n1 - n0;
+	return 0;
 }
 
 static int measure(unsigned ms, uint64_t *tsc_ticks, uint32_t *apic_ticks, uint32_t *pit_ticks)
 {
-	/* Both endpoints read the PIT, the TSC and the APIC count in the same order. */
+	uint64_t t0, t1;
+	uint32_t a0, a1;
+
 	apic_timer_start_count();
-	uint16_t c0 = read_count();
-	uint64_t t0 = rdtsc();
-	uint32_t a0 = apic_timer_current();
-	uint32_t n = wait_ticks(c0, PIT_HZ * ms / 1000);
-	uint64_t t1 = rdtsc();
-	uint32_t a1 = apic_timer_current();
+	uint16_t c0 = sample(&t0, &a0);
+	if (!wait_ticks(c0, PIT_HZ * ms / 1000))
+		return -1;
+	uint16_t c1 = sample(&t1, &a1);
 	apic_timer_elapsed();
-	*apic_ticks = a0 - a1;
+	*pit_ticks = (uint16_t)(c0 - c1);
 	*tsc_ticks = t1 - t0;
-	*pit_ticks = n;
-	return n ? 0 : -1;
+	*apic_ticks = a0 - a1;
+	return *pit_ticks ? 0 : -1;
 }
 
 int pit_calibrate(unsigned ms, uint64_t *tsc_hz_out, uint64_t *apic_hz_out)

@@ -95,6 +95,31 @@ function expectAllPassed(b: Boot): void {
   expect(b.status).toBe(0);
 }
 
+/** Boot the image's QEMU command line with edits, feeding stdin when asked. */
+async function rawBoot(
+  image: string,
+  edit: (argv: string[]) => void,
+  append: string,
+  reply?: { when: string; send: string },
+): Promise<{ out: string; record: string }> {
+  const prep = await prepareRun(image, { machine: 'q35', append, stdout: () => {}, stderr: () => {} });
+  const argv = prep.argv.slice(1);
+  edit(argv);
+  const child = execa(prep.spec.qemuPath, argv, { reject: false, timeout: 90_000, stdin: 'pipe' });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString('latin1');
+    if (reply && out.includes(reply.when)) {
+      child.stdin?.write(reply.send);
+      reply = undefined;
+    }
+  });
+  await child;
+  const record = await readFile(prep.spec.exitRecordPath, 'latin1').catch(() => '');
+  await rm(prep.spec.exitRecordPath, { force: true });
+  return { out: out.replaceAll('\r', ''), record };
+}
+
 describe('the self-test image under QEMU', () => {
   let image: string;
   beforeAll(async () => {
@@ -206,34 +231,14 @@ describe('CPU and console variants', () => {
     image = await build('selftest');
   });
 
-  /** Boot the image's QEMU command line with edits, feeding stdin when asked. */
-  async function rawBoot(
-    edit: (argv: string[]) => void,
-    append: string,
-    reply?: { when: string; send: string },
-  ): Promise<{ out: string; record: string }> {
-    const prep = await prepareRun(image, { machine: 'q35', append, stdout: () => {}, stderr: () => {} });
-    const argv = prep.argv.slice(1);
-    edit(argv);
-    const child = execa(prep.spec.qemuPath, argv, { reject: false, timeout: 90_000, stdin: 'pipe' });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString('latin1');
-      if (reply && out.includes(reply.when)) {
-        child.stdin?.write(reply.send);
-        reply = undefined;
-      }
-    });
-    await child;
-    const record = await readFile(prep.spec.exitRecordPath, 'latin1').catch(() => '');
-    await rm(prep.spec.exitRecordPath, { force: true });
-    return { out: out.replaceAll('\r', ''), record };
-  }
-
   it('passes every self-test on a CPU without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO)', async () => {
-    const r = await rawBoot((argv) => {
-      argv[argv.indexOf('-cpu') + 1] = 'qemu64';
-    }, 'osvb.selftest=all osvb.loglevel=6');
+    const r = await rawBoot(
+      image,
+      (argv) => {
+        argv[argv.indexOf('-cpu') + 1] = 'qemu64';
+      },
+      'osvb.selftest=all osvb.loglevel=6',
+    );
     expect(r.out).toContain('irq: local APIC 0 (xAPIC)');
     expect(r.out).toMatch(/selftest: \d+ passed, 0 failed/);
     expect(r.out).not.toContain('FAIL');
@@ -241,11 +246,31 @@ describe('CPU and console variants', () => {
   });
 
   it('reads console input through the COM1 receive interrupt', async () => {
-    const r = await rawBoot(() => {}, 'osvb.selftest=console.read', {
+    const r = await rawBoot(image, () => {}, 'osvb.selftest=console.read', {
       when: 'console.read: type ping',
       send: 'ping\r',
     });
     expect(r.out).toContain('selftest: console.read ... ok');
+    expect(r.record).toBe('osvb-exit: 0\n');
+  });
+});
+
+describe('the initrd', () => {
+  it('is found through the PVH module list and kept out of the page allocator', async () => {
+    const initrd = join(dir, 'initrd.bin');
+    const text = 'osvb initrd marker 0123456789abcdefghij';
+    await writeFile(initrd, `${text}${'x'.repeat(100_000)}`);
+    const r = await rawBoot(
+      await build('selftest'),
+      (argv) => {
+        argv.push('-initrd', initrd);
+      },
+      'osvb.selftest=boot.initrd osvb.loglevel=6',
+    );
+    const out = r.out;
+    expect(out).toMatch(/boot: initrd at 0x[0-9a-f]+, 100039 bytes/);
+    expect(out).toContain(`boot.initrd: 100039 bytes: ${text.slice(0, 32)}`);
+    expect(out).toContain('selftest: boot.initrd ... ok');
     expect(r.record).toBe('osvb-exit: 0\n');
   });
 });

@@ -1,7 +1,9 @@
 #include <selftest/selftest.h>
 #include <boot/boot_info.h>
 #include <cmdline/cmdline.h>
+#include <console/printk.h>
 #include <lib/string.h>
+#include <mm/page.h>
 
 SELFTEST(memory_map, "boot.memory_map")
 {
@@ -21,4 +23,25 @@ SELFTEST(cmdline, "boot.cmdline")
 	ST_EXPECT(strstr(boot_info.cmdline, "osvb.selftest") != NULL);
 	ST_EXPECT(cmdline_get("no-such-option") == NULL);
 	ST_EXPECT_EQ(cmdline_get_int("no-such-option", 7), 7);
+}
+
+/* Needs an initrd (QEMU -initrd); prints its first bytes for the host to compare. */
+SELFTEST_FLAGS(initrd, "boot.initrd", SELFTEST_EXPLICIT)
+{
+	char head[33];
+
+	ST_ASSERT(boot_info.initrd_size > 0);
+	size_t n = boot_info.initrd_size < 32 ? boot_info.initrd_size : 32;
+	memcpy(head, phys_to_virt(boot_info.initrd_base), n);
+	head[n] = 0;
+	printk(LOG_EMERG, "boot.initrd: %lu bytes: %s\n", (unsigned long)boot_info.initrd_size, head);
+	/* The initrd's pages are reserved: a burst of allocations never returns one. */
+	paddr_t lo = ALIGN_DOWN(boot_info.initrd_base, PAGE_SIZE);
+	paddr_t hi = boot_info.initrd_base + boot_info.initrd_size;
+	for (int i = 0; i < 256; i++) {
+		paddr_t pa = page_alloc_phys(0, PAGE_DMA32);
+		ST_ASSERT(pa != 0);
+		ST_EXPECT(pa + PAGE_SIZE <= lo || pa >= hi);
+		page_free_phys(pa, 0);
+	}
 }

@@ -25,10 +25,10 @@ uint64_t clock_tsc_hz(void);          /* calibrated TSC frequency */
 uint64_t clock_timer_hz(void);        /* APIC timer input frequency (after its divider) */
 const char *clock_calibration_source(void);  /* "pit", "cpuid", "kvmclock" */
 
-/* The 8254 PIT as an independent reference (tests, calibration): busy-waits
- * at least ms milliseconds (<= 40) and stores the PIT-measured time in
- * *elapsed_ns. Returns 0, or -1 without a PIT or when the wait was
- * interrupted for too long to measure. */
-int pit_wait_ms(unsigned ms, uint64_t *elapsed_ns);
+/* The 8254 PIT as an independent reference (tests, diagnostics): busy-waits
+ * about ms milliseconds (<= 40) and reports the time that passed according to
+ * the PIT and according to the monotonic clock. Returns 0, or -1 without a PIT
+ * or when the wait was interrupted for too long to measure. */
+int pit_compare(unsigned ms, uint64_t *pit_ns, uint64_t *clock_ns);
 
 #endif
