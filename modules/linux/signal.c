@@ -492,19 +492,10 @@ SYSCALL(34, pause, 0)
 
 /* --- faults and the return-to-user hook --- */
 
-static void __noreturn kernel_fatal(struct trap_frame *tf)
-{
-	panic_begin();
-	printk_raw("osvb: kernel exception %s (vector %lu) at rip %016lx, error %#lx\n", trap_name(tf->vector),
-		   tf->vector, tf->rip, tf->error);
-	trap_dump(tf);
-	panic_end("fatal exception %s", trap_name(tf->vector));
-}
-
 static void user_exception(struct trap_frame *tf)
 {
 	if (!trap_from_user(tf) || !current_uthread())
-		kernel_fatal(tf);
+		trap_fatal(tf);
 	switch (tf->vector) {
 	case T_DE:
 		signal_fault(tf, SIGFPE, FPE_INTDIV, tf->rip);

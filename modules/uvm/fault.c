@@ -4,24 +4,9 @@
 #include <uaccess/uaccess.h>
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
-#include <console/printk.h>
 #include <init/initcall.h>
-#include <lib/panic.h>
 
 void (*uvm_user_fault_hook)(struct trap_frame *tf, uintptr_t addr, int si_code);
-
-static void __noreturn kernel_fault(struct trap_frame *tf, uintptr_t addr)
-{
-	panic_begin();
-	printk_raw("osvb: kernel exception #PF page fault (vector 14) at rip %016lx, error %#lx\n", tf->rip,
-		   tf->error);
-	printk_raw("  page fault at %016lx: %s %s, %s mode%s\n", addr,
-		   (tf->error & 1) ? "protection violation" : "page not present",
-		   (tf->error & 16) ? "on instruction fetch" : (tf->error & 2) ? "on write" : "on read",
-		   (tf->error & 4) ? "user" : "kernel", addr < 4096 ? " (NULL pointer)" : "");
-	trap_dump(tf);
-	panic_end("fatal exception %s", trap_name(T_PF));
-}
 
 static void page_fault(struct trap_frame *tf)
 {
@@ -35,11 +20,11 @@ static void page_fault(struct trap_frame *tf)
 			uvm_user_fault_hook(tf, addr, code);
 			return;
 		}
-		kernel_fault(tf, addr);
+		trap_fatal(tf);
 	}
 	if (addr < USER_TOP && uaccess_fixup(tf))
 		return;
-	kernel_fault(tf, addr);
+	trap_fatal(tf);
 }
 
 static int uvm_init(void)
