@@ -90,6 +90,10 @@ int elf_load(struct file *f, const char *path, bool main, struct elf_loaded *out
 	}
 
 	if (info.has_interp) {
+#ifndef CONFIG_ELF_DYNAMIC
+		kfree(ph);
+		return bad(path, "a dynamically linked program needs ELF_DYNAMIC=y in the kernel configuration");
+#endif
 		out->interp = kmalloc(info.interp_size + 1);
 		if (!out->interp) {
 			kfree(ph);

@@ -26,6 +26,9 @@ SYSCALL(9, mmap, 6)
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EINVAL;
 	if (!(flags & MAP_ANONYMOUS)) {
+#ifndef CONFIG_VFS_MMAP_FILE
+		return -ENODEV; /* file-backed mmap is configured out (VFS_MMAP_FILE) */
+#endif
 		f = fd_get(fd);
 		if (!f)
 			return -EBADF;

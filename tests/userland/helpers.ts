@@ -30,7 +30,10 @@ export async function tempDir(prefix = 'osvb-userland-'): Promise<string> {
 /** Builds the kernel with the Linux ABI (the default configuration) into dir/image. */
 export async function buildKernel(dir: string): Promise<string> {
   const app = join(dir, 'app.yaml');
-  await writeFile(app, 'name: userland\nkernel:\n  config:\n    LINUX_ABI: y\n    PROCFS: y\n');
+  await writeFile(
+    app,
+    'name: userland\nkernel:\n  config:\n    LINUX_ABI: y\n    RUNTIME_GO: y\n    RUNTIME_PYTHON: y\n',
+  );
   const outDir = join(dir, 'image');
   await buildApp(app, { outDir, cacheDir: join(dir, 'cache'), jobs: 2 });
   return outDir;
