@@ -36,6 +36,8 @@ struct runqueue {
 	struct timer slice;
 };
 
+void (*sched_switch_hook)(struct thread *prev, struct thread *next);
+
 static struct runqueue rq0;
 static struct thread idle0;
 static struct list all_threads = LIST_INIT(all_threads);
@@ -175,6 +177,8 @@ static void __schedule(bool preempt)
 			arch_fpu_save(prev->fpu_state);
 		if (next->fpu_state)
 			arch_fpu_restore(next->fpu_state);
+		if (sched_switch_hook)
+			sched_switch_hook(prev, next);
 		arch_context_switch(&prev->rsp, next->rsp);
 		finish_switch();
 	}

@@ -67,6 +67,10 @@ void thread_block(void);
 void thread_wake(struct thread *t);
 void schedule(void);
 
+/* Called with interrupts off just before the CPU switches from prev to next
+ * (the application layer swaps the per-thread FS/GS base of user threads). */
+extern void (*sched_switch_hook)(struct thread *prev, struct thread *next);
+
 /* Disable/enable preemption (nesting). Interrupts still arrive. */
 void preempt_disable(void);
 void preempt_enable(void);
