@@ -107,7 +107,7 @@ void trap_dump(const struct trap_frame *tf)
 	}
 }
 
-static void __noreturn fatal(struct trap_frame *tf)
+void trap_fatal(struct trap_frame *tf)
 {
 	unsigned v = tf->vector;
 
@@ -139,7 +139,7 @@ void trap_dispatch(struct trap_frame *tf)
 		if (handlers[v])
 			handlers[v](tf);
 		else
-			fatal(tf);
+			trap_fatal(tf);
 		return;
 	}
 	cpu->irq_depth++;

@@ -110,6 +110,20 @@ uint64_t boot_usable_memory(void)
 	return sum;
 }
 
+void boot_info_print(void)
+{
+	static const char *const types[] = { "?", "usable", "reserved", "ACPI", "ACPI NVS", "bad" };
+
+	for (unsigned i = 0; i < boot_info.nmem; i++) {
+		const struct boot_mem_region *m = &boot_info.mem[i];
+		printk(LOG_DEBUG, "boot: [%#014lx-%#014lx] %s\n", (unsigned long)m->base,
+		       (unsigned long)(m->base + m->size - 1), types[m->type]);
+	}
+	if (boot_info.initrd_size)
+		printk(LOG_INFO, "boot: initrd at %#lx, %lu bytes\n", (unsigned long)boot_info.initrd_base,
+		       (unsigned long)boot_info.initrd_size);
+}
+
 void boot_info_init(uint32_t protocol, uint32_t info_pa)
 {
 	const struct boot_protocol *p;

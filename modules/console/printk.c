@@ -1,6 +1,7 @@
 /* printk: format into a stack buffer, then write whole lines under a lock. */
 #include <console/printk.h>
 #include <console/serial.h>
+#include <console/console.h>
 #include <arch/spinlock.h>
 #include <lib/printf.h>
 #include <lib/string.h>
@@ -19,6 +20,11 @@ void console_early_init(void)
 	com1_ok = serial_probe(COM1_PORT);
 	if (com1_ok)
 		serial_init(COM1_PORT);
+}
+
+bool console_has_serial(void)
+{
+	return com1_ok;
 }
 
 void console_set_loglevel(int level)

@@ -72,3 +72,10 @@ int serial_getc(uint16_t base)
 		return -1;
 	return inb(base + RBR);
 }
+
+void serial_enable_rx_irq(uint16_t base)
+{
+	while (inb(base + LSR) & LSR_DR)
+		inb(base + RBR); /* drop what arrived before anyone listened */
+	outb(base + IER, 0x01);
+}

@@ -4,6 +4,7 @@
 #include <init/initcall.h>
 #include <acpi/acpi.h>
 #include <arch/arch.h>
+#include <arch/cpu.h>
 #include <boot/boot_info.h>
 #include <cmdline/cmdline.h>
 #include <console/printk.h>
@@ -19,11 +20,15 @@ KTABLE_DEFINE(struct initcall, initcall);
 
 void kmain(uint32_t protocol, uint32_t info_pa);
 
+static uint64_t entry_tsc;
+
 static void kernel_main(void *arg)
 {
 	const struct initcall *c;
 
 	(void)arg;
+	printk(LOG_INFO, "osvb: core up %lu us after kernel entry\n",
+	       (unsigned long)((rdtsc() - entry_tsc) * 1000000 / clock_tsc_hz()));
 	ktable_foreach(c, initcall) {
 		int r = c->fn();
 		if (r < 0)
@@ -35,6 +40,7 @@ static void kernel_main(void *arg)
 
 void kmain(uint32_t protocol, uint32_t info_pa)
 {
+	entry_tsc = rdtsc();
 	arch_init();
 	console_early_init();
 	boot_info_init(protocol, info_pa);
@@ -42,6 +48,7 @@ void kmain(uint32_t protocol, uint32_t info_pa)
 	console_set_loglevel(cmdline_get_int("loglevel", console_get_loglevel()));
 	printk(LOG_NOTICE, "osvb: booting (%s, %lu MiB RAM)\n", boot_info.protocol,
 	       (unsigned long)(boot_usable_memory() >> 20));
+	boot_info_print();
 	mm_init();
 	acpi_init();
 	irq_init();

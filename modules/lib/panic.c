@@ -15,13 +15,12 @@ void panic_begin(void)
 		shutdown_panic();
 }
 
-static void __noreturn vpanic_end(const char *fmt, va_list ap)
+static void print_message(const char *fmt, va_list ap)
 {
 	char buf[256];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	printk_raw("osvb: panic: %s\n", buf);
-	shutdown_panic();
 }
 
 void panic_end(const char *fmt, ...)
@@ -29,7 +28,9 @@ void panic_end(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vpanic_end(fmt, ap);
+	print_message(fmt, ap);
+	va_end(ap);
+	shutdown_panic();
 }
 
 void panic(const char *fmt, ...)
@@ -37,8 +38,10 @@ void panic(const char *fmt, ...)
 	va_list ap;
 
 	panic_begin();
+	va_start(ap, fmt);
+	print_message(fmt, ap);
+	va_end(ap);
 	printk_raw("osvb: backtrace:\n");
 	backtrace_print();
-	va_start(ap, fmt);
-	vpanic_end(fmt, ap);
+	shutdown_panic();
 }

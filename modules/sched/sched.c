@@ -36,6 +36,8 @@ struct runqueue {
 	struct timer slice;
 };
 
+void (*sched_switch_hook)(struct thread *prev, struct thread *next);
+
 static struct runqueue rq0;
 static struct thread idle0;
 static struct list all_threads = LIST_INIT(all_threads);
@@ -110,6 +112,7 @@ static void free_thread(struct thread *t)
 	nthreads--;
 	spin_unlock_irqrestore(&all_lock, f);
 	kstack_free(t->stack);
+	kfree(t->fpu_state);
 	kfree(t);
 }
 
@@ -165,8 +168,17 @@ static void __schedule(bool preempt)
 		next->on_cpu = true;
 		rq->prev = prev;
 		cpu->current = next;
-		if (next->stack)
+		if (next->stack) {
+			/* Where ring 3 enters the kernel: interrupts (TSS) and syscall (per-CPU). */
 			tss_set_rsp0((uint64_t)next->stack + KSTACK_SIZE);
+			cpu->kernel_rsp = (uint64_t)next->stack + KSTACK_SIZE;
+		}
+		if (prev->fpu_state)
+			arch_fpu_save(prev->fpu_state);
+		if (next->fpu_state)
+			arch_fpu_restore(next->fpu_state);
+		if (sched_switch_hook)
+			sched_switch_hook(prev, next);
 		arch_context_switch(&prev->rsp, next->rsp);
 		finish_switch();
 	}
@@ -222,7 +234,8 @@ void thread_block(void)
 
 void thread_yield(void)
 {
-	__schedule(false);
+	if (this_cpu()->preempt_count == 0)
+		__schedule(false);
 }
 
 static void sleep_timeout(struct timer *tm)
@@ -292,13 +305,22 @@ static void init_thread(struct thread *t, const char *name)
 	spin_unlock_irqrestore(&all_lock, f);
 }
 
-struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
+struct thread *thread_create_flags(const char *name, void (*fn)(void *), void *arg, unsigned flags)
 {
 	struct thread *t = kzalloc(sizeof(*t));
 	if (!t)
 		return NULL;
 	t->stack = kstack_alloc();
-	if (!t->stack) {
+	if (flags & THREAD_FPU) {
+		STATIC_ASSERT(ARCH_FPU_STATE_SIZE == 512, "kmalloc(512) gives 512-byte alignment");
+		t->fpu_state = kmalloc(ARCH_FPU_STATE_SIZE);
+		if (t->fpu_state)
+			arch_fpu_init_state(t->fpu_state);
+	}
+	if (!t->stack || ((flags & THREAD_FPU) && !t->fpu_state)) {
+		if (t->stack)
+			kstack_free(t->stack);
+		kfree(t->fpu_state);
 		kfree(t);
 		return NULL;
 	}
@@ -309,6 +331,11 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
 	t->state = THREAD_BLOCKED;
 	thread_wake(t);
 	return t;
+}
+
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
+{
+	return thread_create_flags(name, fn, arg, 0);
 }
 
 void thread_exit(void)

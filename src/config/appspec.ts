@@ -150,8 +150,12 @@ const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DECIMAL_RE = /^-?[0-9]+$/;
 const HEX_RE = /^0[xX][0-9a-fA-F]+$/;
 
-/** Reads and parses an app.yaml. Host paths resolve relative to its directory. */
-export async function loadAppSpec(file: string, probe: HostProbe = nodeHostProbe): Promise<AppSpec> {
+/**
+ * Reads and parses an app.yaml (or DIR/app.yaml when given a directory). Host
+ * paths resolve relative to its directory.
+ */
+export async function loadAppSpec(fileOrDir: string, probe: HostProbe = nodeHostProbe): Promise<AppSpec> {
+  const file = probe.kind(fileOrDir) === 'dir' ? path.join(fileOrDir, 'app.yaml') : fileOrDir;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -163,7 +167,6 @@ export async function loadAppSpec(file: string, probe: HostProbe = nodeHostProbe
         exitCode: 1,
       });
     }
-    if (code === 'EISDIR') throw new ConfigError(`${file} is a directory, not an app.yaml`);
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   return parseAppSpec(text, file, path.dirname(path.resolve(file)), probe);

@@ -454,6 +454,17 @@ describe('loadAppSpec', () => {
     }
   });
 
+  it('a directory means its app.yaml', async () => {
+    mkdirSync(path.join(dir, 'sub2'), { recursive: true });
+    writeFileSync(path.join(dir, 'sub2', 'app.yaml'), 'name: sub2\n');
+    const spec = await loadAppSpec(path.join(dir, 'sub2'));
+    expect(spec.file).toBe(path.join(dir, 'sub2', 'app.yaml'));
+    expect(spec.name).toBe('sub2');
+    await expect(loadAppSpec(path.join(dir, 'www'))).rejects.toThrow(
+      `${path.join(dir, 'www', 'app.yaml')} not found`,
+    );
+  });
+
   it('errors name the file as the user gave it', async () => {
     writeFileSync(path.join(dir, 'bad.yaml'), 'name: x\nrun:\n  cpus: 0\n');
     await expect(loadAppSpec(path.join(dir, 'bad.yaml'))).rejects.toMatchObject({

@@ -12,6 +12,7 @@ import {
   type Expr,
   type MenuNode,
   P,
+  type Prop,
   SF_CHOICEVAL,
   SF_OPTIONAL,
   type Sym,
@@ -325,39 +326,64 @@ function checkProps(sym: Sym, warn: (m: string, l: SourceLocation) => void): voi
 
 // ---- recursive dependency detection (Linux's sym_check_deps) ----
 
+enum Why {
+  DependsOn,
+  SelectedBy,
+  ImpliedBy,
+  PropVisible,
+  DefaultValue,
+  PartOfChoice,
+  ChoiceContains,
+}
+
 interface Frame {
   sym: Sym;
-  what: string;
-  loc: SourceLocation | undefined;
+  why: Why;
+  prop: Prop | null;
+}
+
+function frameText(f: Frame, next: Sym): string {
+  const where = f.prop?.loc ?? f.sym.menus[0]?.loc;
+  const at = where ? `${where.file}:${where.line}: ` : '';
+  const n = next.displayName;
+  const me = f.sym.displayName;
+  switch (f.why) {
+    case Why.DependsOn:
+      return `${at}symbol ${me} depends on ${n}`;
+    case Why.SelectedBy:
+      return `${at}symbol ${me} is selected by ${n}`;
+    case Why.ImpliedBy:
+      return `${at}symbol ${me} is implied by ${n}`;
+    case Why.PropVisible:
+      return `${at}symbol ${me} ${propName(f.prop!.type)} is visible depending on ${n}`;
+    case Why.DefaultValue:
+      return `${at}symbol ${me} default value contains ${n}`;
+    case Why.PartOfChoice:
+      return `${at}symbol ${me} is part of choice ${n}`;
+    default:
+      return `${at}choice ${me} contains symbol ${n}`;
+  }
 }
 
 function checkRecursion(tree: Tree): void {
-  const checking = new Set<Sym>();
-  const checked = new Set<Sym>();
+  const checking = new Uint8Array(tree.syms.length);
+  const checked = new Uint8Array(tree.syms.length);
   const stack: Frame[] = [];
 
   const fail = (last: Sym): never => {
     let target = last;
     const extra: Frame[] = [];
     if (last.isChoiceValue && last.choice) {
-      extra.push({
-        sym: last,
-        what: `is part of choice ${last.choice.displayName}`,
-        loc: last.menus[0]?.loc,
-      });
+      extra.push({ sym: last, why: Why.PartOfChoice, prop: null });
       target = last.choice;
     }
     let i = stack.length - 1;
     while (i >= 0 && stack[i]!.sym !== target) i--;
     const cycle = [...stack.slice(Math.max(i, 0)), ...extra];
-    const lines = cycle.map((f, k) => {
-      const next = k + 1 < cycle.length ? cycle[k + 1]!.sym : target;
-      const where = f.loc ? `${f.loc.file}:${f.loc.line}: ` : '';
-      return `${where}symbol ${f.sym.displayName} ${f.what} ${next.displayName}`;
-    });
+    const lines = cycle.map((f, k) => frameText(f, k + 1 < cycle.length ? cycle[k + 1]!.sym : target));
     const first = cycle[0];
     throw new KconfigError(`recursive dependency detected: ${lines.join('; ')}`, {
-      loc: first?.loc ?? first?.sym.menus[0]?.loc,
+      loc: first?.prop?.loc ?? first?.sym.menus[0]?.loc,
       hint: 'see "Kconfig recursive dependency limitations" in Linux Documentation/kbuild/kconfig-language.rst',
     });
   };
@@ -383,53 +409,51 @@ function checkRecursion(tree: Tree): void {
   };
 
   const symDeps = (sym: Sym): void => {
-    const frame: Frame = { sym, what: 'depends on', loc: sym.menus[0]?.loc };
+    const frame: Frame = { sym, why: Why.DependsOn, prop: null };
     stack.push(frame);
-    const defLoc = sym.props[0]?.loc ?? sym.menus[0]?.loc;
-    frame.loc = defLoc;
-    frame.what = 'depends on';
     exprDeps(sym.dirDep);
-    frame.what = 'is selected by';
+    frame.why = Why.SelectedBy;
     exprDeps(sym.revDep);
-    frame.what = 'is implied by';
+    frame.why = Why.ImpliedBy;
     exprDeps(sym.implied);
     for (const prop of sym.props) {
       if (prop.type === P.Select || prop.type === P.Imply) continue;
-      frame.loc = prop.loc;
-      frame.what = `${propName(prop.type)} is visible depending on`;
+      frame.prop = prop;
+      frame.why = Why.PropVisible;
       exprDeps(prop.cond);
       if (prop.type !== P.Default || sym.isChoice) continue;
-      frame.what = 'default value contains';
+      frame.why = Why.DefaultValue;
       exprDeps(prop.expr);
     }
     stack.pop();
   };
 
   const check = (sym: Sym): void => {
-    if (checking.has(sym)) fail(sym);
-    if (checked.has(sym)) return;
+    const id = sym.id;
+    if (checking[id]) fail(sym);
+    if (checked[id]) return;
     if (sym.isChoiceValue && sym.choice) {
-      stack.push({ sym, what: 'is part of choice', loc: sym.menus[0]?.loc });
+      stack.push({ sym, why: Why.PartOfChoice, prop: null });
       check(sym.choice);
       stack.pop();
     } else if (sym.isChoice) {
-      stack.push({ sym, what: 'contains symbol', loc: sym.menus[0]?.loc });
+      stack.push({ sym, why: Why.ChoiceContains, prop: null });
       for (const v of sym.choiceValues) {
-        checking.add(v);
-        checked.add(v);
+        checking[v.id] = 1;
+        checked[v.id] = 1;
       }
-      checking.add(sym);
-      checked.add(sym);
+      checking[id] = 1;
+      checked[id] = 1;
       symDeps(sym);
-      checking.delete(sym);
+      checking[id] = 0;
       for (const v of sym.choiceValues) symDeps(v);
-      for (const v of sym.choiceValues) checking.delete(v);
+      for (const v of sym.choiceValues) checking[v.id] = 0;
       stack.pop();
     } else {
-      checking.add(sym);
-      checked.add(sym);
+      checking[id] = 1;
+      checked[id] = 1;
       symDeps(sym);
-      checking.delete(sym);
+      checking[id] = 0;
     }
   };
 

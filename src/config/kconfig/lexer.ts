@@ -134,6 +134,7 @@ export class Lexer {
       if (c === 92 /* \ */ && s.charCodeAt(this.p + 1) === 10) {
         this.p += 2;
         this.line++;
+        this.lineStart = this.p;
         continue;
       }
       break;
@@ -148,6 +149,7 @@ export class Lexer {
     if (c === 10) {
       const t = tok(T.Eol, 1);
       this.line++;
+      this.lineStart = this.p;
       return t;
     }
     const c2 = s.charCodeAt(this.p + 1);
@@ -198,7 +200,7 @@ export class Lexer {
       }
       // A word with a '$': expand one token from here to the end of the line.
       const eol = this.eolIndex(this.p);
-      const r = this.pp.expandToken(s.slice(0, eol), this.p);
+      const r = this.pp.expandToken(s, this.p, eol);
       this.p = r.end;
       if (r.out === '') return this.scan();
       return { t: T.Word, v: r.out, line, col };
@@ -217,9 +219,10 @@ export class Lexer {
     return i < 0 ? this.src.length : i;
   }
 
+  private lineStart = 0;
+
   private col(p: number): number {
-    const ls = this.src.lastIndexOf('\n', p - 1);
-    return p - ls;
+    return p - this.lineStart + 1;
   }
 
   /** `NAME =`, `NAME :=`, `NAME +=` at the start of a statement: the rest of the line is the raw value. */
@@ -248,9 +251,18 @@ export class Lexer {
     const s = this.src;
     let out = '';
     this.p++;
+    let run = this.p;
     for (;;) {
-      if (this.p >= s.length) break;
+      if (this.p >= s.length) {
+        out += s.slice(run, this.p);
+        break;
+      }
       const c = s.charCodeAt(this.p);
+      if (c !== quote && c !== 10 && c !== 92 && c !== 36) {
+        this.p++;
+        continue;
+      }
+      out += s.slice(run, this.p);
       if (c === quote) {
         this.p++;
         break;
@@ -264,66 +276,76 @@ export class Lexer {
         break;
       }
       if (c === 92 /* \ */) {
-        const d = s.charCodeAt(this.p + 1);
-        if (this.p + 1 < s.length && d !== 10) {
+        if (this.p + 1 < s.length && s.charCodeAt(this.p + 1) !== 10) {
           out += s[this.p + 1];
           this.p += 2;
         } else this.p++;
-        continue;
-      }
-      if (c === 36 /* $ */) {
-        const eol = this.eolIndex(this.p);
-        const r = this.pp.expandDollarAt(s.slice(0, eol), this.p + 1);
+      } else {
+        const r = this.pp.expandDollarAt(s, this.p + 1, this.eolIndex(this.p));
         out += r.out;
         this.p = r.end;
-        continue;
       }
-      out += s[this.p];
-      this.p++;
+      run = this.p;
     }
     return { t: T.Quote, v: out, line, col };
   }
 
   /**
-   * Reads a help text starting at the current position (just after the
+   * Skips a help text starting at the current position (just after the
    * newline of the `help` line). The text's indentation is the first
-   * non-blank line's; it ends at a non-blank line indented less.
+   * non-blank line's; it ends at a non-blank line indented less. The text
+   * itself is only built when asked for.
    */
-  readHelp(): string {
+  readHelp(): { text: () => string; blank: boolean } {
     const s = this.src;
+    const start = this.p;
     let firstTs = 0;
-    let text = '';
+    let end = start;
     for (;;) {
       if (this.p >= s.length) break;
       const eol = this.eolIndex(this.p);
-      const lineStr = s.slice(this.p, eol);
       let ts = 0;
-      let i = 0;
-      for (; i < lineStr.length; i++) {
-        const c = lineStr.charCodeAt(i);
+      let i = this.p;
+      for (; i < eol; i++) {
+        const c = s.charCodeAt(i);
         if (c === 9) ts = (ts & ~7) + 8;
         else if (c === 32) ts++;
         else break;
       }
-      const rest = lineStr.slice(i).replace(/[ \t]+$/, '');
-      if (rest === '') {
-        // Blank line: part of the help if the help continues after it.
-        if (firstTs) text += '\n';
-        this.p = Math.min(eol + 1, s.length);
-        this.line++;
-        continue;
+      if (i < eol) {
+        // Non-blank line: part of the help unless indented less than the first one.
+        if (firstTs ? ts < firstTs : ts === 0) break;
+        if (!firstTs) firstTs = ts;
+        end = eol;
       }
-      if (firstTs ? ts < firstTs : ts === 0 && text !== '') break;
-      if (ts === 0 && !firstTs) break;
-      if (!firstTs) firstTs = ts;
-      text += `${' '.repeat(ts - firstTs)}${rest}\n`;
       this.p = Math.min(eol + 1, s.length);
       this.line++;
+      this.lineStart = this.p;
     }
     // The next statement starts on a fresh line.
     this.prevTok = T.Eol;
     this.prevPrevTok = T.Eol;
     this.pending = null;
-    return text.replace(/\n+$/, '\n');
+    const ts0 = firstTs;
+    return { text: () => helpText(s.slice(start, end), ts0), blank: ts0 === 0 };
   }
+}
+
+/** The help text with the common indentation removed and trailing blanks trimmed. */
+function helpText(raw: string, firstTs: number): string {
+  if (!firstTs) return '';
+  let text = '';
+  for (const line of raw.split('\n')) {
+    let ts = 0;
+    let i = 0;
+    for (; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 9) ts = (ts & ~7) + 8;
+      else if (c === 32) ts++;
+      else break;
+    }
+    const rest = line.slice(i).replace(/[ \t]+$/, '');
+    text += rest === '' ? '\n' : `${' '.repeat(Math.max(0, ts - firstTs))}${rest}\n`;
+  }
+  return text;
 }

@@ -12,4 +12,22 @@ void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
  * interrupts disabled; entry must not return. Returns the initial rsp. */
 uint64_t arch_context_init(uint64_t stack_top, void (*entry)(void *), void *arg);
 
+/* FPU/SSE state of threads that run user code (the kernel itself is built
+ * without SSE, so kernel-only threads need none): fxsave format. */
+#define ARCH_FPU_STATE_SIZE 512
+#define ARCH_FPU_STATE_ALIGN 64
+
+static inline void arch_fpu_save(void *state)
+{
+	__asm__ __volatile__("fxsave64 (%0)" : : "r"(state) : "memory");
+}
+
+static inline void arch_fpu_restore(const void *state)
+{
+	__asm__ __volatile__("fxrstor64 (%0)" : : "r"(state) : "memory");
+}
+
+/* A clean initial state (default control words, all registers zero). */
+void arch_fpu_init_state(void *state);
+
 #endif

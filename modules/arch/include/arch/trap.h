@@ -31,6 +31,11 @@ void trap_set_handler(unsigned vector, trap_handler_t h);
  * context; the scheduler installs its preemption point here. */
 extern void (*trap_irq_exit_hook)(struct trap_frame *tf);
 
+/* The default for an unhandled exception: report (registers, backtrace) and
+ * panic. Handlers that take over a vector (e.g. user page faults) call it for
+ * the cases they do not handle. */
+void trap_fatal(struct trap_frame *tf) __attribute__((noreturn));
+
 /* Print the frame's registers and a backtrace (raw addresses, one per line). */
 void trap_dump(const struct trap_frame *tf);
 

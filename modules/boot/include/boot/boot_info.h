@@ -41,6 +41,9 @@ extern struct boot_info boot_info;
  * Runs on the boot page tables, before any allocator. */
 void boot_info_init(uint32_t protocol, uint32_t info_pa);
 
+/* Log the memory map (debug level) and the initrd (info level). */
+void boot_info_print(void);
+
 /* Sum of usable RAM in bytes. */
 uint64_t boot_usable_memory(void);
 

@@ -22,6 +22,9 @@ void serial_flush(uint16_t base);
 /* Non-blocking read: returns -1 when no byte is waiting. */
 int serial_getc(uint16_t base);
 
+/* Raise the UART's interrupt when a byte arrives. */
+void serial_enable_rx_irq(uint16_t base);
+
 /* Bring up COM1 as the early console (no memory allocation, no interrupts). */
 void console_early_init(void);
 

@@ -34,6 +34,7 @@ struct thread {
 	uint64_t run_ns;          /* CPU time */
 	uint64_t switched_in_at;
 	uint64_t nr_switches;
+	void *fpu_state;          /* THREAD_FPU threads only; NULL for kernel-only threads */
 	void *user;               /* owned by the process/ELF layer (later) */
 };
 
@@ -43,6 +44,11 @@ void __noreturn sched_idle_loop(void);
 
 /* Create a runnable thread; NULL when out of memory. */
 struct thread *thread_create(const char *name, void (*fn)(void *arg), void *arg);
+
+/* THREAD_FPU: the thread gets its own FPU/SSE state, saved and restored on
+ * every switch (needed by threads that run user code). */
+#define THREAD_FPU (1u << 0)
+struct thread *thread_create_flags(const char *name, void (*fn)(void *arg), void *arg, unsigned flags);
 /* Wait for t to exit and free it. */
 void thread_join(struct thread *t);
 /* Free t automatically when it exits. */
@@ -60,6 +66,10 @@ void thread_block(void);
 /* Make a blocked thread runnable; safe from interrupt context. */
 void thread_wake(struct thread *t);
 void schedule(void);
+
+/* Called with interrupts off just before the CPU switches from prev to next
+ * (the application layer swaps the per-thread FS/GS base of user threads). */
+extern void (*sched_switch_hook)(struct thread *prev, struct thread *next);
 
 /* Disable/enable preemption (nesting). Interrupts still arrive. */
 void preempt_disable(void);

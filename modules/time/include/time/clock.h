@@ -4,6 +4,7 @@
 #define TIME_CLOCK_H
 
 #include <stdint.h>
+#include <stdbool.h>
 
 #define NSEC_PER_USEC 1000ull
 #define NSEC_PER_MSEC 1000000ull
@@ -24,8 +25,10 @@ uint64_t clock_tsc_hz(void);          /* calibrated TSC frequency */
 uint64_t clock_timer_hz(void);        /* APIC timer input frequency (after its divider) */
 const char *clock_calibration_source(void);  /* "pit", "cpuid", "kvmclock" */
 
-/* The 8254 PIT as an independent reference (tests, calibration): busy-waits
- * for ms milliseconds (<= 50) on channel 2. Returns 0, or -1 without a PIT. */
-int pit_wait_ms(unsigned ms);
+/* The 8254 PIT as an independent reference (tests, diagnostics): busy-waits
+ * about ms milliseconds (<= 40) and reports the time that passed according to
+ * the PIT and according to the monotonic clock. Returns 0, or -1 without a PIT
+ * or when the wait was interrupted for too long to measure. */
+int pit_compare(unsigned ms, uint64_t *pit_ns, uint64_t *clock_ns);
 
 #endif
