@@ -27,7 +27,9 @@ export function inspectText(m: Manifest, dir: string): string {
   ];
   if (m.rootfs) {
     const n = m.rootfs.files.filter((f) => f.kind === 'file').length;
-    lines.push(`rootfs    ${m.rootfs.file}: ${m.rootfs.size} bytes, ${n} files; runs ${m.rootfs.command.join(' ')}`);
+    lines.push(
+      `rootfs    ${m.rootfs.file}: ${m.rootfs.size} bytes, ${n} files; runs ${m.rootfs.command.join(' ')}`,
+    );
   }
   const rows = [['module', 'objects', 'text', 'data', 'bss', 'total']];
   let t = { text: 0, data: 0, bss: 0, objects: 0 };

@@ -84,7 +84,7 @@ function cmdlineWord(word: string, what: string, spec: AppSpec, key: string): st
       },
     );
   }
-  if (/[\u0000-\u001f\u007f]/.test(word)) {
+  if ([...word].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
     throw new InputError(`${what} ${JSON.stringify(word)} contains a control character`, { loc });
   }
   if (word.startsWith('osvb.')) {
