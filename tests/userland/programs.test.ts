@@ -47,6 +47,19 @@ describe('C programs', () => {
     expect(b.status).toBe(9);
   }, 120_000);
 
+  it('static-pie (glibc) and dynamic musl (its loader from the rootfs)', async () => {
+    const spie = compile(dir, 'hello.c', 'hello-static-pie', 'gcc', ['-static-pie']);
+    const fs1 = await packRootfs(dir, 'hello-static-pie', { exec: spie });
+    const b1 = await boot(image, fs1.archive, execCmdline(fs1.command, ['11']));
+    expect(b1.lines).toContain('argv[1]=11');
+    expect(b1.status).toBe(11);
+    const mdyn = compile(dir, 'hello.c', 'hello-musl-dynamic', 'musl-gcc');
+    const fs2 = await packRootfs(dir, 'hello-musl-dynamic', { exec: mdyn });
+    const b2 = await boot(image, fs2.archive, execCmdline(fs2.command, ['12']));
+    expect(b2.lines).toContain('argv[0]=/app/hello-musl-dynamic');
+    expect(b2.status).toBe(12);
+  }, 120_000);
+
   it('the ABI checks pass: EFAULT, ENOSYS, files, mmap, signals, threads, futexes, pipes, poll, epoll', async () => {
     const exe = compile(dir, 'abi.c', 'abi', 'musl-gcc', ['-static', '-lpthread']);
     const fs = await packRootfs(dir, 'abi', { exec: exe });
