@@ -490,8 +490,15 @@ out:;
 static int fill(struct vma *v, uintptr_t va, pte_t *e)
 {
 	void *page = page_alloc(0, PAGE_ZERO);
-	if (!page)
+	if (!page) {
+		static bool told;
+		if (!told) {
+			told = true;
+			printk(LOG_ERR, "osvb: out of memory: no page for the application at %#lx (%lu KiB in use); "
+			       "give the VM more memory\n", (unsigned long)va, (unsigned long)(resident * 4));
+		}
 		return -ENOMEM;
+	}
 	if (v->file && va < v->file_end) {
 		size_t n = MIN(PAGE_SIZE, v->file_end - va);
 		ssize_t got = vfs_pread_full(v->file, page, n, v->off + (va - v->start));
