@@ -107,6 +107,7 @@ static int source_calibrate(unsigned ms, uint64_t *tsc_out, uint64_t *apic_out)
 void time_init(void)
 {
 	const struct clock_source *cs;
+	int r;
 
 	ktable_foreach(cs, clocksource) {
 		if (cs->probe()) {
@@ -117,8 +118,10 @@ void time_init(void)
 	}
 	if (cpuid_frequencies())
 		calib = "cpuid";
-	else if (!pit_calibrate(CONFIG_TSC_CALIBRATE_MS, &tsc_hz, &apic_timer_hz))
+	else if ((r = pit_calibrate(CONFIG_TSC_CALIBRATE_MS, &tsc_hz, &apic_timer_hz)) == 0)
 		calib = "pit";
+	else if (r == -2)
+		panic("time: the host is too busy to calibrate the TSC against the PIT");
 	else if (!source_calibrate(CONFIG_TSC_CALIBRATE_MS, &tsc_hz, &apic_timer_hz))
 		calib = source->name;
 	else

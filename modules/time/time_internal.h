@@ -14,7 +14,8 @@ struct clock_source {
 extern uint64_t tsc_hz;
 extern uint64_t apic_timer_hz;
 
-/* Measure the TSC and APIC timer rates against the PIT for about ms ms. */
+/* Measure the TSC and APIC timer rates against the PIT for about ms ms.
+ * Returns 0, -1 without a PIT, -2 when no measurement was usable. */
 int pit_calibrate(unsigned ms, uint64_t *tsc_hz, uint64_t *apic_hz);
 void apic_timer_start_count(void);
 uint32_t apic_timer_elapsed(void); /* stops the count */

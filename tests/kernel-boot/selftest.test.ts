@@ -35,10 +35,11 @@ async function build(name: string, yaml?: string): Promise<string> {
   return outDir;
 }
 
-async function boot(imageDir: string, append?: string): Promise<Boot> {
+async function boot(imageDir: string, append?: string, machine?: 'microvm' | 'q35' | 'pc'): Promise<Boot> {
   let out = '';
   const r = await runImage(imageDir, {
     append,
+    machine,
     timeoutSeconds: 90,
     stdout: (s) => {
       out += s;
@@ -69,6 +70,7 @@ const CORE_TESTS = [
   'mm.kmalloc',
   'mm.kstack_guard',
   'mm.vm_map',
+  'mm.lower_half_empty',
   'sched.create_join',
   'sched.preempt',
   'sched.sleep',
@@ -140,6 +142,12 @@ describe('the self-test image under QEMU', () => {
     );
     const b = await boot(q35);
     expect(b.argv).toContain('q35');
+    expectAllPassed(b);
+  });
+
+  it('passes every self-test on pc (i440FX) too', async () => {
+    const b = await boot(image, undefined, 'pc');
+    expect(b.argv).toContain('pc');
     expectAllPassed(b);
   });
 

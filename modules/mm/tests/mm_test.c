@@ -150,6 +150,20 @@ SELFTEST(vm_map, "mm.vm_map")
 	(void)_text_end;
 }
 
+SELFTEST(lower_half_empty, "mm.lower_half_empty")
+{
+	/* Nothing of the kernel is mapped where the application will live. */
+	pte_t *root = vm_kernel_root();
+	int used = 0;
+
+	for (int i = 0; i < 256; i++)
+		used += (root[i] & PTE_P) != 0;
+	ST_EXPECT_EQ(used, 0);
+	ST_EXPECT(!vm_translate(root, 0, NULL, NULL));
+	ST_EXPECT(!vm_translate(root, 0x100000, NULL, NULL)); /* the kernel's physical load address */
+	ST_EXPECT(vm_translate(root, (uintptr_t)_kernel_start, NULL, NULL));
+}
+
 SELFTEST(memremap, "mm.memremap")
 {
 	paddr_t pa = page_alloc_phys(0, PAGE_ZERO);

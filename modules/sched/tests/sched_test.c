@@ -39,7 +39,8 @@ SELFTEST(sleep, "sched.sleep")
 	uint64_t dt = clock_monotonic_ns() - t0;
 
 	ST_EXPECT_GE(dt, 10 * NSEC_PER_MSEC);
-	ST_EXPECT_LT(dt, 60 * NSEC_PER_MSEC);
+	/* Generous: under emulation on a busy host the VM itself may be descheduled. */
+	ST_EXPECT_LT(dt, 500 * NSEC_PER_MSEC);
 }
 
 static volatile bool stop;
@@ -204,7 +205,9 @@ SELFTEST(churn, "sched.churn")
 		else
 			thread_detach(t);
 	}
-	thread_sleep_ns(NSEC_PER_MSEC); /* let the detached ones finish */
+	/* Let the detached ones run and be freed (they only need CPU time). */
+	for (int i = 0; i < 1000 && sched_nr_threads() != before; i++)
+		thread_sleep_ns(NSEC_PER_MSEC);
 	ST_EXPECT_EQ(sched_nr_threads(), before);
 	ST_EXPECT_GE(page_free_count() + 16, free_before);
 }

@@ -24,21 +24,25 @@ SELFTEST(monotonic, "clock.monotonic")
 
 /* The calibrated clock against the PIT, an independent fixed-frequency
  * counter: 20 ms of PIT time must read as 20 ms on the clock, within 0.1%.
- * Best of five, so one sample disturbed by the host does not decide. */
+ * Best of five good samples (samples the host disturbed are skipped), so one
+ * unlucky sample does not decide. */
 SELFTEST(vs_pit, "clock.vs_pit")
 {
 	uint64_t best = ~0ull;
+	int good = 0;
 
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 50 && good < 5; i++) {
 		uint64_t pit_ns, dt;
 		if (pit_compare(20, &pit_ns, &dt))
 			continue;
+		good++;
 		uint64_t err = dt > pit_ns ? dt - pit_ns : pit_ns - dt;
 		uint64_t ppm = err * 1000000 / pit_ns;
 		if (ppm < best)
 			best = ppm;
 	}
-	printk(LOG_INFO, "clock.vs_pit: %lu ppm\n", (unsigned long)best);
+	printk(LOG_INFO, "clock.vs_pit: %lu ppm (%d samples)\n", (unsigned long)best, good);
+	ST_EXPECT_GE(good, 1);
 	ST_EXPECT_LE(best, 1000); /* parts per million */
 }
 
