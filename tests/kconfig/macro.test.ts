@@ -62,6 +62,25 @@ describe('macro language', () => {
     expect([r.get('A'), r.get('B'), r.get('C')]).toEqual(['y', 'n', 'y']);
   });
 
+  it('background $(shell,...) in expressions: nested calls, quoted strings, comparisons', async () => {
+    const tree = [
+      'config NESTED',
+      '\tdef_bool $(shell,test -n "$(shell,echo x)" && echo y)',
+      'config STR',
+      '\tstring',
+      '\tdefault "v$(shell,echo 42)"',
+      'config CMP',
+      '\tdef_bool $(shell,echo 7) > 5',
+      'config NAMED',
+      '\tdef_bool y',
+      'config BY_NAME',
+      '\tdef_bool $(shell,echo NAMED)',
+    ].join('\n');
+    const { kc } = await load(`${tree}\n`);
+    const r = kc.resolve({ target: 'olddefconfig' });
+    expect([r.get('NESTED'), r.get('STR'), r.get('CMP'), r.get('BY_NAME')]).toEqual(['y', 'v42', 'y', 'y']);
+  });
+
   it('$(info), $(warning-if), $(filename), $(lineno)', async () => {
     const { diags, value } = await expand(
       '$(info,hello $(filename):$(lineno))\n$(warning-if,y,careful)\n$(warning-if,n,silent)',

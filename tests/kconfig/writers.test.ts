@@ -73,8 +73,13 @@ CONFIG_NOPROMPT=y
   it('autoconf.h: 1 / _MODULE / 0x-prefixed hex / escaped strings, nothing for n', async () => {
     const { kc } = await load(TREE);
     const h = kc.resolve({ target: 'olddefconfig' }).autoconfH();
-    expect(h.startsWith('/*\n * Automatically generated file; DO NOT EDIT.\n * Writers test\n */\n')).toBe(true);
-    const defines = h.split('\n').filter((l) => l.startsWith('#define')).sort();
+    expect(h.startsWith('/*\n * Automatically generated file; DO NOT EDIT.\n * Writers test\n */\n')).toBe(
+      true,
+    );
+    const defines = h
+      .split('\n')
+      .filter((l) => l.startsWith('#define'))
+      .sort();
     expect(defines).toEqual([
       '#define CONFIG_BUS 1',
       '#define CONFIG_DRV_MODULE 1',
@@ -90,7 +95,10 @@ CONFIG_NOPROMPT=y
     const { kc } = await load(TREE);
     const r = kc.resolve({
       target: 'olddefconfig',
-      base: { text: 'CONFIG_DRV=y\nCONFIG_OFF=y\nCONFIG_INSIDE=y\nCONFIG_N=42\nCONFIG_S="x"\n', file: '.config' },
+      base: {
+        text: 'CONFIG_DRV=y\nCONFIG_OFF=y\nCONFIG_INSIDE=y\nCONFIG_N=42\nCONFIG_S="x"\n',
+        file: '.config',
+      },
     });
     expect(r.savedefconfig()).toBe('CONFIG_DRV=y\nCONFIG_OFF=y\nCONFIG_INSIDE=y\nCONFIG_S="x"\n');
     // Resolving the minimal defconfig gives the same .config back.
@@ -100,7 +108,11 @@ CONFIG_NOPROMPT=y
 
   it('a symbol defined twice is written once, at its first place', async () => {
     const { kc } = await load('config A\n\tbool "a"\n\tdefault y\nconfig B\n\tbool "b"\nconfig A\n\tbool\n');
-    const lines = kc.resolve({ target: 'olddefconfig' }).dotconfig().split('\n').filter((l) => l.includes('CONFIG_'));
+    const lines = kc
+      .resolve({ target: 'olddefconfig' })
+      .dotconfig()
+      .split('\n')
+      .filter((l) => l.includes('CONFIG_'));
     expect(lines).toEqual(['CONFIG_A=y', '# CONFIG_B is not set']);
   });
 

@@ -3,6 +3,12 @@
 
 import type { SourceLocation } from '../../errors.js';
 import type { Request } from './confdata.js';
+
+/** What a resolve started from, for reasons. */
+export interface ExplainContext {
+  requests: Request[];
+  target: string;
+}
 import type { State } from './eval.js';
 import { exprToString, exprWithValues, limitingParts, orTerms, triName } from './exprfmt.js';
 import type { Explanation, Tristate, Unmet } from './index.js';
@@ -40,6 +46,7 @@ function describeLimit(st: State, e: Expr | null, want: Tri): string {
 }
 
 function userSource(st: State, s: Sym, requests: Request[]): string | undefined {
+  // Values from a file carry its name; others were answers of the target (allnoconfig...).
   const loc = st.userLoc[s.id];
   if (loc) return `${loc.file}:${loc.line}`;
   for (let i = requests.length - 1; i >= 0; i--) {
@@ -49,79 +56,112 @@ function userSource(st: State, s: Sym, requests: Request[]): string | undefined 
   return undefined;
 }
 
-/** The one-line reason for a symbol's current value. */
-export function reasonFor(st: State, s: Sym, requests: Request[]): string {
+/** A reason: the value, then ' because ...' (a cause) or ': ...' (a source). */
+interface Why {
+  cause: boolean;
+  text: string;
+}
+
+const because = (text: string): Why => ({ cause: true, text });
+const from = (text: string): Why => ({ cause: false, text });
+
+function termsText(st: State, terms: { sym: Sym | null; expr: string; value: Tristate }[]): string {
+  return terms.map((x) => `${x.sym?.displayName ?? x.expr} (=${x.sym ? st.str(x.sym) : x.value})`).join(', ');
+}
+
+function defaultText(st: State, s: Sym): string | undefined {
+  const p = st.defaultProp(s);
+  if (!p) return undefined;
+  const cond = p.ifCond ? ` if ${exprWithValues(st, p.ifCond)}` : '';
+  return `default ${p.expr ? exprToString(p.expr) : 'y'}${cond}`;
+}
+
+/** Why the symbol could not take a user value: its prompt is not visible. */
+function hiddenWhy(st: State, s: Sym, want: Tri): Why {
+  if (s.dirDep && st.evalExpr(s.dirDep) < want)
+    return because(`it depends on ${describeLimit(st, s.dirDep, want)}`);
+  if (!s.prompts.length) return because('it has no prompt: only defaults and selects set it');
+  return because(`its prompt is hidden: ${describeLimit(st, promptConds(s), want)}`);
+}
+
+function why(st: State, s: Sym, ctx: ExplainContext): Why {
+  const requests = ctx.requests;
+  const setBy = (src: string | undefined): string =>
+    src ? `set by user in ${src}` : `the ${ctx.target} answer`;
   const id = s.id;
   const v = st.str(s);
   const vis = st.visible[id] as Tri;
-  if (s.type === SymType.Unknown) return s.menus.length ? 'defined without a type' : 'never defined';
-  const isTri = s.type === SymType.Bool || s.type === SymType.Tristate;
+  if (s.type === SymType.Unknown) return from(s.menus.length ? 'defined without a type' : 'never defined');
   const fromUser = st.hasValue(s) && vis !== N;
+  const src = userSource(st, s, requests);
+  const isTri = s.type === SymType.Bool || s.type === SymType.Tristate;
+
   if (!isTri) {
     if (fromUser) {
-      const src = userSource(st, s, requests);
-      if (st.userVal[id] !== v)
-        return `${v}: clamped to its range (${src ? `${src} asked for ${st.userVal[id]}` : 'user value out of range'})`;
-      return `${v}: set by user${src ? ` in ${src}` : ''}`;
+      if (st.userVal[id] !== v) return because(`${st.userVal[id]} is outside its range`);
+      return from(setBy(src));
     }
-    if (st.dirDepTri[id] === N && s.dirDep) {
-      return `${v === '' ? '(empty)' : v}: not configurable because it depends on ${describeLimit(st, s.dirDep, M)}`;
-    }
-    const p = st.defaultProp(s);
-    if (p) return `${v}: default${p.cond && p.cond.k !== E.Sym ? '' : ''}`;
-    return `${v === '' ? '(empty)' : v}: no default applies`;
+    if (src && vis === N) return hiddenWhy(st, s, M);
+    const d = defaultText(st, s);
+    if (d) return from(d);
+    return from('no default applies');
   }
+
   const t = st.tri[id] as Tri;
   const rev = st.revDepTri[id] as Tri;
-  const imp = st.impliedTri[id] as Tri;
-  const sel = activeTerms(st, s.revDep).filter((x) => x.value !== 'n');
-  const selText = (): string =>
-    sel.map((x) => `${x.sym?.displayName ?? x.expr} (=${x.sym ? st.str(x.sym) : x.value})`).join(', ');
+  const sel = activeTerms(st, s.revDep).filter((x) => x.value !== 'n' && !x.sym?.isChoice);
 
   if (s.isChoiceValue && s.choice) {
     const cs = s.choice;
     const cv = st.tri[cs.id] as Tri;
-    const choiceName = cs.menus[0]?.prompt?.text ?? cs.displayName;
-    if (cv === N) return `n because its choice "${choiceName}" is n`;
-    if (vis === Y || (cv === Y && vis !== N)) {
+    const name = cs.menus[0]?.prompt?.text ?? cs.displayName;
+    if (cv === N) return because(`its choice "${name}" is n`);
+    if (vis === N) return hiddenWhy(st, s, M);
+    if (cv === Y) {
       const cur = st.choiceCur[cs.id]!;
       if (cur === id) {
-        const uc = st.userChoice[cs.id]!;
-        if (uc === id) return `y: chosen by user in choice "${choiceName}"`;
-        return `y: default choice of "${choiceName}"`;
+        if (st.userChoice[cs.id] === id) return from(`chosen in "${name}"${src ? ` by ${src}` : ''}`);
+        return from(`the default of choice "${name}" (no other value was chosen)`);
       }
       const other = cur >= 0 ? st.tree.syms[cur]! : null;
-      return other
-        ? `n because ${other.displayName} is selected in choice "${choiceName}"`
-        : 'n: nothing selected in its choice';
+      return because(
+        other ? `${other.displayName} is chosen in "${name}"` : `nothing is chosen in "${name}"`,
+      );
     }
-    if (vis === N) return `n because it depends on ${describeLimit(st, s.prompts[0]?.cond ?? s.dirDep, M)}`;
   }
 
-  if (t !== N && rev >= t && sel.length) return `${v} because selected by ${selText()}`;
+  if (t !== N && rev >= t && sel.length) return because(`selected by ${termsText(st, sel)}`);
   if (fromUser) {
-    const src = userSource(st, s, requests);
     const asked = st.userTri[id] as Tri;
-    if (asked > t)
-      return `${v} because it depends on ${describeLimit(st, s.prompts.length ? promptConds(s) : s.dirDep, asked)}${src ? ` (${src} asked for ${triName(asked)})` : ''}`;
-    if (asked < t && sel.length) return `${v} because selected by ${selText()}`;
-    return `${v}: set by user${src ? ` in ${src}` : ''}`;
+    if (asked > t) return hiddenWhy(st, s, asked);
+    return from(setBy(src));
+  }
+  if (src && vis === N) {
+    const h = hiddenWhy(st, s, M);
+    if (t === N || h.text.startsWith('it depends')) return h;
   }
   if (t === N) {
-    if (st.dirDepTri[id] === N && s.dirDep)
-      return `n because it depends on ${describeLimit(st, s.dirDep, M)}`;
-    if (vis === N && s.prompts.length && !st.defaultProp(s)) {
-      return `n because its prompt is hidden: ${describeLimit(st, promptConds(s), M)}`;
-    }
-    if (st.defaultProp(s)) return 'n: default';
-    return 'n: default (no default applies)';
+    if (s.dirDep && st.dirDepTri[id] === N) return because(`it depends on ${describeLimit(st, s.dirDep, M)}`);
+    const d = defaultText(st, s);
+    if (d) return from(d);
+    return from(sel.length ? 'no default applies' : 'no default applies and nothing selects it');
   }
+  const imp = st.impliedTri[id] as Tri;
   if (imp !== N && imp >= t) {
     const im = activeTerms(st, s.implied).filter((x) => x.value !== 'n');
-    return `${v} because implied by ${im.map((x) => `${x.sym?.displayName ?? x.expr} (=${x.sym ? st.str(x.sym) : x.value})`).join(', ')}`;
+    return because(`implied by ${termsText(st, im)}`);
   }
-  if (sel.length) return `${v} because selected by ${selText()}`;
-  return `${v}: default`;
+  const d = defaultText(st, s);
+  if (t < Y && s.dirDep && st.dirDepTri[id] === M)
+    return because(`it depends on ${describeLimit(st, s.dirDep, Y)}`);
+  return from(d ?? 'default');
+}
+
+/** The one-line reason for a symbol's value: "n because it depends on PCI (=n)". */
+export function reasonFor(st: State, s: Sym, ctx: ExplainContext): string {
+  const w = why(st, s, ctx);
+  const v = st.str(s);
+  return `${v === '' ? '""' : v}${w.cause ? ' because ' : ': '}${w.text}`;
 }
 
 function promptConds(s: Sym): Expr | null {
@@ -133,7 +173,7 @@ function promptConds(s: Sym): Expr | null {
   return e;
 }
 
-export function explainSymbol(st: State, s: Sym, requests: Request[]): Explanation {
+export function explainSymbol(st: State, s: Sym, ctx: ExplainContext): Explanation {
   const id = s.id;
   const value = st.str(s);
   const type = TYPE_NAMES[s.type];
@@ -145,7 +185,7 @@ export function explainSymbol(st: State, s: Sym, requests: Request[]): Explanati
   const strip = (x: { expr: string; value: Tristate }) => ({ expr: x.expr, value: x.value });
   const selectedBy = activeTerms(st, s.revDep).map(strip);
   const impliedBy = activeTerms(st, s.implied).map(strip);
-  const reason = reasonFor(st, s, requests);
+  const reason = reasonFor(st, s, ctx);
   return {
     symbol: s.displayName,
     type,
@@ -176,13 +216,24 @@ export function explainSymbol(st: State, s: Sym, requests: Request[]): Explanati
       const selects = s.selects.map((p) => exprToString(p.expr));
       if (selects.length) lines.push(`  Selects: ${selects.join(', ')}`);
       lines.push(`Reason: ${reason}`);
+      const help = s.menus.find((m) => m.help)?.help?.();
+      if (help)
+        lines.push(
+          '',
+          'Help:',
+          ...help
+            .replace(/\n+$/, '')
+            .split('\n')
+            .map((l) => (l ? `  ${l}` : '')),
+        );
       return `${lines.join('\n')}\n`;
     },
   };
 }
 
 /** Requests (last one per symbol) that ended with another value. */
-export function unmetRequests(st: State, requests: Request[]): Unmet[] {
+export function unmetRequests(st: State, ctx: ExplainContext): Unmet[] {
+  const requests = ctx.requests;
   const last = new Map<string, Request>();
   for (const r of requests) last.set(r.name, r);
   const out: Unmet[] = [];
@@ -211,7 +262,7 @@ export function unmetRequests(st: State, requests: Request[]): Unmet[] {
           : r.value.replace(/^"|"$/g, '');
     }
     if (requested === got) continue;
-    out.push({ symbol: r.name, requested, got, reason: reasonFor(st, s, requests), loc });
+    out.push({ symbol: r.name, requested, got, reason: why(st, s, ctx).text, loc });
   }
   return out;
 }

@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import type { SourceLocation } from '../../errors.js';
 import { KconfigError } from '../../errors.js';
+import { AsyncShell } from './asyncshell.js';
 import { confRead, runTarget, writeAutoconfH, writeDefconfig } from './confdata.js';
 import { State } from './eval.js';
 import { explainSymbol, unmetRequests } from './explain.js';
 import { finalize } from './finalize.js';
 import { type Sym, SymType, type Tree } from './model.js';
-import { Parser } from './parser.js';
+import { type ParseResult, Parser } from './parser.js';
 import { ShellCache } from './preprocess.js';
 import { loadShellCache, saveShellCache } from './shellcache.js';
 
@@ -128,8 +129,8 @@ class Resolved implements ResolvedConfig {
     private readonly dot: string,
     private readonly requests: import('./confdata.js').Request[],
     private readonly prefix: string,
-    private readonly diag: (d: Diagnostic) => void,
     private readonly savedefBase: ConfigText | undefined,
+    private readonly target: Target,
   ) {}
 
   private sym(name: string): Sym | undefined {
@@ -171,12 +172,11 @@ class Resolved implements ResolvedConfig {
   explain(name: string): Explanation {
     const s = this.tree.byName.get(name);
     if (!s) throw new KconfigError(`unknown symbol ${name}`, { hint: suggest(this.tree, name) });
-    return explainSymbol(this.st, s, this.requests);
+    return explainSymbol(this.st, s, { requests: this.requests, target: this.target });
   }
 
   unmet(): Unmet[] {
-    void this.diag;
-    return unmetRequests(this.st, this.requests);
+    return unmetRequests(this.st, { requests: this.requests, target: this.target });
   }
 }
 
@@ -228,8 +228,8 @@ class Loaded implements Kconfig {
       r.dotconfig,
       r.requests,
       this.prefix,
-      this.diag,
       opts.target === 'savedefconfig' ? opts.base : undefined,
+      opts.target,
     );
   }
 
@@ -242,25 +242,65 @@ class Loaded implements Kconfig {
 
 const NUMBER_RE = /^(-?[0-9]+|0[xX][0-9a-fA-F]+|[0-9a-fA-F]+)$/;
 
+/**
+ * Loads a Kconfig tree. $(shell,...) calls inside expressions run in the
+ * background, in parallel, while parsing goes on.
+ */
 export async function loadKconfig(opts: LoadOptions): Promise<Kconfig> {
-  return loadKconfigSync(opts);
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const shell = new ShellCache(env, cwd);
+  const parser = startParse(opts, env, shell, new AsyncShell(env, cwd, shell));
+  let pr: ParseResult | undefined;
+  try {
+    pr = parser.parse(opts.kconfig ?? 'Kconfig');
+  } finally {
+    try {
+      // Even after a syntax error, wait for the background commands before returning.
+      if (pr) await parser.settle();
+      else await parser.settle().catch(() => {});
+    } finally {
+      saveCache(opts, shell);
+    }
+  }
+  return complete(opts, env, pr);
 }
 
-/** Synchronous version of loadKconfig. */
+/** Synchronous version of loadKconfig: every $(shell,...) runs in order. */
 export function loadKconfigSync(opts: LoadOptions): Kconfig {
   const env = opts.env ?? process.env;
-  const diag = opts.onDiagnostic ?? defaultDiagnostic;
   const shell = new ShellCache(env, opts.cwd ?? process.cwd());
+  const parser = startParse(opts, env, shell, null);
+  let pr: ParseResult;
+  try {
+    pr = parser.parse(opts.kconfig ?? 'Kconfig');
+  } finally {
+    saveCache(opts, shell);
+  }
+  return complete(opts, env, pr);
+}
+
+function startParse(
+  opts: LoadOptions,
+  env: Record<string, string | undefined>,
+  shell: ShellCache,
+  async: AsyncShell | null,
+): Parser {
   if (opts.shellCacheFile) loadShellCache(opts.shellCacheFile, shell);
   // Linux's Kconfig files read $(srctree) and friends from the environment.
   const parseEnv = env.srctree === undefined ? { ...env, srctree: opts.srctree } : env;
-  const parser = new Parser({ srctree: opts.srctree, env: parseEnv, shell, diag });
-  let tree: Tree;
-  try {
-    tree = finalize(parser.parse(opts.kconfig ?? 'Kconfig'), diag);
-  } finally {
-    if (opts.shellCacheFile && shell.dirty) saveShellCache(opts.shellCacheFile, shell);
-  }
+  const diag = opts.onDiagnostic ?? defaultDiagnostic;
+  return new Parser({ srctree: opts.srctree, env: parseEnv, shell, diag, async });
+}
+
+function saveCache(opts: LoadOptions, shell: ShellCache): void {
+  shell.close();
+  if (opts.shellCacheFile && shell.dirty) saveShellCache(opts.shellCacheFile, shell);
+}
+
+function complete(opts: LoadOptions, env: Record<string, string | undefined>, pr: ParseResult): Kconfig {
+  const diag = opts.onDiagnostic ?? defaultDiagnostic;
+  const tree = finalize(pr, diag);
   if (opts.warnUndefined !== false) {
     for (const s of tree.syms) {
       if (s.isConst || s.isChoice || s.menus.length || s.name === null || !s.firstUse) continue;

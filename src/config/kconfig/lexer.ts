@@ -291,41 +291,33 @@ export class Lexer {
   }
 
   /**
-   * Reads a help text starting at the current position (just after the
+   * Skips a help text starting at the current position (just after the
    * newline of the `help` line). The text's indentation is the first
-   * non-blank line's; it ends at a non-blank line indented less.
+   * non-blank line's; it ends at a non-blank line indented less. The text
+   * itself is only built when asked for.
    */
-  readHelp(): string {
+  readHelp(): { text: () => string; blank: boolean } {
     const s = this.src;
+    const start = this.p;
     let firstTs = 0;
-    let text = '';
+    let end = start;
     for (;;) {
       if (this.p >= s.length) break;
       const eol = this.eolIndex(this.p);
-      const lineStr = s.slice(this.p, eol);
       let ts = 0;
-      let i = 0;
-      for (; i < lineStr.length; i++) {
-        const c = lineStr.charCodeAt(i);
+      let i = this.p;
+      for (; i < eol; i++) {
+        const c = s.charCodeAt(i);
         if (c === 9) ts = (ts & ~7) + 8;
         else if (c === 32) ts++;
         else break;
       }
-      let e = lineStr.length;
-      while (e > i && (lineStr.charCodeAt(e - 1) === 32 || lineStr.charCodeAt(e - 1) === 9)) e--;
-      const rest = lineStr.slice(i, e);
-      if (rest === '') {
-        // Blank line: part of the help if the help continues after it.
-        if (firstTs) text += '\n';
-        this.p = Math.min(eol + 1, s.length);
-        this.line++;
-        this.lineStart = this.p;
-        continue;
+      if (i < eol) {
+        // Non-blank line: part of the help unless indented less than the first one.
+        if (firstTs ? ts < firstTs : ts === 0) break;
+        if (!firstTs) firstTs = ts;
+        end = eol;
       }
-      if (firstTs ? ts < firstTs : ts === 0 && text !== '') break;
-      if (ts === 0 && !firstTs) break;
-      if (!firstTs) firstTs = ts;
-      text += `${' '.repeat(ts - firstTs)}${rest}\n`;
       this.p = Math.min(eol + 1, s.length);
       this.line++;
       this.lineStart = this.p;
@@ -334,6 +326,26 @@ export class Lexer {
     this.prevTok = T.Eol;
     this.prevPrevTok = T.Eol;
     this.pending = null;
-    return text.replace(/\n+$/, '\n');
+    const ts0 = firstTs;
+    return { text: () => helpText(s.slice(start, end), ts0), blank: ts0 === 0 };
   }
+}
+
+/** The help text with the common indentation removed and trailing blanks trimmed. */
+function helpText(raw: string, firstTs: number): string {
+  if (!firstTs) return '';
+  let text = '';
+  for (const line of raw.split('\n')) {
+    let ts = 0;
+    let i = 0;
+    for (; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 9) ts = (ts & ~7) + 8;
+      else if (c === 32) ts++;
+      else break;
+    }
+    const rest = line.slice(i).replace(/[ \t]+$/, '');
+    text += rest === '' ? '\n' : `${' '.repeat(Math.max(0, ts - firstTs))}${rest}\n`;
+  }
+  return text;
 }

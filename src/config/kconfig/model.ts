@@ -68,6 +68,8 @@ export interface Prop {
   hi?: Sym;
   /** The `if` condition, after finalize() the full visibility (menu deps included). */
   cond: Expr | null;
+  /** The `if` condition as written (for explanations). */
+  ifCond: Expr | null;
   menu: MenuNode;
   loc: SourceLocation;
 }
@@ -84,7 +86,8 @@ export interface MenuNode {
   visibility: Expr | null;
   parent: MenuNode | null;
   children: MenuNode[];
-  help?: string;
+  /** The help text, built on demand. */
+  help?: () => string;
   loc: SourceLocation;
   /** Index of this node in the whole tree's pre-order walk. */
   order: number;

@@ -15,12 +15,15 @@ import {
   type MenuNode,
   P,
   type Prop,
+  SF_CONST,
   SF_OPTIONAL,
   SF_TRANSITIONAL,
   type Sym,
+  Sym as SymClass,
   SymType,
 } from './model.js';
-import { Preprocessor, type ShellRunner } from './preprocess.js';
+import { type AsyncShell, hasMarker, substitute } from './asyncshell.js';
+import { Preprocessor, type ShellCache } from './preprocess.js';
 import { SymbolTable } from './symtab.js';
 
 export interface ParseResult {
@@ -138,7 +141,9 @@ function tokenText(t: T): string {
 export interface ParserOptions {
   srctree: string;
   env: Record<string, string | undefined>;
-  shell: ShellRunner;
+  shell: ShellCache;
+  /** Background runner for $(shell,...) in expressions; null runs everything in order. */
+  async?: AsyncShell | null;
   diag: (d: Diagnostic) => void;
 }
 
@@ -166,7 +171,38 @@ export class Parser {
         line: () => this.lex?.line ?? 0,
       },
       opts.diag,
+      opts.async ?? null,
     );
+  }
+
+  /** Expression nodes that name a symbol whose name is still being computed by a $(shell,...). */
+  private readonly fixups: Expr[] = [];
+
+  /** Waits for background $(shell,...) commands and puts their output in place. */
+  async settle(): Promise<void> {
+    const async = this.opts.async;
+    if (!async?.pending) return;
+    const results = await async.finish();
+    const real = new Map<Sym, Sym>();
+    const fix = (ph: Sym): Sym => {
+      if (ph.id !== -1) return ph;
+      let s = real.get(ph);
+      if (!s) {
+        const name = substitute(ph.name!, results);
+        s = ph.isConst ? this.table.lookupConst(name) : this.table.lookup(name);
+        if (!s.firstUse && ph.firstUse) s.firstUse = ph.firstUse;
+        real.set(ph, s);
+      }
+      return s;
+    };
+    for (const e of this.fixups) {
+      if (e.k === E.Sym) e.s = fix(e.s);
+      else if ('a' in e) {
+        e.a = fix(e.a);
+        e.b = fix(e.b);
+      }
+    }
+    for (const check of this.pp.deferredChecks) check(results);
   }
 
   private newMenu(kind: MenuKind, sym: Sym | null, parent: MenuNode | null, loc: SourceLocation): MenuNode {
@@ -369,7 +405,7 @@ export class Parser {
 
   private addProp(type: P, expr: Expr | null, cond: Expr | null, loc: SourceLocation = this.loc()): Prop {
     const entry = this.currentEntry;
-    const prop: Prop = { type, expr, cond, menu: entry, loc };
+    const prop: Prop = { type, expr, cond, ifCond: cond, menu: entry, loc };
     const sym = entry.sym;
     if (sym) {
       sym.props.push(prop);
@@ -588,7 +624,7 @@ export class Parser {
     const after = this.lex.take();
     if (after.t !== T.Eol) this.error(`syntax error: unexpected ${describe(after)} after 'help'`, after);
     const line = tok.line;
-    const text = this.lex.readHelp();
+    const help = this.lex.readHelp();
     const name = entry.sym ? entry.sym.displayName : '<choice>';
     if (entry.help !== undefined) {
       this.warn(`'${name}' defined with more than one help text -- only the last one will be used`, {
@@ -596,9 +632,8 @@ export class Parser {
         line,
       });
     }
-    if (text.trim() === '')
-      this.warn(`'${name}' defined with blank help text`, { file: this.lex.file, line });
-    entry.help = text;
+    if (help.blank) this.warn(`'${name}' defined with blank help text`, { file: this.lex.file, line });
+    entry.help = help.text;
   }
 
   private choiceStmt(): void {
@@ -751,6 +786,12 @@ export class Parser {
 
   private symbol(): Sym {
     const tok = this.lex.take();
+    if ((tok.t === T.Word || tok.t === T.Quote) && hasMarker(tok.v)) {
+      // Named by a $(shell,...) still running: a placeholder until settle().
+      const ph = new PlaceholderSym(tok.v, tok.t === T.Quote);
+      ph.firstUse = { file: this.lex.file, line: tok.line, column: tok.col };
+      return ph;
+    }
     if (tok.t === T.Word) {
       const s = this.table.lookup(tok.v);
       this.use(s, tok);
@@ -761,6 +802,16 @@ export class Parser {
   }
 
   expr(): Expr {
+    const prev = this.pp.deferShell;
+    this.pp.deferShell = !!this.opts.async;
+    try {
+      return this.orTerm();
+    } finally {
+      this.pp.deferShell = prev;
+    }
+  }
+
+  private orTerm(): Expr {
     let l = this.andTerm();
     while (this.lex.peek().t === T.Or) {
       this.lex.take();
@@ -786,19 +837,31 @@ export class Parser {
     }
     if (t.t === T.LParen) {
       this.lex.take();
-      const e = this.expr();
+      const e = this.orTerm();
       const c = this.lex.take();
       if (c.t !== T.RParen) this.error(`syntax error: expected ')', got ${describe(c)}`, c);
       return e;
     }
     const a = this.symbol();
     const op = CMP[this.lex.peek().t];
+    let node: Expr;
     if (op !== undefined) {
       this.lex.take();
       const b = this.symbol();
-      return { k: op, a, b };
+      node = { k: op, a, b };
+      if (a.id === -1 || b.id === -1) this.fixups.push(node);
+    } else {
+      node = { k: E.Sym, s: a };
+      if (a.id === -1) this.fixups.push(node);
     }
-    return { k: E.Sym, s: a };
+    return node;
+  }
+}
+
+/** Stands for a symbol whose name a background $(shell,...) is still computing. */
+class PlaceholderSym extends SymClass {
+  constructor(name: string, quoted: boolean) {
+    super(-1, name, quoted ? SF_CONST : 0);
   }
 }
 

@@ -7,6 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { KconfigError, type SourceLocation } from '../../errors.js';
+import { type AsyncShell, hasMarker, SyncShellHelper, substitute } from './asyncshell.js';
 import type { Diagnostic } from './index.js';
 
 export type VarFlavor = 'recursive' | 'simple' | 'append';
@@ -29,13 +30,27 @@ export interface ShellRunner {
 
 /** Runs `/bin/sh -c` like popen(3) and caches the output by command and working directory. */
 export class ShellCache implements ShellRunner {
+  /** The cached output of `cmd`, without running it. */
+  peek(cmd: string): string | undefined {
+    return this.entries.get(this.key(cmd));
+  }
+
   readonly entries = new Map<string, string>();
   dirty = false;
   runs = 0;
+  private readonly helper: SyncShellHelper;
+
   constructor(
     private readonly env: Record<string, string | undefined>,
     private readonly cwd: string,
-  ) {}
+  ) {
+    this.helper = new SyncShellHelper(env, cwd);
+  }
+
+  /** Stops the helper process; later commands start a new one. */
+  close(): void {
+    this.helper.close();
+  }
 
   key(cmd: string): string {
     return `${this.cwd}\0${cmd}`;
@@ -46,15 +61,19 @@ export class ShellCache implements ShellRunner {
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
     this.runs++;
-    const res = spawnSync('/bin/sh', ['-c', cmd], {
-      cwd: this.cwd,
-      env: this.env as NodeJS.ProcessEnv,
-      encoding: 'latin1',
-      stdio: ['inherit', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    let raw = this.helper.run(cmd);
+    if (raw === undefined) {
+      const res = spawnSync('/bin/sh', ['-c', cmd], {
+        cwd: this.cwd,
+        env: this.env as NodeJS.ProcessEnv,
+        encoding: 'latin1',
+        stdio: ['inherit', 'pipe', 'inherit'],
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      raw = res.stdout ?? '';
+    }
     // Like Linux: keep at most 4095 bytes, drop trailing newlines, other newlines become spaces.
-    let out = (res.stdout ?? '').slice(0, 4095);
+    let out = raw.slice(0, 4095);
     out = out.replace(/\n+$/, '').replace(/\n/g, ' ');
     this.entries.set(key, out);
     this.dirty = true;
@@ -67,15 +86,38 @@ const isTokenChar = (c: number): boolean =>
 
 export class Preprocessor {
   private readonly vars = new Map<string, Variable>();
+  /** While set, $(shell,...) may return a marker and run in the background (see asyncshell.ts). */
+  deferShell = false;
+  /** Checks of $(error-if)/$(warning-if)/$(info) whose arguments were still running. */
+  readonly deferredChecks: ((results: Map<string, string>) => void)[] = [];
   /** Environment variables the tree referenced, with their values. */
   readonly envUsed = new Map<string, string>();
 
   constructor(
     private readonly env: Record<string, string | undefined>,
-    private readonly shell: ShellRunner,
+    private readonly shell: ShellCache,
     private readonly pos: PositionSource,
     private readonly diag: (d: Diagnostic) => void,
+    private readonly async: AsyncShell | null = null,
   ) {}
+
+  /** Runs `fn` now, or once the background commands it needs are done. */
+  private whenReady(args: string[], fn: (args: string[]) => void): void {
+    if (!args.some(hasMarker)) {
+      fn(args);
+      return;
+    }
+    const loc = this.loc();
+    this.deferredChecks.push((results) => {
+      const real = args.map((a) => substitute(a, results));
+      try {
+        fn(real);
+      } catch (err) {
+        if (err instanceof KconfigError) throw new KconfigError(err.message, { loc });
+        throw err;
+      }
+    });
+  }
 
   private loc(): SourceLocation {
     return { file: this.pos.file(), line: this.pos.line() };
@@ -216,27 +258,42 @@ export class Preprocessor {
       if (args.length > max) this.fail(`too many function arguments passed to '${name}'`);
     };
     switch (name) {
-      case 'error-if':
+      case 'error-if': {
         arity(2, 2);
-        if (args[0] === 'y') this.fail(args[1]!);
+        const loc = this.loc();
+        this.whenReady(args, (a) => {
+          if (a[0] === 'y') throw new KconfigError(a[1]!, { loc });
+        });
         return '';
-      case 'warning-if':
+      }
+      case 'warning-if': {
         arity(2, 2);
-        if (args[0] === 'y') this.diag({ level: 'warning', message: args[1]!, loc: this.loc() });
+        const loc = this.loc();
+        this.whenReady(args, (a) => {
+          if (a[0] === 'y') this.diag({ level: 'warning', message: a[1]!, loc });
+        });
         return '';
-      case 'info':
+      }
+      case 'info': {
         arity(1, 1);
-        this.diag({ level: 'info', message: args[0]!, loc: this.loc() });
+        const loc = this.loc();
+        this.whenReady(args, (a) => this.diag({ level: 'info', message: a[0]!, loc }));
         return '';
+      }
       case 'filename':
         arity(0, 0);
         return this.pos.file();
       case 'lineno':
         arity(0, 0);
         return String(this.pos.line());
-      case 'shell':
+      case 'shell': {
         arity(1, 1);
-        return this.shell.run(args[0]!);
+        const cmd = args[0]!;
+        const cached = this.shell.peek(cmd);
+        if (cached !== undefined) return cached;
+        if (this.async && (this.deferShell || hasMarker(cmd))) return this.async.defer(cmd);
+        return this.shell.run(cmd);
+      }
       default:
         return undefined;
     }
