@@ -167,3 +167,37 @@ long process_fd_link(int fd, char *buf, size_t size)
 	file_put(f);
 	return n;
 }
+
+/* The whole table, with a reference to every file (fork emulation). */
+struct fd_table_copy {
+	struct file *fds[NR_FDS];
+	uint64_t cloexec[NR_FDS / 64];
+};
+
+void *fd_table_save(void)
+{
+	struct fd_table_copy *c = kmalloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	for (int fd = 0; fd < NR_FDS; fd++)
+		c->fds[fd] = fds[fd] ? file_get(fds[fd]) : NULL;
+	memcpy(c->cloexec, cloexec, sizeof(cloexec));
+	spin_unlock_irqrestore(&lock, fl);
+	return c;
+}
+
+void fd_table_restore(void *saved)
+{
+	struct fd_table_copy *c = saved;
+	for (int fd = 0; fd < NR_FDS; fd++) {
+		uint64_t fl = spin_lock_irqsave(&lock);
+		struct file *old = fds[fd];
+		fds[fd] = c->fds[fd];
+		spin_unlock_irqrestore(&lock, fl);
+		if (old)
+			file_put(old);
+	}
+	memcpy(cloexec, c->cloexec, sizeof(cloexec));
+	kfree(c);
+}

@@ -69,7 +69,7 @@ describe('C programs', () => {
     for (const name of [
       'efault_write',
       'enosys',
-      'fork_enosys',
+      'fork_wait',
       'sigsegv_null',
       'pthreads_mutex',
       'epoll_wait_thread_wakeup',
@@ -78,6 +78,16 @@ describe('C programs', () => {
     }
     // Reported once, by number and name, with the program.
     expect(b.lines.filter((l) => l === 'osvb: unimplemented syscall 163 (acct) by abi')).toHaveLength(1);
+    expect(b.lines).toContain('failures=0');
+    expect(b.status).toBe(0);
+  }, 120_000);
+
+  it('the ABI checks pass with glibc too (dynamic, its fork is clone with CHILD_SETTID)', async () => {
+    const exe = compile(dir, 'abi.c', 'abi-glibc', 'gcc', ['-lpthread']);
+    const fs = await packRootfs(dir, 'abi-glibc', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command));
+    expect(b.lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(b.lines).toContain('ok fork_wait');
     expect(b.lines).toContain('failures=0');
     expect(b.status).toBe(0);
   }, 120_000);
@@ -122,7 +132,7 @@ describe('C programs', () => {
 
 describe('busybox (Debian busybox-static)', () => {
   it.skipIf(!existsSync('/bin/busybox'))(
-    "runs echo, ls -l /, cat, sha256sum, seq, sort, and sh exec'ing a script",
+    'runs echo, ls -l /, cat, sha256sum, seq, sort; sh with exec, pipelines and subshells',
     async () => {
       const data = join(dir, 'data.txt');
       await writeFile(data, 'banana\napple\ncherry\n');
@@ -158,6 +168,17 @@ describe('busybox (Debian busybox-static)', () => {
       expect(sh.lines, sh.out).toContain('in sh');
       expect(sh.lines, sh.out).toContain('script /data/script.sh a b');
       expect(sh.status).toBe(4);
+      // Pipelines, command substitution and subshells through fork emulation.
+      const pipe = await run([
+        'sh',
+        '-c',
+        'ls /data | wc -l; x=$(seq 3); echo x=$x; (exit 3); echo sub=$?; sort /data/fruit.txt | head -1',
+      ]);
+      expect(pipe.lines, pipe.out).toContain('2');
+      expect(pipe.lines).toContain('x=1 2 3');
+      expect(pipe.lines).toContain('sub=3');
+      expect(pipe.lines).toContain('apple');
+      expect(pipe.status).toBe(0);
       const direct = await boot(image, fs.archive, execCmdline(['/data/script.sh'], ['x', 'y']));
       expect(direct.lines).toContain('script /data/script.sh x y');
       expect(direct.status).toBe(4);

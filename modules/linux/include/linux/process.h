@@ -23,7 +23,10 @@ int process_next_fd(int from);
  * "pipe:[ino]" / "anon_inode:[ino]" for files without one. Length, or -EBADF. */
 long process_fd_link(int fd, char *buf, size_t size);
 
-/* End the application (and the VM) with status. */
+/* End the application (and the VM) with status; in an emulated fork child,
+ * end the child and resume its parent. */
 void __noreturn process_exit(int status);
+/* The same for a program killed by signal sig (the VM exits with 128+sig). */
+void __noreturn process_kill(int sig);
 
 #endif
