@@ -453,7 +453,10 @@ export function executableKind(info: ElfInfo): Exclude<AppRequirements['kind'], 
     }
     return 'static';
   }
-  if (info.pie || needed.length === 0) return 'static-pie';
+  // Without DF_1_PIE (older linkers), a static PIE still has an entry point, no
+  // DT_NEEDED and no soname; a library has a soname, needs libc or starts at 0.
+  if (info.pie || (needed.length === 0 && info.entry !== 0 && info.dynamic?.soname === undefined))
+    return 'static-pie';
   throw bad(
     info.file,
     'is a shared library (ET_DYN without PT_INTERP or DF_1_PIE), not an executable',

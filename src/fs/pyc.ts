@@ -10,7 +10,11 @@ import type { ContentPatch } from './tree.js';
 
 const MASK = 0xffffffff;
 
-/** SipHash-c-d with 64-bit keys given as (hi, lo) 32-bit halves; result as 8 little-endian bytes. */
+/**
+ * SipHash-c-d over `data` with the 128-bit key (k0, k1); the 64-bit result as 8
+ * little-endian bytes. 64-bit lanes are kept as 32-bit halves (h = high, l = low)
+ * in locals: this runs over every stdlib source file at build time.
+ */
 export function siphash(
   k0: bigint,
   k1: bigint,
@@ -20,83 +24,82 @@ export function siphash(
 ): Uint8Array {
   const hi = (k: bigint): number => Number((k >> 32n) & 0xffffffffn);
   const lo = (k: bigint): number => Number(k & 0xffffffffn);
-  // v[0..7] = v0h v0l v1h v1l v2h v2l v3h v3l
-  const v = new Uint32Array(8);
-  v[0] = hi(k0) ^ 0x736f6d65;
-  v[1] = lo(k0) ^ 0x70736575;
-  v[2] = hi(k1) ^ 0x646f7261;
-  v[3] = lo(k1) ^ 0x6e646f6d;
-  v[4] = hi(k0) ^ 0x6c796765;
-  v[5] = lo(k0) ^ 0x6e657261;
-  v[6] = hi(k1) ^ 0x74656462;
-  v[7] = lo(k1) ^ 0x79746573;
-
-  const add = (a: number, b: number): void => {
-    // v[a] += v[b] (64-bit)
-    const l = (v[a + 1]! + v[b + 1]!) >>> 0;
-    const carry = l < v[a + 1]! ? 1 : 0;
-    v[a] = (v[a]! + v[b]! + carry) & MASK;
-    v[a + 1] = l;
-  };
-  const rotl = (a: number, n: number): void => {
-    let h = v[a]!;
-    let l = v[a + 1]!;
-    if (n >= 32) {
-      const t = h;
-      h = l;
-      l = t;
-      n -= 32;
-    }
-    if (n > 0) {
-      const nh = ((h << n) | (l >>> (32 - n))) >>> 0;
-      const nl = ((l << n) | (h >>> (32 - n))) >>> 0;
-      h = nh;
-      l = nl;
-    }
-    v[a] = h;
-    v[a + 1] = l;
-  };
-  const xor = (a: number, b: number): void => {
-    v[a] = v[a]! ^ v[b]!;
-    v[a + 1] = v[a + 1]! ^ v[b + 1]!;
-  };
-  const round = (): void => {
-    add(0, 2);
-    rotl(2, 13);
-    xor(2, 0);
-    rotl(0, 32);
-    add(4, 6);
-    rotl(6, 16);
-    xor(6, 4);
-    add(0, 6);
-    rotl(6, 21);
-    xor(6, 0);
-    add(4, 2);
-    rotl(2, 17);
-    xor(2, 4);
-    rotl(4, 32);
-  };
-  const block = (mh: number, ml: number): void => {
-    v[6] = v[6]! ^ mh;
-    v[7] = v[7]! ^ ml;
-    for (let r = 0; r < cRounds; r++) round();
-    v[0] = v[0]! ^ mh;
-    v[1] = v[1]! ^ ml;
-  };
+  let v0h = (hi(k0) ^ 0x736f6d65) >>> 0;
+  let v0l = (lo(k0) ^ 0x70736575) >>> 0;
+  let v1h = (hi(k1) ^ 0x646f7261) >>> 0;
+  let v1l = (lo(k1) ^ 0x6e646f6d) >>> 0;
+  let v2h = (hi(k0) ^ 0x6c796765) >>> 0;
+  let v2l = (lo(k0) ^ 0x6e657261) >>> 0;
+  let v3h = (hi(k1) ^ 0x74656462) >>> 0;
+  let v3l = (lo(k1) ^ 0x79746573) >>> 0;
+  let t: number;
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const full = data.length - (data.length % 8);
-  for (let i = 0; i < full; i += 8) block(dv.getUint32(i + 4, true), dv.getUint32(i, true));
   const tail = new Uint8Array(8);
   tail.set(data.subarray(full));
   tail[7] = data.length & 0xff;
   const tv = new DataView(tail.buffer);
-  block(tv.getUint32(4, true), tv.getUint32(0, true));
-  v[5] = v[5]! ^ 0xff;
-  for (let r = 0; r < dRounds; r++) round();
+  // One loop, no closures: message blocks, the length/tail block, then finalization.
+  for (let i = 0; ; i += 8) {
+    const last = i > full;
+    let mh = 0;
+    let ml = 0;
+    if (last) {
+      v2l = (v2l ^ 0xff) >>> 0;
+    } else {
+      mh = i < full ? dv.getUint32(i + 4, true) : tv.getUint32(4, true);
+      ml = i < full ? dv.getUint32(i, true) : tv.getUint32(0, true);
+      v3h = (v3h ^ mh) >>> 0;
+      v3l = (v3l ^ ml) >>> 0;
+    }
+    for (let r = last ? dRounds : cRounds; r > 0; r--) {
+      // v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
+      t = (v0l + v1l) >>> 0;
+      v0h = (v0h + v1h + (t < v0l ? 1 : 0)) >>> 0;
+      v0l = t;
+      t = ((v1h << 13) | (v1l >>> 19)) >>> 0;
+      v1l = ((v1l << 13) | (v1h >>> 19)) >>> 0;
+      v1h = (t ^ v0h) >>> 0;
+      v1l = (v1l ^ v0l) >>> 0;
+      t = v0h;
+      v0h = v0l;
+      v0l = t;
+      // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
+      t = (v2l + v3l) >>> 0;
+      v2h = (v2h + v3h + (t < v2l ? 1 : 0)) >>> 0;
+      v2l = t;
+      t = ((v3h << 16) | (v3l >>> 16)) >>> 0;
+      v3l = ((v3l << 16) | (v3h >>> 16)) >>> 0;
+      v3h = (t ^ v2h) >>> 0;
+      v3l = (v3l ^ v2l) >>> 0;
+      // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
+      t = (v0l + v3l) >>> 0;
+      v0h = (v0h + v3h + (t < v0l ? 1 : 0)) >>> 0;
+      v0l = t;
+      t = ((v3h << 21) | (v3l >>> 11)) >>> 0;
+      v3l = ((v3l << 21) | (v3h >>> 11)) >>> 0;
+      v3h = (t ^ v0h) >>> 0;
+      v3l = (v3l ^ v0l) >>> 0;
+      // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+      t = (v2l + v1l) >>> 0;
+      v2h = (v2h + v1h + (t < v2l ? 1 : 0)) >>> 0;
+      v2l = t;
+      t = ((v1h << 17) | (v1l >>> 15)) >>> 0;
+      v1l = ((v1l << 17) | (v1h >>> 15)) >>> 0;
+      v1h = (t ^ v2h) >>> 0;
+      v1l = (v1l ^ v2l) >>> 0;
+      t = v2h;
+      v2h = v2l;
+      v2l = t;
+    }
+    if (last) break;
+    v0h = (v0h ^ mh) >>> 0;
+    v0l = (v0l ^ ml) >>> 0;
+  }
   const out = new Uint8Array(8);
   const ov = new DataView(out.buffer);
-  ov.setUint32(0, (v[1]! ^ v[3]! ^ v[5]! ^ v[7]!) >>> 0, true);
-  ov.setUint32(4, (v[0]! ^ v[2]! ^ v[4]! ^ v[6]!) >>> 0, true);
+  ov.setUint32(0, (v0l ^ v1l ^ v2l ^ v3l) >>> 0, true);
+  ov.setUint32(4, (v0h ^ v1h ^ v2h ^ v3h) >>> 0, true);
   return out;
 }
 

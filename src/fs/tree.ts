@@ -5,7 +5,7 @@
 
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, type SourceLocation } from '../errors.js';
 
 export interface RootfsDir {
   kind: 'dir';
@@ -46,53 +46,51 @@ export type RootfsEntry = RootfsDir | RootfsFile | RootfsSymlink;
 
 const MAX_LINKS = 40;
 
-/**
- * Normalizes an absolute guest path; `..` may not climb above /.
- * `what` names the path in the error (a file:line, or the host path it came from).
- */
-export function normalizeGuestPath(path: string, what: string): string {
-  if (!path.startsWith('/')) {
-    throw new InputError(`guest path "${path}" is not absolute`, { loc: { file: what } });
-  }
-  if (path.includes('\0')) throw new InputError(`guest path contains a NUL byte`, { loc: { file: what } });
+/** Where an error points: a host path, or a location in app.yaml. */
+export type Where = string | SourceLocation;
+
+const locOf = (w: Where): SourceLocation => (typeof w === 'string' ? { file: w } : w);
+
+/** Splits an absolute path into components, resolving "." and ".."; `onEscape` handles ".." at /. */
+function components(path: string, onEscape: () => void): string[] {
   const out: string[] = [];
   for (const c of path.split('/')) {
     if (c === '' || c === '.') continue;
     if (c === '..') {
-      if (out.length === 0) {
-        throw new InputError(`guest path "${path}" escapes the root filesystem ("..")`, {
-          loc: { file: what },
-        });
-      }
-      out.pop();
+      if (out.length === 0) onEscape();
+      else out.pop();
     } else out.push(c);
   }
-  return `/${out.join('/')}`;
+  return out;
+}
+
+/** Normalizes an absolute guest path; `..` may not climb above /. */
+export function normalizeGuestPath(path: string, where: Where): string {
+  const loc = locOf(where);
+  if (!path.startsWith('/')) throw new InputError(`guest path "${path}" is not absolute`, { loc });
+  if (path.includes('\0')) throw new InputError('guest path contains a NUL byte', { loc });
+  const parts = components(path, () => {
+    throw new InputError(`guest path "${path}" escapes the root filesystem ("..")`, { loc });
+  });
+  return `/${parts.join('/')}`;
 }
 
 /**
- * Where a symlink at `linkPath` with `target` points inside the guest; throws
- * if a relative target climbs above /.
+ * Where a symlink at `linkPath` with `target` points inside the guest. An
+ * absolute target is a path in the guest, where ".." at / stays at / (as in
+ * any kernel); a relative target that climbs above / is refused.
  */
-export function symlinkTargetPath(linkPath: string, target: string, what: string): string {
-  if (target === '') throw new InputError(`symlink ${linkPath} has an empty target`, { loc: { file: what } });
-  if (target.startsWith('/')) return normalizeGuestPath(target, what);
-  const parts = posix
-    .dirname(linkPath)
-    .split('/')
-    .filter((c) => c !== '');
-  for (const c of target.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') {
-      if (parts.length === 0) {
-        throw new InputError(`symlink ${linkPath} -> ${target} escapes the root filesystem`, {
-          loc: { file: what },
-          hint: 'make the link absolute (absolute targets are resolved inside the guest) or drop it',
-        });
-      }
-      parts.pop();
-    } else parts.push(c);
-  }
+export function symlinkTargetPath(linkPath: string, target: string, where: Where): string {
+  const loc = locOf(where);
+  if (target === '') throw new InputError(`symlink ${linkPath} has an empty target`, { loc });
+  if (target.startsWith('/')) return `/${components(target, () => undefined).join('/')}`;
+  const base = posix.dirname(linkPath);
+  const parts = components(`${base}/${target}`, () => {
+    throw new InputError(`symlink ${linkPath} -> ${target} escapes the root filesystem`, {
+      loc,
+      hint: 'make the link absolute (absolute targets are resolved inside the guest) or drop it',
+    });
+  });
   return `/${parts.join('/')}`;
 }
 
@@ -194,6 +192,12 @@ export class RootfsTree {
       return;
     }
     if (sameEntry(old, e)) return;
+    // A directory over a symlink to a directory merges into it (a files: entry
+    // for /lib on a merged-/usr guest fills /usr/lib), as `cp -r` would.
+    if (old.kind === 'symlink' && e.kind === 'dir') {
+      const inside = this.place(posix.join(path, '.probe'), what);
+      if (this.entries.get(posix.dirname(inside))?.kind === 'dir') return;
+    }
     throw new InputError(`guest path ${path} is provided twice: ${describe(old)} and ${describe(e)}`, {
       loc: { file: what },
     });

@@ -1,0 +1,203 @@
+/* The descriptor table (one process) and user path strings. */
+#include "internal.h"
+#include <uaccess/uaccess.h>
+#include <mm/kmalloc.h>
+#include <lib/printf.h>
+#include <lib/string.h>
+
+static struct file *fds[NR_FDS];
+static uint64_t cloexec[NR_FDS / 64];
+static spinlock_t lock = SPINLOCK_INIT;
+
+static void set_cloexec(int fd, bool on)
+{
+	if (on)
+		cloexec[fd / 64] |= 1ull << (fd % 64);
+	else
+		cloexec[fd / 64] &= ~(1ull << (fd % 64));
+}
+
+int fd_install(struct file *f, int min, bool ce)
+{
+	if (min < 0 || min >= NR_FDS)
+		return -EINVAL;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	for (int fd = min; fd < NR_FDS; fd++) {
+		if (!fds[fd]) {
+			fds[fd] = f;
+			set_cloexec(fd, ce);
+			spin_unlock_irqrestore(&lock, fl);
+			return fd;
+		}
+	}
+	spin_unlock_irqrestore(&lock, fl);
+	return -EMFILE;
+}
+
+int fd_install_at(int fd, struct file *f, bool ce)
+{
+	if (fd < 0 || fd >= NR_FDS)
+		return -EBADF;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	struct file *old = fds[fd];
+	fds[fd] = f;
+	set_cloexec(fd, ce);
+	spin_unlock_irqrestore(&lock, fl);
+	if (old)
+		file_put(old);
+	return fd;
+}
+
+struct file *fd_get(int fd)
+{
+	struct file *f = NULL;
+	if (fd < 0 || fd >= NR_FDS)
+		return NULL;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	if (fds[fd])
+		f = file_get(fds[fd]);
+	spin_unlock_irqrestore(&lock, fl);
+	return f;
+}
+
+int fd_close(int fd)
+{
+	if (fd < 0 || fd >= NR_FDS)
+		return -EBADF;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	struct file *f = fds[fd];
+	fds[fd] = NULL;
+	set_cloexec(fd, false);
+	spin_unlock_irqrestore(&lock, fl);
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return 0;
+}
+
+bool fd_cloexec(int fd)
+{
+	return fd >= 0 && fd < NR_FDS && (cloexec[fd / 64] >> (fd % 64)) & 1;
+}
+
+int fd_set_cloexec(int fd, bool on)
+{
+	if (fd < 0 || fd >= NR_FDS || !fds[fd])
+		return -EBADF;
+	set_cloexec(fd, on);
+	return 0;
+}
+
+int fd_dirbase(int dirfd, const char *path, struct inode **base)
+{
+	*base = NULL;
+	if (path[0] == '/' || dirfd == AT_FDCWD)
+		return 0;
+	struct file *f = fd_get(dirfd);
+	if (!f)
+		return -EBADF;
+	if (!S_ISDIR(f->inode->mode)) {
+		file_put(f);
+		return -ENOTDIR;
+	}
+	*base = inode_get(f->inode);
+	file_put(f);
+	return 0;
+}
+
+int user_path(const char *upath, char **kpath)
+{
+	char *p = kmalloc(VFS_PATH_MAX);
+	if (!p)
+		return -ENOMEM;
+	long n = strncpy_from_user(p, upath, VFS_PATH_MAX);
+	if (n < 0) {
+		kfree(p);
+		return n;
+	}
+	*kpath = p;
+	return 0;
+}
+
+void fd_init_stdio(void)
+{
+	struct file *f;
+	int r = vfs_open(NULL, "/dev/console", O_RDWR, 0, &f);
+	if (r) {
+		/* No devfs: run without standard streams rather than not at all. */
+		return;
+	}
+	fd_install_at(0, f, false);
+	fd_install_at(1, file_get(f), false);
+	fd_install_at(2, file_get(f), false);
+}
+
+void fd_close_on_exec(void)
+{
+	for (int fd = 0; fd < NR_FDS; fd++)
+		if (fd_cloexec(fd))
+			fd_close(fd);
+}
+
+int process_next_fd(int from)
+{
+	for (int fd = from < 0 ? 0 : from; fd < NR_FDS; fd++)
+		if (fds[fd])
+			return fd;
+	return -1;
+}
+
+long process_fd_link(int fd, char *buf, size_t size)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	long n;
+	if (f->path) {
+		n = strlen(f->path);
+		if ((size_t)n > size)
+			n = size;
+		memcpy(buf, f->path, n);
+	} else {
+		bool fifo = (f->inode->mode & S_IFMT) == S_IFIFO;
+		n = snprintf(buf, size, "%s:[%lu]", fifo ? "pipe" : "anon_inode", (unsigned long)f->inode->ino);
+		if ((size_t)n > size)
+			n = size;
+	}
+	file_put(f);
+	return n;
+}
+
+/* The whole table, with a reference to every file (fork emulation). */
+struct fd_table_copy {
+	struct file *fds[NR_FDS];
+	uint64_t cloexec[NR_FDS / 64];
+};
+
+void *fd_table_save(void)
+{
+	struct fd_table_copy *c = kmalloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	for (int fd = 0; fd < NR_FDS; fd++)
+		c->fds[fd] = fds[fd] ? file_get(fds[fd]) : NULL;
+	memcpy(c->cloexec, cloexec, sizeof(cloexec));
+	spin_unlock_irqrestore(&lock, fl);
+	return c;
+}
+
+void fd_table_restore(void *saved)
+{
+	struct fd_table_copy *c = saved;
+	for (int fd = 0; fd < NR_FDS; fd++) {
+		uint64_t fl = spin_lock_irqsave(&lock);
+		struct file *old = fds[fd];
+		fds[fd] = c->fds[fd];
+		spin_unlock_irqrestore(&lock, fl);
+		if (old)
+			file_put(old);
+	}
+	memcpy(cloexec, c->cloexec, sizeof(cloexec));
+	kfree(c);
+}

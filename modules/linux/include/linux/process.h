@@ -1,0 +1,32 @@
+/* The one application process: its threads, and starting its program. */
+#ifndef LINUX_PROCESS_H
+#define LINUX_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <lib/compiler.h>
+
+/* Load path into the (empty) address space and enter it in ring 3 on the
+ * calling kernel thread, which becomes the main user thread. Returns only on
+ * failure (negative errno). */
+int process_exec(const char *path, const char *const *argv, int argc, const char *const *envp, int envc);
+
+/* Absolute path of the running program ("" before exec). */
+const char *process_exe_path(void);
+/* argv of the running program as NUL-separated strings; returns the length. */
+size_t process_cmdline(char *buf, size_t size);
+
+/* The lowest open descriptor >= from, or -1. */
+int process_next_fd(int from);
+/* What /proc/self/fd/N points to: the path the file was opened by, or
+ * "pipe:[ino]" / "anon_inode:[ino]" for files without one. Length, or -EBADF. */
+long process_fd_link(int fd, char *buf, size_t size);
+
+/* End the application (and the VM) with status; in an emulated fork child,
+ * end the child and resume its parent. */
+void __noreturn process_exit(int status);
+/* The same for a program killed by signal sig (the VM exits with 128+sig). */
+void __noreturn process_kill(int sig);
+
+#endif

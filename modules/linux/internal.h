@@ -1,0 +1,185 @@
+/* linux-private: the process, its threads, descriptors and signals. */
+#ifndef LINUX_INTERNAL_H
+#define LINUX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <arch/spinlock.h>
+#include <arch/trap.h>
+#include <lib/list.h>
+#include <linux/syscall.h>
+#include <linux/process.h>
+#include <vfs/errno.h>
+#include <vfs/vfs.h>
+
+#define SYSCALL_NAMES 512
+extern const char *const syscall_names[SYSCALL_NAMES];
+
+#define NSIG 64
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define SA_SIGINFO 0x4
+#define SA_ONSTACK 0x08000000
+#define SA_RESTORER 0x04000000
+#define SA_RESTART 0x10000000
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGUSR2 12
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
+#define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
+#define SIGURG 23
+#define SIGXCPU 24
+#define SIGXFSZ 25
+#define SIGVTALRM 26
+#define SIGPROF 27
+#define SIGWINCH 28
+#define SIGIO 29
+#define SIGSYS 31
+#define SIGBIT(s) (1ull << ((s) - 1))
+
+#define SI_USER 0
+#define SI_TKILL (-6)
+#define FPE_INTDIV 1
+#define ILL_ILLOPN 2
+#define BUS_ADRERR 2
+
+struct ksigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+struct ksiginfo {
+	int32_t signo, errno_, code, pad;
+	union {
+		struct {
+			int32_t pid;
+			uint32_t uid;
+		} kill;
+		uint64_t addr;
+		uint8_t bytes[112];
+	};
+};
+
+struct fpu_state {
+	uint8_t fx[512] __attribute__((aligned(16)));
+};
+
+struct uthread {
+	int tid;
+	struct thread *kt;
+	struct list node;          /* process thread list */
+	uint64_t fs_base, gs_base;
+	uint64_t clear_child_tid;  /* user address, or 0 */
+	uint64_t robust_list;
+	uint64_t sigmask;
+	uint64_t sigpending;
+	struct ksiginfo siginfo[NSIG];
+	uint64_t altstack_sp, altstack_size;
+	int altstack_flags;
+	struct trap_frame *frame;  /* the syscall being handled */
+	bool restore_sigmask;      /* rt_sigsuspend/ppoll/pselect: restore saved_sigmask on return */
+	uint64_t saved_sigmask;
+	volatile bool sleeping;    /* blocked interruptibly (signals wake it) */
+};
+
+struct process {
+	int pid;
+	spinlock_t lock;
+	struct list threads;
+	int nthreads;
+	struct ksigaction actions[NSIG];
+	uint32_t umask;
+	char exe[VFS_PATH_MAX];
+	const char *comm;          /* basename of exe, for messages */
+	bool exiting;
+};
+
+extern struct process proc;
+
+struct uthread *current_uthread(void);
+struct uthread *uthread_new(void);
+void uthread_free(struct uthread *ut);
+/* Enter ring 3 with the register state in tf (copied to the top of the kernel stack). */
+void __noreturn enter_user(const struct trap_frame *tf);
+int alloc_tid(void);
+
+/* fds */
+#define NR_FDS 1024
+#define FD_CLOEXEC 1
+int fd_install(struct file *f, int min, bool cloexec);
+int fd_install_at(int fd, struct file *f, bool cloexec);
+struct file *fd_get(int fd);  /* new reference, or NULL */
+int fd_close(int fd);
+bool fd_cloexec(int fd);
+int fd_set_cloexec(int fd, bool on);
+/* Resolve (dirfd, path) into the base inode for a walk: NULL for cwd/absolute. */
+int fd_dirbase(int dirfd, const char *path, struct inode **base);
+void fd_init_stdio(void);
+void fd_close_on_exec(void);
+void *fd_table_save(void);          /* NULL when out of memory */
+void fd_table_restore(void *saved); /* consumes saved */
+
+/* fork emulation (fork.c) */
+long fork_child(uint64_t flags, uint64_t newsp, uint64_t child_tid, uint64_t tls);
+/* The current (emulated) child process ends with a wait status; resumes its parent. */
+bool fork_in_child(void);
+void __noreturn fork_child_exit(int wstatus);
+int fork_parent_pid(void);
+
+/* "#!" scripts: 1 with the interpreter (and its optional argument) parsed
+ * from head (256+1 bytes, the caller's), 0 for other executables, or -errno. */
+int exec_script_interp(const char *path, char *head, char **interp, char **arg);
+
+/* user strings */
+int user_path(const char *upath, char **kpath);  /* kmalloc'd copy, or -EFAULT/-ENAMETOOLONG/-ENOENT */
+
+/* signals */
+int signal_send(struct uthread *t, int sig, const struct ksiginfo *info);
+/* Deliver pending unblocked signals before returning to user with tf. */
+void signal_deliver(struct trap_frame *tf);
+bool signal_pending(void);
+void signal_fault(struct trap_frame *tf, int sig, int code, uint64_t addr);
+void signal_init(void);
+/* exec: caught signals go back to their default action. */
+void signal_reset_on_exec(void);
+
+/* fpu (the state itself is struct thread's fpu_state, switched by sched) */
+struct thread;
+int fpu_attach(struct thread *t);                          /* give t an FPU state */
+void fpu_init_state(struct fpu_state *s);
+void fpu_save(struct uthread *ut, struct fpu_state *out);  /* ut's current state */
+void fpu_load(struct uthread *ut, const struct fpu_state *in);
+
+/* time */
+uint64_t linux_realtime_ns(void);
+uint64_t linux_monotonic_ns(void);
+
+/* Sleep interruptibly until deadline (monotonic ns; 0 = forever) or a wakeup
+ * of wq; returns -EINTR when a signal arrived. cond is rechecked by callers. */
+struct wait_queue;
+
+/* Helpers */
+#define RFLAGS_USER_MASK 0x254dd5ul   /* CF PF AF ZF SF TF DF OF AC ID: what user code may set */
+
+#endif

@@ -1,0 +1,782 @@
+/* Pipes, eventfd, poll/select and epoll. Every state change of a pollable
+ * object wakes one process-wide wait queue; waiters recheck their condition
+ * (there are few threads, so precision beats bookkeeping here). */
+#include "internal.h"
+#include <mm/kmalloc.h>
+#include <sched/thread.h>
+#include <sched/wait.h>
+#include <time/clock.h>
+#include <uaccess/uaccess.h>
+#include <lib/string.h>
+
+static struct wait_queue wq = WAIT_QUEUE_INIT(wq);
+static struct super anon_sb = { .fstype = "anon", .dev = 0x40 };
+
+static void notify(void)
+{
+	wake_up_all(&wq);
+}
+
+/* Wait until cond holds, a signal arrives (-EINTR) or deadline passes (-ETIMEDOUT; 0 = none). */
+#define WAIT_INTR(cond, deadline)                                          \
+	({                                                                 \
+		struct waiter w_ = { .queued = false };                    \
+		struct uthread *ut_ = current_uthread();                   \
+		int r_ = 0;                                                \
+		uint64_t dl_ = (deadline);                                 \
+		for (;;) {                                                 \
+			wait_prepare(&wq, &w_);                            \
+			if (cond)                                          \
+				break;                                     \
+			if (signal_pending()) {                            \
+				r_ = -EINTR;                               \
+				break;                                     \
+			}                                                  \
+			if (dl_ && clock_monotonic_ns() >= dl_) {          \
+				r_ = -ETIMEDOUT;                           \
+				break;                                     \
+			}                                                  \
+			ut_->sleeping = true;                              \
+			wait_block(dl_);                                   \
+			ut_->sleeping = false;                             \
+		}                                                          \
+		wait_finish(&wq, &w_);                                     \
+		r_;                                                        \
+	})
+
+static struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, unsigned flags)
+{
+	struct inode *ino = inode_new(&anon_sb, mode | 0600);
+	if (!ino)
+		return NULL;
+	ino->fops = ops;
+	int err;
+	struct file *f = file_open_inode(ino, flags, &err);
+	/* The file holds the only reference; unlinked so it goes with the file. */
+	ino->nlink = 0;
+	inode_put(ino);
+	if (f)
+		f->priv = priv;
+	return f;
+}
+
+/* --- pipes --- */
+
+#define PIPE_SIZE 65536
+
+struct pipe {
+	spinlock_t lock;
+	char *buf;
+	size_t head, len;
+	int readers, writers;
+	int refs;
+};
+
+static void pipe_put(struct pipe *p)
+{
+	if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		kfree(p->buf);
+		kfree(p);
+	}
+}
+
+static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	(void)pos;
+	struct pipe *p = f->priv;
+	if (!n)
+		return 0;
+	for (;;) {
+		uint64_t fl = spin_lock_irqsave(&p->lock);
+		if (p->len) {
+			size_t got = 0;
+			while (got < n && p->len) {
+				size_t chunk = MIN(n - got, MIN(p->len, PIPE_SIZE - p->head));
+				memcpy((char *)buf + got, p->buf + p->head, chunk);
+				p->head = (p->head + chunk) % PIPE_SIZE;
+				p->len -= chunk;
+				got += chunk;
+			}
+			spin_unlock_irqrestore(&p->lock, fl);
+			notify();
+			return got;
+		}
+		bool eof = p->writers == 0;
+		spin_unlock_irqrestore(&p->lock, fl);
+		if (eof)
+			return 0;
+		if (f->flags & O_NONBLOCK)
+			return -EAGAIN;
+		int r = WAIT_INTR(READ_ONCE(p->len) || !READ_ONCE(p->writers), 0);
+		if (r)
+			return r;
+	}
+}
+
+static ssize_t pipe_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	(void)pos;
+	struct pipe *p = f->priv;
+	size_t done = 0;
+	while (done < n) {
+		uint64_t fl = spin_lock_irqsave(&p->lock);
+		if (!p->readers) {
+			spin_unlock_irqrestore(&p->lock, fl);
+			return done ? (ssize_t)done : -EPIPE;
+		}
+		while (done < n && p->len < PIPE_SIZE) {
+			size_t tail = (p->head + p->len) % PIPE_SIZE;
+			size_t chunk = MIN(n - done, MIN(PIPE_SIZE - p->len, PIPE_SIZE - tail));
+			memcpy(p->buf + tail, (const char *)buf + done, chunk);
+			p->len += chunk;
+			done += chunk;
+		}
+		spin_unlock_irqrestore(&p->lock, fl);
+		notify();
+		if (done == n)
+			break;
+		if (f->flags & O_NONBLOCK)
+			return done ? (ssize_t)done : -EAGAIN;
+		int r = WAIT_INTR(READ_ONCE(p->len) < PIPE_SIZE || !READ_ONCE(p->readers), 0);
+		if (r)
+			return done ? (ssize_t)done : r;
+	}
+	return done;
+}
+
+static unsigned pipe_poll(struct file *f)
+{
+	struct pipe *p = f->priv;
+	unsigned m = 0;
+	if ((f->flags & O_ACCMODE) == O_RDONLY) {
+		if (p->len)
+			m |= POLLIN | POLLRDNORM;
+		if (!p->writers)
+			m |= POLLHUP;
+	} else {
+		if (p->len < PIPE_SIZE)
+			m |= POLLOUT | POLLWRNORM;
+		if (!p->readers)
+			m |= POLLERR;
+	}
+	return m;
+}
+
+static void pipe_release(struct file *f)
+{
+	struct pipe *p = f->priv;
+	uint64_t fl = spin_lock_irqsave(&p->lock);
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		p->readers--;
+	else
+		p->writers--;
+	spin_unlock_irqrestore(&p->lock, fl);
+	notify();
+	pipe_put(p);
+}
+
+static const struct file_ops pipe_ops = {
+	.read = pipe_read, .write = pipe_write, .poll = pipe_poll, .release = pipe_release, .stream = true,
+};
+
+SYSCALL(293, pipe2, 2)
+{
+	if (a1 & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL;
+	struct pipe *p = kzalloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->buf = kmalloc(PIPE_SIZE);
+	if (!p->buf) {
+		kfree(p);
+		return -ENOMEM;
+	}
+	spin_init(&p->lock);
+	p->readers = p->writers = 1;
+	p->refs = 2;
+	unsigned nb = a1 & O_NONBLOCK;
+	struct file *r = anon_file(S_IFIFO, &pipe_ops, p, O_RDONLY | nb);
+	struct file *w = anon_file(S_IFIFO, &pipe_ops, p, O_WRONLY | nb);
+	if (!r || !w) {
+		/* release() drops the pipe's references. */
+		if (r) {
+			file_put(r);
+		} else {
+			p->readers--;
+			pipe_put(p);
+		}
+		if (w) {
+			file_put(w);
+		} else {
+			p->writers--;
+			pipe_put(p);
+		}
+		return -ENOMEM;
+	}
+	int fds[2];
+	fds[0] = fd_install(r, 0, a1 & O_CLOEXEC);
+	if (fds[0] < 0) {
+		file_put(r);
+		file_put(w);
+		return fds[0];
+	}
+	fds[1] = fd_install(w, 0, a1 & O_CLOEXEC);
+	if (fds[1] < 0) {
+		fd_close(fds[0]);
+		file_put(w);
+		return fds[1];
+	}
+	if (copy_to_user((void *)a0, fds, sizeof(fds))) {
+		fd_close(fds[0]);
+		fd_close(fds[1]);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+SYSCALL(22, pipe, 1)
+{
+	return sys_pipe2(a0, 0, 0, 0, 0, 0);
+}
+
+/* --- eventfd --- */
+
+#define EFD_SEMAPHORE 1
+
+struct eventfd {
+	spinlock_t lock;
+	uint64_t count;
+	bool semaphore;
+};
+
+static ssize_t efd_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	(void)pos;
+	struct eventfd *e = f->priv;
+	if (n < 8)
+		return -EINVAL;
+	for (;;) {
+		uint64_t fl = spin_lock_irqsave(&e->lock);
+		if (e->count) {
+			uint64_t v = e->semaphore ? 1 : e->count;
+			e->count -= v;
+			spin_unlock_irqrestore(&e->lock, fl);
+			memcpy(buf, &v, 8);
+			notify();
+			return 8;
+		}
+		spin_unlock_irqrestore(&e->lock, fl);
+		if (f->flags & O_NONBLOCK)
+			return -EAGAIN;
+		int r = WAIT_INTR(READ_ONCE(e->count) != 0, 0);
+		if (r)
+			return r;
+	}
+}
+
+static ssize_t efd_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	(void)pos;
+	struct eventfd *e = f->priv;
+	uint64_t v;
+	if (n < 8)
+		return -EINVAL;
+	memcpy(&v, buf, 8);
+	if (v == ~0ull)
+		return -EINVAL;
+	for (;;) {
+		uint64_t fl = spin_lock_irqsave(&e->lock);
+		if (e->count + v >= e->count && e->count + v < ~0ull) {
+			e->count += v;
+			spin_unlock_irqrestore(&e->lock, fl);
+			notify();
+			return 8;
+		}
+		spin_unlock_irqrestore(&e->lock, fl);
+		if (f->flags & O_NONBLOCK)
+			return -EAGAIN;
+		int r = WAIT_INTR(READ_ONCE(e->count) + v >= v && READ_ONCE(e->count) + v < ~0ull, 0);
+		if (r)
+			return r;
+	}
+}
+
+static unsigned efd_poll(struct file *f)
+{
+	struct eventfd *e = f->priv;
+	unsigned m = POLLOUT | POLLWRNORM;
+	if (e->count)
+		m |= POLLIN | POLLRDNORM;
+	return m;
+}
+
+static void efd_release(struct file *f)
+{
+	kfree(f->priv);
+}
+
+static const struct file_ops efd_ops = {
+	.read = efd_read, .write = efd_write, .poll = efd_poll, .release = efd_release, .stream = true,
+};
+
+SYSCALL(290, eventfd2, 2)
+{
+	if (a1 & ~(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE))
+		return -EINVAL;
+	struct eventfd *e = kzalloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	spin_init(&e->lock);
+	e->count = (uint32_t)a0;
+	e->semaphore = a1 & EFD_SEMAPHORE;
+	struct file *f = anon_file(S_IFREG, &efd_ops, e, O_RDWR | (a1 & O_NONBLOCK));
+	if (!f) {
+		kfree(e);
+		return -ENOMEM;
+	}
+	int fd = fd_install(f, 0, a1 & O_CLOEXEC);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
+SYSCALL(284, eventfd, 1)
+{
+	return sys_eventfd2(a0, 0, 0, 0, 0, 0);
+}
+
+/* --- poll and select --- */
+
+static unsigned file_poll(struct file *f)
+{
+	if (f->ops && f->ops->poll)
+		return f->ops->poll(f);
+	/* Regular files and directories are always ready. */
+	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+}
+
+struct pollfd {
+	int32_t fd;
+	int16_t events, revents;
+};
+
+static uint64_t deadline_from_ms(int64_t ms)
+{
+	if (ms < 0)
+		return 0;
+	return clock_monotonic_ns() + (uint64_t)ms * NSEC_PER_MSEC + 1;
+}
+
+static int poll_scan(struct pollfd *p, uint64_t n)
+{
+	int ready = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		p[i].revents = 0;
+		if (p[i].fd < 0)
+			continue;
+		struct file *f = fd_get(p[i].fd);
+		if (!f) {
+			p[i].revents = POLLNVAL;
+		} else {
+			p[i].revents = file_poll(f) & (p[i].events | POLLERR | POLLHUP);
+			file_put(f);
+		}
+		if (p[i].revents)
+			ready++;
+	}
+	return ready;
+}
+
+static long do_poll(uint64_t ufds, uint64_t n, uint64_t deadline, bool immediate)
+{
+	if (n > NR_FDS)
+		return -EINVAL;
+	struct pollfd *p = kmalloc(sizeof(*p) * (n ? n : 1));
+	if (!p)
+		return -ENOMEM;
+	if (copy_from_user(p, (const void *)ufds, sizeof(*p) * n)) {
+		kfree(p);
+		return -EFAULT;
+	}
+	int ready = 0;
+	long r = 0;
+	if (immediate)
+		ready = poll_scan(p, n);
+	else
+		r = WAIT_INTR((ready = poll_scan(p, n)) > 0, deadline);
+	if (r == -ETIMEDOUT)
+		r = 0;
+	if (!r && copy_to_user((void *)ufds, p, sizeof(*p) * n))
+		r = -EFAULT;
+	kfree(p);
+	return r ? r : ready;
+}
+
+SYSCALL(7, poll, 3)
+{
+	int64_t ms = (int32_t)a2;
+	return do_poll(a0, a1, deadline_from_ms(ms), ms == 0);
+}
+
+struct timespec {
+	int64_t sec, nsec;
+};
+
+static int timeout_from_ts(uint64_t uts, uint64_t *deadline, bool *immediate)
+{
+	*deadline = 0;
+	*immediate = false;
+	if (!uts)
+		return 0;
+	struct timespec ts;
+	if (copy_from_user(&ts, (const void *)uts, sizeof(ts)))
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
+		return -EINVAL;
+	uint64_t ns = (uint64_t)ts.sec * NSEC_PER_SEC + ts.nsec;
+	*immediate = ns == 0;
+	*deadline = clock_monotonic_ns() + ns + 1;
+	return 0;
+}
+
+/* Install a temporary signal mask for ppoll/pselect/epoll_pwait (restored on return). */
+static int temp_sigmask(uint64_t umask, uint64_t size)
+{
+	if (!umask)
+		return 0;
+	uint64_t m;
+	if (size != 8)
+		return -EINVAL;
+	if (copy_from_user(&m, (const void *)umask, 8))
+		return -EFAULT;
+	struct uthread *ut = current_uthread();
+	ut->saved_sigmask = ut->sigmask;
+	ut->restore_sigmask = true;
+	ut->sigmask = m & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+	return 0;
+}
+
+SYSCALL(271, ppoll, 5)
+{
+	uint64_t deadline;
+	bool imm;
+	int r = timeout_from_ts(a2, &deadline, &imm);
+	if (r)
+		return r;
+	if ((r = temp_sigmask(a3, a4)))
+		return r;
+	return do_poll(a0, a1, deadline, imm);
+}
+
+static long do_select(int n, uint64_t urd, uint64_t uwr, uint64_t uex, uint64_t deadline, bool imm)
+{
+	if (n < 0 || n > NR_FDS)
+		return -EINVAL;
+	size_t bytes = ((size_t)n + 63) / 64 * 8;
+	uint64_t in[3][NR_FDS / 64], out[3][NR_FDS / 64];
+	uint64_t u[3] = { urd, uwr, uex };
+	memset(in, 0, sizeof(in));
+	for (int k = 0; k < 3; k++)
+		if (u[k] && copy_from_user(in[k], (const void *)u[k], bytes))
+			return -EFAULT;
+	int ready = 0;
+#define SCAN()                                                                                  \
+	({                                                                                      \
+		ready = 0;                                                                      \
+		memset(out, 0, sizeof(out));                                                    \
+		for (int fd = 0; fd < n; fd++) {                                                \
+			uint64_t bit = 1ull << (fd % 64);                                       \
+			bool want_r = in[0][fd / 64] & bit, want_w = in[1][fd / 64] & bit,      \
+			     want_e = in[2][fd / 64] & bit;                                     \
+			if (!want_r && !want_w && !want_e)                                      \
+				continue;                                                       \
+			struct file *f = fd_get(fd);                                            \
+			if (!f) {                                                               \
+				ready = -EBADF;                                                 \
+				break;                                                          \
+			}                                                                       \
+			unsigned m = file_poll(f);                                              \
+			file_put(f);                                                            \
+			if (want_r && (m & (POLLIN | POLLHUP | POLLERR)))                       \
+				out[0][fd / 64] |= bit, ready++;                                \
+			if (want_w && (m & (POLLOUT | POLLERR)))                                \
+				out[1][fd / 64] |= bit, ready++;                                \
+			if (want_e && (m & POLLPRI))                                            \
+				out[2][fd / 64] |= bit, ready++;                                \
+		}                                                                               \
+		ready != 0;                                                                     \
+	})
+	long r = 0;
+	if (imm)
+		SCAN();
+	else
+		r = WAIT_INTR(SCAN(), deadline);
+#undef SCAN
+	if (r == -ETIMEDOUT)
+		r = 0;
+	if (r)
+		return r;
+	if (ready < 0)
+		return ready;
+	for (int k = 0; k < 3; k++)
+		if (u[k] && copy_to_user((void *)u[k], out[k], bytes))
+			return -EFAULT;
+	return ready;
+}
+
+SYSCALL(23, select, 5)
+{
+	uint64_t deadline = 0;
+	bool imm = false;
+	if (a4) {
+		int64_t tv[2];
+		if (copy_from_user(tv, (const void *)a4, sizeof(tv)))
+			return -EFAULT;
+		if (tv[0] < 0 || tv[1] < 0)
+			return -EINVAL;
+		uint64_t ns = (uint64_t)tv[0] * NSEC_PER_SEC + (uint64_t)tv[1] * 1000;
+		imm = ns == 0;
+		deadline = clock_monotonic_ns() + ns + 1;
+	}
+	return do_select(a0, a1, a2, a3, deadline, imm);
+}
+
+SYSCALL(270, pselect6, 6)
+{
+	uint64_t deadline;
+	bool imm;
+	int r = timeout_from_ts(a4, &deadline, &imm);
+	if (r)
+		return r;
+	if (a5) {
+		uint64_t sm[2];
+		if (copy_from_user(sm, (const void *)a5, sizeof(sm)))
+			return -EFAULT;
+		if ((r = temp_sigmask(sm[0], sm[1])))
+			return r;
+	}
+	return do_select(a0, a1, a2, a3, deadline, imm);
+}
+
+/* --- epoll --- */
+
+#define EPOLL_CTL_ADD 1
+#define EPOLL_CTL_DEL 2
+#define EPOLL_CTL_MOD 3
+#define EPOLLIN 0x001
+#define EPOLLOUT 0x004
+#define EPOLLERR 0x008
+#define EPOLLHUP 0x010
+#define EPOLLRDHUP 0x2000
+#define EPOLLEXCLUSIVE (1u << 28)
+#define EPOLLWAKEUP (1u << 29)
+#define EPOLLONESHOT (1u << 30)
+#define EPOLLET (1u << 31)
+
+struct epoll_event {
+	uint32_t events;
+	uint64_t data;
+} __attribute__((packed));
+
+struct interest {
+	struct list node;
+	int fd;
+	struct file *file;
+	uint32_t events;
+	uint64_t data;
+	uint32_t last;     /* readiness last reported (edge-triggered emulation) */
+	bool disabled;     /* EPOLLONESHOT fired */
+};
+
+struct epoll {
+	spinlock_t lock;
+	struct list interests;
+};
+
+static void ep_release(struct file *f)
+{
+	struct epoll *ep = f->priv;
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &ep->interests) {
+		struct interest *in = list_entry(pos, struct interest, node);
+		file_put(in->file);
+		kfree(in);
+	}
+	kfree(ep);
+}
+
+static const struct file_ops epoll_ops = { .release = ep_release };
+
+SYSCALL(291, epoll_create1, 1)
+{
+	if (a0 & ~O_CLOEXEC)
+		return -EINVAL;
+	struct epoll *ep = kzalloc(sizeof(*ep));
+	if (!ep)
+		return -ENOMEM;
+	spin_init(&ep->lock);
+	list_init(&ep->interests);
+	struct file *f = anon_file(S_IFREG, &epoll_ops, ep, O_RDWR);
+	if (!f) {
+		kfree(ep);
+		return -ENOMEM;
+	}
+	int fd = fd_install(f, 0, a0 & O_CLOEXEC);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
+SYSCALL(213, epoll_create, 1)
+{
+	if ((int)a0 <= 0)
+		return -EINVAL;
+	return sys_epoll_create1(0, 0, 0, 0, 0, 0);
+}
+
+static struct epoll *epoll_of(struct file *f)
+{
+	return f->ops == &epoll_ops ? f->priv : NULL;
+}
+
+SYSCALL(233, epoll_ctl, 4)
+{
+	struct file *ef = fd_get(a0);
+	if (!ef)
+		return -EBADF;
+	struct epoll *ep = epoll_of(ef);
+	struct file *tf = fd_get(a2);
+	long r = 0;
+	struct epoll_event ev = { 0, 0 };
+	if (!ep || !tf || tf == ef) {
+		r = !tf ? -EBADF : -EINVAL;
+		goto out;
+	}
+	if (epoll_of(tf)) {
+		r = -EINVAL; /* nested epoll is not supported */
+		goto out;
+	}
+	if (a1 != EPOLL_CTL_DEL && copy_from_user(&ev, (const void *)a3, sizeof(ev))) {
+		r = -EFAULT;
+		goto out;
+	}
+	uint64_t fl = spin_lock_irqsave(&ep->lock);
+	struct interest *in, *found = NULL;
+	list_for_each_entry(in, &ep->interests, node)
+		if (in->fd == (int)a2 && in->file == tf)
+			found = in;
+	switch (a1) {
+	case EPOLL_CTL_ADD:
+		if (found) {
+			r = -EEXIST;
+			break;
+		}
+		in = kzalloc(sizeof(*in));
+		if (!in) {
+			r = -ENOMEM;
+			break;
+		}
+		*in = (struct interest){ .fd = a2, .file = file_get(tf), .events = ev.events, .data = ev.data };
+		list_push_back(&ep->interests, &in->node);
+		break;
+	case EPOLL_CTL_MOD:
+		if (!found) {
+			r = -ENOENT;
+			break;
+		}
+		found->events = ev.events;
+		found->data = ev.data;
+		found->last = 0;
+		found->disabled = false;
+		break;
+	case EPOLL_CTL_DEL:
+		if (!found) {
+			r = -ENOENT;
+			break;
+		}
+		list_remove(&found->node);
+		file_put(found->file);
+		kfree(found);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	spin_unlock_irqrestore(&ep->lock, fl);
+	notify();
+out:
+	if (tf)
+		file_put(tf);
+	file_put(ef);
+	return r;
+}
+
+static int ep_scan(struct epoll *ep, struct epoll_event *out, int max)
+{
+	int n = 0;
+	uint64_t fl = spin_lock_irqsave(&ep->lock);
+	struct interest *in;
+	list_for_each_entry(in, &ep->interests, node) {
+		if (n >= max)
+			break;
+		if (in->disabled)
+			continue;
+		unsigned m = file_poll(in->file);
+		uint32_t ready = m & (in->events | EPOLLERR | EPOLLHUP);
+		uint32_t report = (in->events & EPOLLET) ? ready & ~in->last : ready;
+		in->last = ready;
+		if (!report)
+			continue;
+		out[n].events = report;
+		out[n].data = in->data;
+		n++;
+		if (in->events & EPOLLONESHOT)
+			in->disabled = true;
+	}
+	spin_unlock_irqrestore(&ep->lock, fl);
+	return n;
+}
+
+static long do_epoll_wait(int epfd, uint64_t uev, int max, int64_t ms)
+{
+	if (max <= 0 || max > 4096)
+		return -EINVAL;
+	struct file *f = fd_get(epfd);
+	if (!f)
+		return -EBADF;
+	struct epoll *ep = epoll_of(f);
+	if (!ep) {
+		file_put(f);
+		return -EINVAL;
+	}
+	struct epoll_event *ev = kmalloc(sizeof(*ev) * max);
+	if (!ev) {
+		file_put(f);
+		return -ENOMEM;
+	}
+	int n = 0;
+	long r = 0;
+	if (ms == 0)
+		n = ep_scan(ep, ev, max);
+	else
+		r = WAIT_INTR((n = ep_scan(ep, ev, max)) > 0, deadline_from_ms(ms));
+	if (r == -ETIMEDOUT)
+		r = 0;
+	if (!r && n && copy_to_user((void *)uev, ev, sizeof(*ev) * n))
+		r = -EFAULT;
+	kfree(ev);
+	file_put(f);
+	return r ? r : n;
+}
+
+SYSCALL(232, epoll_wait, 4)
+{
+	return do_epoll_wait(a0, a1, a2, (int32_t)a3);
+}
+
+SYSCALL(281, epoll_pwait, 6)
+{
+	int r = temp_sigmask(a4, a5);
+	if (r)
+		return r;
+	return do_epoll_wait(a0, a1, a2, (int32_t)a3);
+}

@@ -1,0 +1,30 @@
+/* Page tables. One kernel address space; the upper half is shared by every
+ * future user address space. Mappings use 4 KiB pages. */
+#ifndef MM_VM_H
+#define MM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <arch/mmu.h>
+#include <arch/memlayout.h>
+
+#define VM_READ 0u          /* every mapping is readable */
+#define VM_WRITE (1u << 0)
+#define VM_EXEC (1u << 1)
+#define VM_USER (1u << 2)
+#define VM_UNCACHED (1u << 3)
+#define VM_GLOBAL (1u << 4) /* kernel mappings that survive address-space switches */
+
+/* The root (PML4) of the kernel's page tables. */
+pte_t *vm_kernel_root(void);
+
+/* Map [va, va+len) to [pa, pa+len); va, pa and len page-aligned. Replaces
+ * existing mappings. Returns 0 or -ENOMEM. */
+int vm_map(pte_t *root, uintptr_t va, paddr_t pa, size_t len, unsigned flags);
+/* Remove mappings (page tables are kept); missing pages are ignored. */
+void vm_unmap(pte_t *root, uintptr_t va, size_t len);
+/* Look up va: true with *pa (and *pte_flags if non-NULL) when mapped. */
+bool vm_translate(pte_t *root, uintptr_t va, paddr_t *pa, uint64_t *pte_flags);
+
+#endif

@@ -1,0 +1,26 @@
+/* Leaving the VM with a status (the osvb exit protocol, see BRIEF). */
+#ifndef SHUTDOWN_SHUTDOWN_H
+#define SHUTDOWN_SHUTDOWN_H
+
+#include <lib/compiler.h>
+#include <lib/ktable.h>
+
+#define SHUTDOWN_PANIC_STATUS 0x7f
+
+/* Record "osvb-exit: <status>" on COM2, write status to isa-debug-exit, then
+ * try the platform poweroff methods; halts if all of them fail. */
+void shutdown_exit(int status) __noreturn;
+/* Same with "osvb-panic" and status 0x7f. */
+void shutdown_panic(void) __noreturn;
+
+/* Poweroff methods tried in priority order after isa-debug-exit (ACPI, and
+ * platform modules' own). A method returns only when it failed. */
+struct poweroff_method {
+	const char *name;
+	void (*poweroff)(void);
+};
+KTABLE_DECLARE(struct poweroff_method, poweroff);
+#define POWEROFF_METHOD(prio, name, fn) \
+	KTABLE_ENTRY(struct poweroff_method, poweroff, prio, __poweroff_##fn) = { name, fn }
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * Virtual filesystem: inodes, open files, mounts and path walk.
+ *
+ * There is no dentry cache: a path walk asks each directory's lookup() for the
+ * next name. Directories remember their parent and their own name (they cannot
+ * be hard-linked), which gives "..", getcwd and /proc/self/exe their paths.
+ * File operations move bytes between the file and KERNEL buffers; the syscall
+ * layer copies to and from user memory. Errors are negative Linux errno values.
+ */
+#ifndef VFS_VFS_H
+#define VFS_VFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <lib/ktable.h>
+#include <vfs/stat.h>
+
+typedef int64_t ssize_t;
+
+#define VFS_NAME_MAX 255
+#define VFS_PATH_MAX 4096
+#define VFS_SYMLINK_MAX 40 /* symlinks followed in one walk (ELOOP beyond) */
+
+struct inode;
+struct file;
+struct mount;
+
+struct vfs_time {
+	int64_t sec;
+	int64_t nsec;
+};
+
+/* Directory entry as handed out by readdir(). */
+struct vfs_dirent {
+	const char *name;
+	size_t len;
+	uint64_t ino;
+	unsigned type; /* DT_* */
+};
+
+struct inode_ops {
+	/* Find name in dir; on success *out holds a new reference. */
+	int (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
+	/* Create a regular file, directory, symlink or device node (mode has the S_IF type). */
+	int (*create)(struct inode *dir, const char *name, size_t len, uint32_t mode, const char *symlink_target,
+		      struct inode **out);
+	int (*link)(struct inode *dir, const char *name, size_t len, struct inode *target);
+	int (*unlink)(struct inode *dir, const char *name, size_t len, bool dir_only);
+	int (*rename)(struct inode *odir, const char *oname, size_t olen, struct inode *ndir, const char *nname,
+		      size_t nlen, unsigned flags);
+	/* Copy the symlink target (not terminated) into buf; returns its length. */
+	ssize_t (*readlink)(struct inode *ino, char *buf, size_t size);
+	int (*truncate)(struct inode *ino, uint64_t size);
+	/* The idx-th entry of dir (".", ".." first); 0 on success, 1 past the end. */
+	int (*readdir)(struct inode *dir, uint64_t idx, struct vfs_dirent *out);
+	/* Called when the last reference and the last link are gone. */
+	void (*destroy)(struct inode *ino);
+};
+
+struct file_ops {
+	int (*open)(struct inode *ino, struct file *f);
+	void (*release)(struct file *f);
+	/* pos: the file position to use and advance (ignored by streams). */
+	ssize_t (*read)(struct file *f, void *buf, size_t n, uint64_t *pos);
+	ssize_t (*write)(struct file *f, const void *buf, size_t n, uint64_t *pos);
+	/* arg is a user address; implementations use uaccess. */
+	int (*ioctl)(struct file *f, unsigned cmd, unsigned long arg);
+	/* Current POLL* readiness. */
+	unsigned (*poll)(struct file *f);
+	int (*fsync)(struct file *f);
+	bool stream; /* no position: lseek gives -ESPIPE */
+};
+
+struct super {
+	const char *fstype;
+	uint32_t dev;
+	uint64_t next_ino;
+	void *priv;
+};
+
+struct inode {
+	uint64_t ino;
+	uint32_t mode;
+	uint32_t nlink;
+	uint64_t size;
+	uint32_t rdev;
+	uint32_t uid, gid;
+	struct vfs_time atime, mtime, ctime;
+	int refs;
+	const struct inode_ops *iops;
+	const struct file_ops *fops;
+	struct super *sb;
+	struct mount *mounted;   /* a filesystem mounted on this directory */
+	struct inode *parent;    /* directories: the parent (the root: itself) */
+	char *name;              /* directories: the name in the parent (kmalloc'd) */
+	void *priv;              /* the filesystem's */
+};
+
+struct file {
+	struct inode *inode;
+	const struct file_ops *ops;
+	uint64_t pos;
+	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECTORY... as opened */
+	int refs;
+	char *path;     /* absolute path it was opened by (kmalloc'd; may be NULL) */
+	void *priv;
+};
+
+struct mount {
+	struct inode *root;      /* root of the mounted filesystem */
+	struct inode *covered;   /* the directory it sits on (NULL for /) */
+	const char *path;
+};
+
+/* --- inode references --- */
+struct inode *inode_get(struct inode *ino);
+void inode_put(struct inode *ino);
+/* A fresh inode of sb with one reference. */
+struct inode *inode_new(struct super *sb, uint32_t mode);
+void vfs_now(struct vfs_time *t);
+
+/* --- mounts --- */
+int vfs_mount_root(struct inode *root);
+/* Mount root (a new filesystem) on the directory at path. */
+int vfs_mount(const char *path, struct inode *root);
+struct inode *vfs_root(void);
+
+/* --- path walk (kernel strings) --- */
+#define WALK_NOFOLLOW 1u   /* do not follow a final symlink */
+#define WALK_PARENT 2u     /* stop at the parent of the last component */
+/* Resolve path relative to base (NULL: cwd). *out gets a reference. With
+ * WALK_PARENT, *out is the parent directory and last/lastlen name the final
+ * component (pointing into path; "" for "/"). */
+int vfs_walk(struct inode *base, const char *path, unsigned flags, struct inode **out, const char **last,
+	     size_t *lastlen);
+/* The absolute path of directory dir into buf; returns its length or -ERANGE. */
+ssize_t vfs_dir_path(struct inode *dir, char *buf, size_t size);
+
+/* The process's working directory (one process). */
+struct inode *vfs_cwd(void);
+void vfs_set_cwd(struct inode *dir);
+
+/* --- files --- */
+/* Open (flags are O_*; mode for O_CREAT). base NULL = cwd. */
+int vfs_open(struct inode *base, const char *path, unsigned flags, uint32_t mode, struct file **out);
+struct file *file_open_inode(struct inode *ino, unsigned flags, int *err);
+struct file *file_get(struct file *f);
+void file_put(struct file *f);
+ssize_t vfs_read(struct file *f, void *buf, size_t n, uint64_t *pos);
+ssize_t vfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos);
+/* Read exactly up to n bytes at off of an inode's file (loader, page faults). */
+ssize_t vfs_pread_full(struct file *f, void *buf, size_t n, uint64_t off);
+void vfs_stat(struct inode *ino, struct kstat *st);
+
+int vfs_mkdir(struct inode *base, const char *path, uint32_t mode);
+int vfs_unlink(struct inode *base, const char *path, bool dir);
+int vfs_symlink(struct inode *base, const char *target, const char *path);
+int vfs_link(struct inode *obase, const char *opath, struct inode *nbase, const char *npath, unsigned flags);
+int vfs_rename(struct inode *obase, const char *opath, struct inode *nbase, const char *npath, unsigned flags);
+int vfs_mknod(struct inode *base, const char *path, uint32_t mode, const struct file_ops *fops, void *priv);
+ssize_t vfs_readlink(struct inode *base, const char *path, char *buf, size_t size);
+int vfs_truncate(struct inode *ino, uint64_t size);
+
+/* --- the big filesystem lock (no fine-grained locking yet) --- */
+void vfs_lock(void);
+void vfs_unlock(void);
+
+/* Filesystem types register here. */
+struct fs_type {
+	const char *name;
+	struct inode *(*mount)(const char *source);
+};
+KTABLE_DECLARE(struct fs_type, fs_type);
+#define FS_TYPE(ident, name, fn) KTABLE_ENTRY(struct fs_type, fs_type, 5, __fs_type_##ident) = { name, fn }
+const struct fs_type *vfs_fs_type(const char *name);
+
+#endif

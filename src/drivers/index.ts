@@ -1,0 +1,14 @@
+// The host drivers every image gets. Later drivers (virtio-net, virtio-blk,
+// 9p, NVMe) are added from the manifest's enabled modules.
+
+import { serialConsole } from './console.js';
+import { debugExit, exitRecord } from './exit.js';
+import type { DriverContext, HostDriver } from './types.js';
+
+export type { DriverContext, HostDriver } from './types.js';
+
+export const BASE_DRIVERS: readonly HostDriver[] = [serialConsole, exitRecord, debugExit];
+
+export function driverArgs(drivers: readonly HostDriver[], ctx: DriverContext): string[] {
+  return drivers.flatMap((d) => d.qemuArgs(ctx));
+}

@@ -1,0 +1,17 @@
+// The host side of a kernel driver: which QEMU devices (and host resources) the
+// guest driver needs. Each driver file contributes argv fragments; the QEMU
+// launcher only concatenates them.
+
+import type { Machine } from '../kernel/manifest.js';
+
+export interface DriverContext {
+  machine: Machine;
+  /** Host file that receives the guest's COM2 exit record. */
+  exitRecordPath: string;
+}
+
+export interface HostDriver {
+  name: string;
+  /** QEMU arguments for this device. */
+  qemuArgs(ctx: DriverContext): string[];
+}

@@ -1,0 +1,118 @@
+// AppSpec + resolved config → the build request for one image, and the stages
+// wired together for the CLI: loadAppSpec → resolve → buildImage.
+
+import { join, resolve } from 'node:path';
+import { type AppSpec, loadAppSpec } from '../config/appspec.js';
+import { inspectForConfig } from '../config/requirements.js';
+import {
+  formatUnmet,
+  overriddenRequirements,
+  resolveAppConfig,
+  unmetUserRequestsError,
+} from '../config/resolve.js';
+import { formatLocation } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { cacheRoot } from './cache.js';
+import type { BuildConfig } from './config.js';
+import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
+import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
+import { packageRoot } from './paths.js';
+import { imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
+import { writeStamp } from './stamp.js';
+
+/** <app.yaml dir>/.osvb/<name>/ */
+export function defaultImageDir(spec: AppSpec): string {
+  return join(spec.baseDir, '.osvb', spec.name);
+}
+
+/** The QEMU machine the configuration was built for (CONFIG_QEMU_MACHINE), else the profile's name. */
+export function machineFor(spec: AppSpec, config: BuildConfig): Machine {
+  const m = config.get('QEMU_MACHINE') ?? spec.kernel.profile;
+  if (!MACHINES.includes(m as Machine)) {
+    throw new ConfigError(`QEMU machine "${m}" is not one of ${MACHINES.join(', ')}`, {
+      loc: spec.locs['kernel.profile'] ?? { file: spec.file },
+    });
+  }
+  return m as Machine;
+}
+
+export function memoryArg(bytes: number): string {
+  const MiB = 1024 * 1024;
+  return bytes % MiB === 0 ? `${bytes / MiB}M` : `${Math.ceil(bytes / 1024)}K`;
+}
+
+export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
+  return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus };
+}
+
+export function imageRequest(
+  spec: AppSpec,
+  config: BuildConfig,
+  opts: { srctree: string; outDir?: string; rootfs?: RootfsPlan },
+): Omit<BuildRequest, 'env' | 'cacheDir' | 'onProgress' | 'onWarning' | 'jobs'> {
+  return {
+    name: spec.name,
+    srctree: opts.srctree,
+    config,
+    outDir: opts.outDir ?? defaultImageDir(spec),
+    cmdline: imageCmdline(spec, opts.rootfs?.command),
+    run: runDefaults(spec, config),
+    rootfs: opts.rootfs,
+  };
+}
+
+export interface BuildAppOptions {
+  srctree?: string;
+  outDir?: string;
+  env?: NodeJS.ProcessEnv;
+  cacheDir?: string;
+  jobs?: number;
+  onProgress?: (line: string) => void;
+  onWarning?: (text: string) => void;
+}
+
+/** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
+export async function buildApp(file: string, opts: BuildAppOptions = {}): Promise<BuildResult> {
+  const started = Date.now();
+  const env = opts.env ?? process.env;
+  const cacheDir = opts.cacheDir ?? cacheRoot(env);
+  const spec = await loadAppSpec(file);
+  const srctree = resolve(opts.srctree ?? packageRoot());
+  const cfg = await resolveAppConfig({ spec, requirements: await inspectForConfig(spec), srctree });
+  // A request app.yaml made that the resolver could not honour is an error; others are warnings.
+  const unmetErr = unmetUserRequestsError(cfg);
+  if (unmetErr) throw unmetErr;
+  const warnings = [
+    ...cfg.diagnostics
+      .filter((d) => d.level !== 'info')
+      .map((d) => `${d.level}: ${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.message}`),
+    ...cfg.unmet.map((u) => `warning: ${formatUnmet(u)}`),
+    ...overriddenRequirements(cfg).map((w) => `warning: ${w}`),
+  ];
+  const rootfs = await planRootfs(spec);
+  warnings.push(...(rootfs?.warnings ?? []).map((w) => `warning: ${w}`));
+  for (const w of warnings) opts.onWarning?.(`osvb: ${w}\n`);
+  const config = cfg.config;
+  const outDir = opts.outDir ? resolve(opts.outDir) : undefined;
+  const result = await buildImage({
+    ...imageRequest(spec, config, { srctree, outDir, rootfs }),
+    env,
+    cacheDir,
+    jobs: opts.jobs,
+    onProgress: opts.onProgress,
+    onWarning: opts.onWarning,
+  });
+  try {
+    await writeStamp(
+      { appFile: file, srctree, outDir: opts.outDir, cacheDir, env },
+      { outDir: result.outDir, buildKey: result.manifest.buildKey, kernelFile: result.manifest.kernel.file },
+      started,
+      rootfs?.hostInputs,
+    );
+  } catch {
+    // Without a stamp the next build only takes the longer (content-checked) path.
+  }
+  return result;
+}
+
+export { packageRoot };

@@ -1,0 +1,66 @@
+// Atomic file and directory writes: write under a temporary name in the same
+// directory, then rename. A build killed half way leaves only temp names, which
+// nothing trusts and the next build overwrites or removes.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** A unique sibling path of `path` for a temporary file or directory. */
+export function tempSibling(path: string, tag = 'tmp'): string {
+  return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempSibling(path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Moves an already written file into place (same filesystem). */
+export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await rename(tmp, path);
+}
+
+/**
+ * Fills a fresh temporary directory with `fill`, then swaps it in place of `dir`.
+ * If `fill` throws, the temporary directory is removed and `dir` is untouched.
+ */
+export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = tempSibling(dir);
+  await mkdir(tmp);
+  try {
+    await fill(tmp);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  // rename() cannot replace a non-empty directory: move the old one aside first.
+  const old = tempSibling(dir, 'old');
+  let moved = false;
+  try {
+    await rename(dir, old);
+    moved = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  try {
+    await rename(tmp, dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    if (moved) await rename(old, dir);
+    throw err;
+  }
+  if (moved) await rm(old, { recursive: true, force: true });
+}

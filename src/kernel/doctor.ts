@@ -1,0 +1,78 @@
+// Host checks for `osvb doctor`: each tool or resource, whether it is fine, and
+// the Debian package that fixes it.
+
+import { ToolMissingError } from '../errors.js';
+import { chooseAccel } from '../hypervisor/accel.js';
+import { findQboot } from '../hypervisor/qemu.js';
+import { cacheRoot } from './cache.js';
+import { findBinutil, findCompiler, findLinker, findQemu, type Tool, type ToolEnv } from './toolchain.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  /** A missing required item makes doctor fail. */
+  required: boolean;
+  detail: string;
+  /** Debian package that provides or fixes it. */
+  package?: string;
+  /** What to do, when not ok. */
+  fix?: string;
+}
+
+async function toolCheck(name: string, required: boolean, find: () => Promise<Tool>): Promise<Check> {
+  try {
+    const t = await find();
+    return { name, ok: true, required, detail: `${t.path} (${t.version})` };
+  } catch (err) {
+    if (!(err instanceof ToolMissingError)) throw err;
+    return {
+      name,
+      ok: false,
+      required,
+      detail: err.message,
+      package: err.debianPackage,
+      fix: err.hint,
+    };
+  }
+}
+
+export async function runChecks(env: NodeJS.ProcessEnv = process.env, devKvm?: string): Promise<Check[]> {
+  const te: ToolEnv = { env, cacheDir: cacheRoot(env) };
+  const checks = await Promise.all([
+    toolCheck('gcc', true, () => findCompiler(te)),
+    toolCheck('ld', true, () => findLinker(te)),
+    toolCheck('nm', false, () => findBinutil('nm', te)),
+    toolCheck('addr2line', false, () => findBinutil('addr2line', te)),
+    toolCheck('qemu-system-x86_64', true, () => findQemu(te)),
+  ]);
+  const accel = await chooseAccel(devKvm);
+  checks.push({
+    name: 'kvm',
+    ok: accel.accel === 'kvm',
+    required: false,
+    detail: accel.accel === 'kvm' ? accel.reason : `${accel.reason}: guests run under TCG emulation (slower)`,
+    fix:
+      accel.accel === 'kvm'
+        ? undefined
+        : 'enable virtualization, load kvm_intel/kvm_amd, add yourself to group kvm',
+  });
+  let qboot: string | undefined;
+  try {
+    qboot = await findQboot((await findQemu(te)).path);
+  } catch (err) {
+    if (!(err instanceof ToolMissingError)) throw err;
+  }
+  checks.push({
+    name: 'qboot',
+    ok: qboot !== undefined,
+    required: false,
+    detail: qboot ?? 'qboot.rom not found: microvm boots through SeaBIOS (slower)',
+    package: 'qemu-system-data',
+    fix: qboot ? undefined : 'install it: apt-get install qemu-system-data',
+  });
+  return checks;
+}
+
+export function doctorFailed(checks: readonly Check[]): boolean {
+  return checks.some((c) => c.required && !c.ok);
+}

@@ -1,0 +1,83 @@
+// Linking kernel.elf with GNU ld and the arch module's linker script, cached by
+// a key over the objects' keys, the script and ld's identity. The checked result
+// (entry, PVH note, sizes) is stored next to the cached ELF.
+
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BuildError } from '../errors.js';
+import { moveIntoPlace, tempSibling, writeFileAtomic } from './atomic.js';
+import { sha256 } from './cache.js';
+import { type CompiledObject, exists, readJson } from './compile.js';
+import { checkKernelElf, type KernelElfInfo } from './elf.js';
+import { LDFLAGS } from './plan.js';
+import { execTool } from './spawn.js';
+import type { Tool } from './toolchain.js';
+
+const LINK_KEY_VERSION = 'osvb-link-1';
+
+export interface LinkOptions {
+  objects: readonly CompiledObject[];
+  linkerScript: string;
+  linker: Tool;
+  /** <cache>/link */
+  linkDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface LinkResult {
+  key: string;
+  /** Cached kernel.elf (read-only: copy it, do not modify). */
+  path: string;
+  info: KernelElfInfo;
+  linked: boolean;
+}
+
+export async function linkKey(opts: LinkOptions): Promise<string> {
+  let script: string;
+  try {
+    script = await readFile(opts.linkerScript, 'utf8');
+  } catch {
+    throw new BuildError('linker script not readable', { loc: { file: opts.linkerScript } });
+  }
+  return sha256(
+    LINK_KEY_VERSION,
+    opts.linker.id,
+    LDFLAGS.join('\0'),
+    opts.linkerScript,
+    script,
+    ...opts.objects.map((o) => o.key),
+  );
+}
+
+/** ld's first error line, with cache object paths replaced by their sources. */
+function linkError(stderr: string, objects: readonly CompiledObject[], exitCode: number): BuildError {
+  let text = stderr;
+  for (const o of objects) text = text.split(o.path).join(o.unit.display);
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !/: warning: /.test(l));
+  const err = lines.find((l) => /undefined reference|error|cannot|multiple definition/i.test(l)) ?? lines[0];
+  return new BuildError(`link failed: ${err?.replace(/^\S*ld: /, '') ?? `ld exited with ${exitCode}`}`);
+}
+
+export async function linkKernel(opts: LinkOptions): Promise<LinkResult> {
+  const key = await linkKey(opts);
+  const dir = join(opts.linkDir, key.slice(0, 2));
+  const elfPath = join(dir, `${key}.elf`);
+  const metaPath = join(dir, `${key}.json`);
+  const meta = await readJson<{ key: string; info: KernelElfInfo }>(metaPath);
+  if (meta?.key === key && (await exists(elfPath))) {
+    return { key, path: elfPath, info: meta.info, linked: false };
+  }
+  await mkdir(dir, { recursive: true });
+  const tmp = tempSibling(elfPath);
+  try {
+    const args = [...LDFLAGS, '-T', opts.linkerScript, '-o', tmp, ...opts.objects.map((o) => o.path)];
+    const r = await execTool(opts.linker.path, args, { ...opts.env, LC_ALL: 'C' });
+    if (r.exitCode !== 0) throw linkError(r.stderr, opts.objects, r.exitCode);
+    const info = checkKernelElf(await readFile(tmp), 'kernel.elf');
+    await moveIntoPlace(tmp, elfPath);
+    await writeFileAtomic(metaPath, `${JSON.stringify({ key, info })}\n`);
+    return { key, path: elfPath, info, linked: true };
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

@@ -1,0 +1,126 @@
+// manifest.json: what went into an image, so inspect and run never guess.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+
+export const MANIFEST_FORMAT = 'osvb-image-1';
+
+export type Machine = 'microvm' | 'q35' | 'pc';
+export const MACHINES: readonly Machine[] = ['microvm', 'q35', 'pc'];
+
+export interface RunDefaults {
+  machine: Machine;
+  /** QEMU -m value, e.g. "128M". */
+  memory: string;
+  cpus: number;
+}
+
+export interface ModuleSize {
+  name: string;
+  objects: number;
+  text: number;
+  data: number;
+  bss: number;
+}
+
+export interface ManifestFile {
+  path: string;
+  kind: 'file' | 'dir' | 'symlink';
+  size: number;
+  /** Octal permission bits, e.g. "0755". */
+  mode: string;
+}
+
+export interface ManifestRootfs {
+  /** newc cpio archive in the image directory, passed as the initrd. */
+  file: string;
+  size: number;
+  sha256: string;
+  /** Input key (entries + host file identities): equal key, same archive. */
+  key: string;
+  /** What the kernel runs before app.args. */
+  command: string[];
+  files: ManifestFile[];
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  name: string;
+  builtAt: string;
+  /** Hash over everything that determines the image's bytes; equal key = nothing to do. */
+  buildKey: string;
+  configHash: string;
+  srctree: string;
+  kernel: {
+    file: string;
+    size: number;
+    loadSize: number;
+    entry: string;
+    pvhEntry: string;
+    cmdline: string;
+  };
+  modules: ModuleSize[];
+  tools: { gcc: string; ld: string; qemu: string | null };
+  run: RunDefaults;
+  rootfs?: ManifestRootfs;
+  /** Seconds the build took. */
+  buildSeconds: number;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads and checks IMAGE_DIR/manifest.json. */
+export async function readManifest(imageDir: string): Promise<Manifest> {
+  const file = join(imageDir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new InputError('not an osvb image directory (no manifest.json)', {
+      loc: { file: imageDir },
+      hint: 'build one with osvb build --config app.yaml',
+    });
+  }
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`manifest is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      loc: { file },
+    });
+  }
+  if (!isRecord(m) || m.format !== MANIFEST_FORMAT) {
+    throw new InputError(`manifest format is not ${MANIFEST_FORMAT}`, {
+      loc: { file },
+      hint: 'rebuild the image with this version of osvb',
+    });
+  }
+  const k = m.kernel;
+  const r = m.run;
+  if (
+    !isRecord(k) ||
+    typeof k.file !== 'string' ||
+    typeof k.cmdline !== 'string' ||
+    !isRecord(r) ||
+    !MACHINES.includes(r.machine as Machine) ||
+    typeof r.memory !== 'string' ||
+    typeof r.cpus !== 'number' ||
+    !Array.isArray(m.modules) ||
+    typeof m.name !== 'string'
+  ) {
+    throw new InputError('manifest is missing required fields', { loc: { file } });
+  }
+  const plain = (f: unknown) => typeof f === 'string' && f !== '' && !f.includes('/') && !f.startsWith('.');
+  if (!plain(k.file)) {
+    throw new InputError(`manifest kernel file "${String(k.file)}" must be a plain file name`, {
+      loc: { file },
+    });
+  }
+  if (m.rootfs !== undefined && (!isRecord(m.rootfs) || !plain(m.rootfs.file))) {
+    throw new InputError('manifest rootfs must name a plain file in the image directory', { loc: { file } });
+  }
+  return m as unknown as Manifest;
+}

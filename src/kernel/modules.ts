@@ -1,0 +1,265 @@
+// Kernel module discovery: modules/<name>/module.yaml, parsed against a strict
+// schema. Every error names module.yaml:line:col.
+
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
+import { BuildError, type SourceLocation } from '../errors.js';
+
+export interface ModuleSource {
+  /** Path relative to the module directory. */
+  file: string;
+  /** Absolute path. */
+  path: string;
+  /** Builds only when this symbol is enabled (or, with `!`, disabled). */
+  if?: { symbol: string; negate: boolean };
+  loc: SourceLocation;
+}
+
+export interface KernelModule {
+  name: string;
+  dir: string;
+  /** The module builds when this Kconfig symbol is enabled. */
+  enabledBy: string;
+  sources: ModuleSource[];
+  cflags: string[];
+  /** Absolute path of the linker script (the arch module only). */
+  linkerScript?: string;
+  /** Absolute path of include/ when the module has public headers. */
+  includeDir?: string;
+  yamlFile: string;
+}
+
+const KEYS = ['enabled-by', 'sources', 'cflags', 'linker-script'] as const;
+const SOURCE_KEYS = ['file', 'if'] as const;
+const SYMBOL_RE = /^[A-Za-z0-9_]+$/;
+const MODULE_NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
+const SOURCE_EXT_RE = /\.(c|S)$/;
+
+function editDistance(a: string, b: string): number {
+  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const dist = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (dist < bestD) {
+      bestD = dist;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+class YamlCtx {
+  constructor(
+    readonly file: string,
+    readonly lc: LineCounter,
+  ) {}
+  loc(node: Node | null | undefined): SourceLocation {
+    const off = node?.range?.[0];
+    if (off === undefined) return { file: this.file };
+    const p = this.lc.linePos(off);
+    return { file: this.file, line: p.line, column: p.col };
+  }
+  fail(node: Node | null | undefined, message: string, hint?: string): never {
+    throw new BuildError(message, { loc: this.loc(node), hint });
+  }
+  string(node: Node | null | undefined, what: string): string {
+    if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') {
+      this.fail(node, `${what} must be a non-empty string`);
+    }
+    return node.value;
+  }
+  symbol(node: Node | null | undefined, what: string): string {
+    const s = this.string(node, what);
+    if (!SYMBOL_RE.test(s)) {
+      this.fail(
+        node,
+        `${what} "${s}" is not a Kconfig symbol name`,
+        'write the name without CONFIG_, e.g. VIRTIO_NET',
+      );
+    }
+    if (s.startsWith('CONFIG_')) this.fail(node, `${what} "${s}" must not start with CONFIG_`);
+    return s;
+  }
+}
+
+function checkKeys(ctx: YamlCtx, keyNode: Node | unknown, allowed: readonly string[], where: string): string {
+  const k = keyNode as Scalar;
+  if (!isScalar(k) || typeof k.value !== 'string') ctx.fail(k as Node, `${where}: keys must be strings`);
+  const key = k.value as string;
+  if (!allowed.includes(key)) {
+    const guess = didYouMean(key, allowed);
+    ctx.fail(
+      k,
+      `unknown key "${key}" in ${where}`,
+      guess ? `did you mean "${guess}"?` : `allowed keys: ${allowed.join(', ')}`,
+    );
+  }
+  return key;
+}
+
+function insideDir(dir: string, rel: string): string | undefined {
+  if (isAbsolute(rel)) return undefined;
+  const abs = normalize(join(dir, rel));
+  const r = relative(dir, abs);
+  if (r === '' || r.startsWith(`..${sep}`) || r === '..' || isAbsolute(r)) return undefined;
+  return abs;
+}
+
+/** Parses one module.yaml. `name` is the module's directory name. */
+export function parseModuleYaml(text: string, yamlFile: string, dir: string, name: string): KernelModule {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const ctx: YamlCtx = new YamlCtx(yamlFile, lc);
+  const firstErr = doc.errors[0];
+  if (firstErr) {
+    const p = lc.linePos(firstErr.pos[0]);
+    const msg = firstErr.code === 'DUPLICATE_KEY' ? 'duplicate key' : firstErr.message.split('\n', 1)[0];
+    throw new BuildError(`invalid YAML: ${msg?.replace(/ at line \d+, column \d+:?$/, '')}`, {
+      loc: { file: yamlFile, line: p.line, column: p.col },
+    });
+  }
+  const root = doc.contents;
+  if (!isMap(root)) ctx.fail(root, 'module.yaml must be a mapping with enabled-by and sources');
+
+  let enabledBy: string | undefined;
+  let sources: ModuleSource[] | undefined;
+  let cflags: string[] = [];
+  let linkerScript: string | undefined;
+
+  for (const pair of root.items) {
+    const key = checkKeys(ctx, pair.key, KEYS, 'module.yaml');
+    const value = pair.value as Node | null;
+    switch (key) {
+      case 'enabled-by':
+        enabledBy = ctx.symbol(value, 'enabled-by');
+        break;
+      case 'sources': {
+        if (!isSeq(value)) ctx.fail(value ?? (pair.key as Node), 'sources must be a list');
+        sources = value.items.map((item) => parseSource(ctx, item as Node, dir));
+        break;
+      }
+      case 'cflags': {
+        if (!isSeq(value)) ctx.fail(value ?? (pair.key as Node), 'cflags must be a list of strings');
+        cflags = value.items.map((item) => ctx.string(item as Node, 'a cflags entry'));
+        for (const [i, f] of cflags.entries()) {
+          if (!f.startsWith('-')) ctx.fail(value.items[i] as Node, `cflags entry "${f}" is not a flag`);
+        }
+        break;
+      }
+      case 'linker-script': {
+        const f = ctx.string(value, 'linker-script');
+        const abs = insideDir(dir, f);
+        if (!abs) ctx.fail(value, `linker-script "${f}" must be a path inside the module directory`);
+        if (!existsSync(abs)) ctx.fail(value, `linker-script "${f}" does not exist`);
+        linkerScript = abs;
+        break;
+      }
+    }
+  }
+  if (enabledBy === undefined) ctx.fail(root, 'module.yaml needs "enabled-by: SYMBOL"');
+  if (sources === undefined) ctx.fail(root, 'module.yaml needs a "sources" list');
+  const seen = new Map<string, ModuleSource>();
+  for (const s of sources) {
+    const prev = seen.get(s.file);
+    if (prev) {
+      throw new BuildError(`source "${s.file}" listed twice (first at line ${prev.loc.line})`, {
+        loc: s.loc,
+      });
+    }
+    seen.set(s.file, s);
+  }
+  const inc = join(dir, 'include');
+  const includeDir = existsSync(inc) && statSync(inc).isDirectory() ? inc : undefined;
+  return { name, dir, enabledBy, sources, cflags, linkerScript, includeDir, yamlFile };
+}
+
+function parseSource(ctx: YamlCtx, item: Node, dir: string): ModuleSource {
+  let file: string;
+  let fileNode: Node = item;
+  let cond: ModuleSource['if'];
+  if (isScalar(item)) {
+    file = ctx.string(item, 'a source');
+  } else if (isMap(item)) {
+    let f: string | undefined;
+    for (const pair of item.items) {
+      const key = checkKeys(ctx, pair.key, SOURCE_KEYS, 'a sources entry');
+      const v = pair.value as Node | null;
+      if (key === 'file') {
+        f = ctx.string(v, 'file');
+        fileNode = v as Node;
+      } else {
+        const raw = ctx.string(v, 'if');
+        const negate = raw.startsWith('!');
+        const sym = negate ? raw.slice(1).trim() : raw;
+        if (!SYMBOL_RE.test(sym) || sym.startsWith('CONFIG_')) {
+          ctx.fail(
+            v,
+            `if: "${raw}" is not a Kconfig symbol name`,
+            'write SYMBOL or !SYMBOL, without CONFIG_',
+          );
+        }
+        cond = { symbol: sym, negate };
+      }
+    }
+    if (f === undefined) ctx.fail(item, 'a sources entry needs "file:"');
+    file = f;
+  } else {
+    ctx.fail(item, 'a sources entry must be a file name or { file: NAME, if: SYMBOL }');
+  }
+  if (!SOURCE_EXT_RE.test(file)) ctx.fail(fileNode, `source "${file}" must be a .c or .S file`);
+  const path = insideDir(dir, file);
+  if (!path) ctx.fail(fileNode, `source "${file}" must be a path inside the module directory`);
+  // A conditional source is checked when the plan selects it (planBuild), so a
+  // module can list a source of an option that is not written yet.
+  if (!cond && !existsSync(path)) ctx.fail(fileNode, `source "${file}" does not exist`, `looked for ${path}`);
+  return { file, path, if: cond, loc: ctx.loc(fileNode) };
+}
+
+/** All modules under <srctree>/modules, sorted by name. */
+export async function discoverModules(srctree: string): Promise<KernelModule[]> {
+  const root = join(srctree, 'modules');
+  let entries: string[];
+  try {
+    entries = (await readdir(root, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    throw new BuildError('no modules directory', { loc: { file: root } });
+  }
+  entries.sort();
+  const mods: KernelModule[] = [];
+  for (const name of entries) {
+    const dir = join(root, name);
+    const yamlFile = join(dir, 'module.yaml');
+    let text: string;
+    try {
+      text = await readFile(yamlFile, 'utf8');
+    } catch {
+      continue; // a directory without module.yaml is not a module (e.g. shared docs)
+    }
+    if (!MODULE_NAME_RE.test(name)) {
+      throw new BuildError(`module directory name "${name}" must be lower-case letters, digits, - or _`, {
+        loc: { file: yamlFile },
+      });
+    }
+    mods.push(parseModuleYaml(text, yamlFile, dir, name));
+  }
+  if (mods.length === 0) throw new BuildError('no modules found', { loc: { file: root } });
+  return mods;
+}

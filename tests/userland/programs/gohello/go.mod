@@ -1,0 +1,2 @@
+module gohello
+go 1.19
