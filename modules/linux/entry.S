@@ -6,6 +6,12 @@
 #include <arch/gdt.h>
 #include <arch/percpu.h>
 
+/* struct trap_frame offsets */
+#define TF_R11 32
+#define TF_RCX 96
+#define TF_RIP 136
+#define TF_RFLAGS 152
+
 	.text
 	.globl linux_syscall_entry
 linux_syscall_entry:
@@ -40,7 +46,38 @@ linux_syscall_entry:
 	sti
 	call linux_syscall_dispatch
 	cli
-	jmp trap_return
+	/* Fast return with sysretq when the frame is still what syscall saved
+	 * (rcx = rip, r11 = rflags: not changed by signal delivery or
+	 * rt_sigreturn) and rip is a canonical user address (sysretq with a
+	 * non-canonical rcx would fault in ring 0 on the user stack). */
+	movq TF_RIP(%rsp), %rcx
+	cmpq TF_RCX(%rsp), %rcx
+	jne 1f
+	movq TF_RFLAGS(%rsp), %r11
+	cmpq TF_R11(%rsp), %r11
+	jne 1f
+	movabsq $0x00007ffffffff000, %rax
+	cmpq %rax, %rcx
+	jae 1f
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	addq $8, %rsp                   /* r11: holds rflags for sysretq */
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	addq $8, %rsp                   /* rcx: holds rip for sysretq */
+	popq %rbx
+	popq %rax
+	movq 40(%rsp), %rsp             /* user rsp (past vector, error, rip, cs, rflags) */
+	swapgs
+	sysretq
+1:	jmp trap_return
 
 /* void enter_user_frame(struct trap_frame *tf): tf is at the top of this
  * thread's kernel stack; pop it into ring 3. */

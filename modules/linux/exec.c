@@ -212,7 +212,7 @@ SYSCALL(59, execve, 3)
 	ut->robust_list = 0;
 	r = process_exec(prog, av, ac, envp.v, envp.n);
 	printk(LOG_ERR, "osvb: execve of %s failed after the old program was dropped (error %ld)\n", prog, r);
-	process_exit(128 + SIGKILL);
+	process_kill(SIGKILL);
 out:
 	kfree(argv.v);
 	kfree(envp.v);

@@ -2,6 +2,8 @@
 #include "internal.h"
 #include <uaccess/uaccess.h>
 #include <mm/kmalloc.h>
+#include <lib/printf.h>
+#include <lib/string.h>
 
 static struct file *fds[NR_FDS];
 static uint64_t cloexec[NR_FDS / 64];
@@ -135,4 +137,67 @@ void fd_close_on_exec(void)
 	for (int fd = 0; fd < NR_FDS; fd++)
 		if (fd_cloexec(fd))
 			fd_close(fd);
+}
+
+int process_next_fd(int from)
+{
+	for (int fd = from < 0 ? 0 : from; fd < NR_FDS; fd++)
+		if (fds[fd])
+			return fd;
+	return -1;
+}
+
+long process_fd_link(int fd, char *buf, size_t size)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	long n;
+	if (f->path) {
+		n = strlen(f->path);
+		if ((size_t)n > size)
+			n = size;
+		memcpy(buf, f->path, n);
+	} else {
+		bool fifo = (f->inode->mode & S_IFMT) == S_IFIFO;
+		n = snprintf(buf, size, "%s:[%lu]", fifo ? "pipe" : "anon_inode", (unsigned long)f->inode->ino);
+		if ((size_t)n > size)
+			n = size;
+	}
+	file_put(f);
+	return n;
+}
+
+/* The whole table, with a reference to every file (fork emulation). */
+struct fd_table_copy {
+	struct file *fds[NR_FDS];
+	uint64_t cloexec[NR_FDS / 64];
+};
+
+void *fd_table_save(void)
+{
+	struct fd_table_copy *c = kmalloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	for (int fd = 0; fd < NR_FDS; fd++)
+		c->fds[fd] = fds[fd] ? file_get(fds[fd]) : NULL;
+	memcpy(c->cloexec, cloexec, sizeof(cloexec));
+	spin_unlock_irqrestore(&lock, fl);
+	return c;
+}
+
+void fd_table_restore(void *saved)
+{
+	struct fd_table_copy *c = saved;
+	for (int fd = 0; fd < NR_FDS; fd++) {
+		uint64_t fl = spin_lock_irqsave(&lock);
+		struct file *old = fds[fd];
+		fds[fd] = c->fds[fd];
+		spin_unlock_irqrestore(&lock, fl);
+		if (old)
+			file_put(old);
+	}
+	memcpy(cloexec, c->cloexec, sizeof(cloexec));
+	kfree(c);
 }

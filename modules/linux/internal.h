@@ -137,6 +137,15 @@ int fd_set_cloexec(int fd, bool on);
 int fd_dirbase(int dirfd, const char *path, struct inode **base);
 void fd_init_stdio(void);
 void fd_close_on_exec(void);
+void *fd_table_save(void);          /* NULL when out of memory */
+void fd_table_restore(void *saved); /* consumes saved */
+
+/* fork emulation (fork.c) */
+long fork_child(uint64_t flags, uint64_t newsp, uint64_t child_tid, uint64_t tls);
+/* The current (emulated) child process ends with a wait status; resumes its parent. */
+bool fork_in_child(void);
+void __noreturn fork_child_exit(int wstatus);
+int fork_parent_pid(void);
 
 /* "#!" scripts: 1 with the interpreter (and its optional argument) parsed
  * from head (256+1 bytes, the caller's), 0 for other executables, or -errno. */

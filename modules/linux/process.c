@@ -89,9 +89,19 @@ static void switch_hook(struct thread *prev, struct thread *next)
 
 void process_exit(int status)
 {
+	if (fork_in_child())
+		fork_child_exit((status & 0xff) << 8);
 	proc.exiting = true;
 	printk(LOG_INFO, "osvb: %s exited with status %d\n", proc.comm ? proc.comm : "program", status & 0xff);
 	shutdown_exit(status & 0xff);
+}
+
+void process_kill(int sig)
+{
+	if (fork_in_child())
+		fork_child_exit(sig & 0x7f);
+	proc.exiting = true;
+	shutdown_exit(128 + sig);
 }
 
 static uint64_t cpu_hwcap(void)

@@ -73,7 +73,7 @@ static void __noreturn die(int sig, const struct ksiginfo *info, const struct tr
 		       (unsigned long)(tf ? tf->rip : 0));
 	else
 		printk(LOG_ERR, "osvb: %s killed by %s\n", proc.comm, signame(sig));
-	process_exit(128 + sig);
+	process_kill(sig);
 }
 
 bool signal_pending(void)

@@ -1244,3 +1244,22 @@ SYSCALL(78, getdents, 3)
 	file_put(f);
 	return r ? r : (long)used;
 }
+
+#define CLOSE_RANGE_UNSHARE 2
+#define CLOSE_RANGE_CLOEXEC 4
+
+SYSCALL(436, close_range, 3)
+{
+	uint64_t first = a0, last = a1;
+	if (first > last || (a2 & ~(uint64_t)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)))
+		return -EINVAL;
+	if (last >= NR_FDS)
+		last = NR_FDS - 1;
+	for (uint64_t fd = first; fd <= last && first < NR_FDS; fd++) {
+		if (a2 & CLOSE_RANGE_CLOEXEC)
+			fd_set_cloexec(fd, true);
+		else
+			fd_close(fd);
+	}
+	return 0;
+}

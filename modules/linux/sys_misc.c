@@ -19,7 +19,7 @@ SYSCALL(186, gettid, 0)
 
 SYSCALL(110, getppid, 0)
 {
-	return 0;
+	return fork_parent_pid();
 }
 
 SYSCALL(102, getuid, 0)
@@ -405,16 +405,6 @@ SYSCALL(230, clock_nanosleep, 4)
 }
 
 /* --- processes that do not exist, and small odds and ends --- */
-
-SYSCALL(61, wait4, 4)
-{
-	return -ECHILD; /* there are no child processes */
-}
-
-SYSCALL(247, waitid, 5)
-{
-	return -ECHILD;
-}
 
 SYSCALL(100, times, 1)
 {

@@ -129,8 +129,12 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 	struct uthread *parent = current_uthread();
 
 	if ((flags & thread_flags) != thread_flags) {
-		/* fork, vfork and new processes: there is only one process. */
-		return -ENOSYS;
+		/* A new process: fork/vfork semantics, emulated (fork.c). */
+		if ((flags & 0xff) != SIGCHLD && (flags & 0xff) != 0)
+			return -EINVAL;
+		if (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_NEWNS | CLONE_PTRACE))
+			return -EINVAL;
+		return fork_child(flags, newsp, child_tid, tls);
 	}
 	if (flags & (CLONE_NEWNS | CLONE_PTRACE | CLONE_VFORK | CLONE_PIDFD | 0x7e000000ull) & ~CLONE_CHILD_SETTID)
 		return -EINVAL;
@@ -213,12 +217,12 @@ SYSCALL(435, clone3, 2)
 
 SYSCALL(57, fork, 0)
 {
-	return -ENOSYS;
+	return fork_child(SIGCHLD, 0, 0, 0);
 }
 
 SYSCALL(58, vfork, 0)
 {
-	return -ENOSYS;
+	return fork_child(SIGCHLD, 0, 0, 0);
 }
 
 /* --- exit --- */

@@ -167,6 +167,82 @@ static size_t gen_uptime(char *buf, size_t size)
 	return MIN((size_t)n, size);
 }
 
+/* --- /proc/self/fd: a directory listing the open descriptors --- */
+
+static struct super fd_sb = { .fstype = "proc", .dev = 0x50 };
+static struct inode_ops fdlink_iops;
+
+static ssize_t fdlink_readlink(struct inode *ino, char *buf, size_t size)
+{
+	return process_fd_link((int)(uintptr_t)ino->priv, buf, size);
+}
+
+static void fdlink_destroy(struct inode *ino)
+{
+	(void)ino;
+}
+
+static int fddir_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	(void)dir;
+	int fd = 0;
+	if (len == 0 || len > 4)
+		return -ENOENT;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -ENOENT;
+		fd = fd * 10 + (name[i] - '0');
+	}
+	if (process_next_fd(fd) != fd)
+		return -ENOENT;
+	/* A fresh link inode, gone with its last reference (nlink 0). */
+	struct inode *ino = inode_new(&fd_sb, S_IFLNK | 0700);
+	if (!ino)
+		return -ENOMEM;
+	ino->nlink = 0;
+	ino->iops = &fdlink_iops;
+	ino->priv = (void *)(uintptr_t)fd;
+	*out = ino;
+	return 0;
+}
+
+static int fddir_readdir(struct inode *dir, uint64_t idx, struct vfs_dirent *out)
+{
+	static char name[8];
+	if (idx < 2) {
+		*out = (struct vfs_dirent){ idx ? ".." : ".", idx + 1, dir->ino, DT_DIR };
+		return 0;
+	}
+	int fd = -1;
+	for (uint64_t i = 2; i <= idx; i++) {
+		fd = process_next_fd(fd + 1);
+		if (fd < 0)
+			return 1;
+	}
+	int n = snprintf(name, sizeof(name), "%d", fd);
+	*out = (struct vfs_dirent){ name, (size_t)n, 1000 + fd, DT_LNK };
+	return 0;
+}
+
+static struct inode_ops fddir_iops;
+
+static void make_fd_dir(void)
+{
+	struct inode *dir;
+	if (vfs_walk(NULL, "/proc/self/fd", 0, &dir, NULL, NULL))
+		return;
+	fdlink_iops = (struct inode_ops){ .readlink = fdlink_readlink, .destroy = fdlink_destroy };
+	fddir_iops = *dir->iops;
+	fddir_iops.lookup = fddir_lookup;
+	fddir_iops.readdir = fddir_readdir;
+	fddir_iops.create = NULL;
+	fddir_iops.unlink = NULL;
+	fddir_iops.rename = NULL;
+	fddir_iops.link = NULL;
+	dir->iops = &fddir_iops;
+	inode_put(dir);
+}
+
 static int procfs_init(void)
 {
 	struct inode *proc = tmpfs_new("proc");
@@ -179,6 +255,7 @@ static int procfs_init(void)
 		return r;
 	vfs_mkdir(NULL, "/proc/self", 0555);
 	vfs_mkdir(NULL, "/proc/self/fd", 0500);
+	make_fd_dir();
 	vfs_mkdir(NULL, "/proc/sys", 0555);
 	vfs_mkdir(NULL, "/proc/sys/kernel", 0555);
 	vfs_mkdir(NULL, "/proc/sys/vm", 0555);

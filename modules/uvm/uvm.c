@@ -490,8 +490,15 @@ out:;
 static int fill(struct vma *v, uintptr_t va, pte_t *e)
 {
 	void *page = page_alloc(0, PAGE_ZERO);
-	if (!page)
+	if (!page) {
+		static bool told;
+		if (!told) {
+			told = true;
+			printk(LOG_ERR, "osvb: out of memory: no page for the application at %#lx (%lu KiB in use); "
+			       "give the VM more memory\n", (unsigned long)va, (unsigned long)(resident * 4));
+		}
 		return -ENOMEM;
+	}
 	if (v->file && va < v->file_end) {
 		size_t n = MIN(PAGE_SIZE, v->file_end - va);
 		ssize_t got = vfs_pread_full(v->file, page, n, v->off + (va - v->start));
@@ -585,4 +592,111 @@ size_t uvm_format_maps(char *buf, size_t size)
 	}
 	spin_unlock_irqrestore(&lock, f);
 	return n < size ? n : size;
+}
+
+/* --- snapshots (fork emulation) --- */
+
+struct saved_page {
+	uintptr_t va;
+	pte_t pte; /* the copy's physical address with the original flags */
+};
+
+struct uvm_snapshot {
+	struct list vmas;
+	uintptr_t brk_start, brk_cur;
+	struct saved_page *pages;
+	size_t n, cap;
+	bool failed;
+};
+
+static void save_pte(pte_t *e, uintptr_t va, void *ctx)
+{
+	struct uvm_snapshot *s = ctx;
+	if (s->failed)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct saved_page *p = kmalloc(cap * sizeof(*p));
+		if (!p) {
+			s->failed = true;
+			return;
+		}
+		if (s->pages)
+			memcpy(p, s->pages, s->n * sizeof(*p));
+		kfree(s->pages);
+		s->pages = p;
+		s->cap = cap;
+	}
+	void *copy = page_alloc(0, 0);
+	if (!copy) {
+		s->failed = true;
+		return;
+	}
+	memcpy(copy, phys_to_virt(*e & PTE_ADDR_MASK), PAGE_SIZE);
+	s->pages[s->n++] = (struct saved_page){ va, virt_to_phys(copy) | (*e & ~PTE_ADDR_MASK) };
+}
+
+static void snapshot_free(struct uvm_snapshot *s, bool pages)
+{
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &s->vmas)
+		vma_free(list_entry(pos, struct vma, node));
+	if (pages)
+		for (size_t i = 0; i < s->n; i++)
+			page_free_phys(s->pages[i].pte & PTE_ADDR_MASK, 0);
+	kfree(s->pages);
+	kfree(s);
+}
+
+struct uvm_snapshot *uvm_snapshot(void)
+{
+	struct uvm_snapshot *s = kzalloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	list_init(&s->vmas);
+	uint64_t f = spin_lock_irqsave(&lock);
+	struct vma *v;
+	list_for_each_entry(v, &vmas, node) {
+		struct vma *c = kmalloc(sizeof(*c));
+		if (!c) {
+			s->failed = true;
+			break;
+		}
+		*c = *v;
+		if (c->file)
+			file_get(c->file);
+		list_push_back(&s->vmas, &c->node);
+	}
+	s->brk_start = brk_start;
+	s->brk_cur = brk_cur;
+	if (!s->failed)
+		for_each_pte(0, USER_TOP, save_pte, s);
+	spin_unlock_irqrestore(&lock, f);
+	if (s->failed) {
+		snapshot_free(s, true);
+		return NULL;
+	}
+	return s;
+}
+
+void uvm_restore(struct uvm_snapshot *s)
+{
+	uint64_t f = spin_lock_irqsave(&lock);
+	unmap_locked(0, USER_TOP);
+	while (!list_empty(&s->vmas)) {
+		struct vma *v = list_entry(list_pop_front(&s->vmas), struct vma, node);
+		insert(v);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		pte_t *e = leaf(s->pages[i].va, true);
+		if (!e)
+			panic("uvm: out of memory for page tables restoring an address space");
+		*e = s->pages[i].pte;
+		invlpg(s->pages[i].va);
+		resident++;
+	}
+	brk_start = s->brk_start;
+	brk_cur = s->brk_cur;
+	spin_unlock_irqrestore(&lock, f);
+	snapshot_free(s, false);
 }

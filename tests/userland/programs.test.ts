@@ -47,6 +47,19 @@ describe('C programs', () => {
     expect(b.status).toBe(9);
   }, 120_000);
 
+  it('static-pie (glibc) and dynamic musl (its loader from the rootfs)', async () => {
+    const spie = compile(dir, 'hello.c', 'hello-static-pie', 'gcc', ['-static-pie']);
+    const fs1 = await packRootfs(dir, 'hello-static-pie', { exec: spie });
+    const b1 = await boot(image, fs1.archive, execCmdline(fs1.command, ['11']));
+    expect(b1.lines).toContain('argv[1]=11');
+    expect(b1.status).toBe(11);
+    const mdyn = compile(dir, 'hello.c', 'hello-musl-dynamic', 'musl-gcc');
+    const fs2 = await packRootfs(dir, 'hello-musl-dynamic', { exec: mdyn });
+    const b2 = await boot(image, fs2.archive, execCmdline(fs2.command, ['12']));
+    expect(b2.lines).toContain('argv[0]=/app/hello-musl-dynamic');
+    expect(b2.status).toBe(12);
+  }, 120_000);
+
   it('the ABI checks pass: EFAULT, ENOSYS, files, mmap, signals, threads, futexes, pipes, poll, epoll', async () => {
     const exe = compile(dir, 'abi.c', 'abi', 'musl-gcc', ['-static', '-lpthread']);
     const fs = await packRootfs(dir, 'abi', { exec: exe });
@@ -56,7 +69,7 @@ describe('C programs', () => {
     for (const name of [
       'efault_write',
       'enosys',
-      'fork_enosys',
+      'fork_wait',
       'sigsegv_null',
       'pthreads_mutex',
       'epoll_wait_thread_wakeup',
@@ -65,6 +78,16 @@ describe('C programs', () => {
     }
     // Reported once, by number and name, with the program.
     expect(b.lines.filter((l) => l === 'osvb: unimplemented syscall 163 (acct) by abi')).toHaveLength(1);
+    expect(b.lines).toContain('failures=0');
+    expect(b.status).toBe(0);
+  }, 120_000);
+
+  it('the ABI checks pass with glibc too (dynamic, its fork is clone with CHILD_SETTID)', async () => {
+    const exe = compile(dir, 'abi.c', 'abi-glibc', 'gcc', ['-lpthread']);
+    const fs = await packRootfs(dir, 'abi-glibc', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command));
+    expect(b.lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(b.lines).toContain('ok fork_wait');
     expect(b.lines).toContain('failures=0');
     expect(b.status).toBe(0);
   }, 120_000);
@@ -109,7 +132,7 @@ describe('C programs', () => {
 
 describe('busybox (Debian busybox-static)', () => {
   it.skipIf(!existsSync('/bin/busybox'))(
-    "runs echo, ls -l /, cat, sha256sum, seq, sort, and sh exec'ing a script",
+    'runs echo, ls -l /, cat, sha256sum, seq, sort; sh with exec, pipelines and subshells',
     async () => {
       const data = join(dir, 'data.txt');
       await writeFile(data, 'banana\napple\ncherry\n');
@@ -145,6 +168,17 @@ describe('busybox (Debian busybox-static)', () => {
       expect(sh.lines, sh.out).toContain('in sh');
       expect(sh.lines, sh.out).toContain('script /data/script.sh a b');
       expect(sh.status).toBe(4);
+      // Pipelines, command substitution and subshells through fork emulation.
+      const pipe = await run([
+        'sh',
+        '-c',
+        'ls /data | wc -l; x=$(seq 3); echo x=$x; (exit 3); echo sub=$?; sort /data/fruit.txt | head -1',
+      ]);
+      expect(pipe.lines, pipe.out).toContain('2');
+      expect(pipe.lines).toContain('x=1 2 3');
+      expect(pipe.lines).toContain('sub=3');
+      expect(pipe.lines).toContain('apple');
+      expect(pipe.status).toBe(0);
       const direct = await boot(image, fs.archive, execCmdline(['/data/script.sh'], ['x', 'y']));
       expect(direct.lines).toContain('script /data/script.sh x y');
       expect(direct.status).toBe(4);

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,7 +81,7 @@ int main(void)
 {
 	/* Bad pointers are -EFAULT, not a crash. */
 	errno = 0;
-	long r = write(1, (void *)8, 16);
+	long r = syscall(SYS_write, 1, (void *)8, 16);
 	CHECK("efault_write", r == -1 && errno == EFAULT, "write(bad) = %ld", r);
 	r = syscall(SYS_read, 0, (void *)0xffffffff81000000ul, 16);
 	CHECK("efault_kernel_address", r == -1 && (errno == EFAULT || errno == 0), "read(kernel addr) = %ld", r);
@@ -91,7 +92,18 @@ int main(void)
 	r = syscall(SYS_acct, 0);
 	CHECK("enosys", r == -1 && errno == ENOSYS, "acct() = %ld", r);
 	r = syscall(SYS_acct, 0);
-	CHECK("fork_enosys", fork() == -1 && errno == ENOSYS, "fork");
+	/* fork (emulated: the child runs first, the parent resumes when it exits). */
+	static int shared = 1;
+	pid_t child = fork();
+	if (child == 0) {
+		shared = 2;
+		_exit(getppid() > 0 ? 5 : 6);
+	}
+	int wst = 0;
+	pid_t w = waitpid(child, &wst, 0);
+	CHECK("fork_wait", child > 0 && w == child && WIFEXITED(wst) && WEXITSTATUS(wst) == 5 && shared == 1,
+	      "fork %d wait %d status %#x shared %d", child, w, wst, shared);
+	CHECK("wait_echild", waitpid(-1, &wst, WNOHANG) == -1 && errno == ECHILD, "no more children");
 
 	struct utsname u;
 	CHECK("uname", uname(&u) == 0 && !strcmp(u.sysname, "Linux") && !strcmp(u.machine, "x86_64"), "uname");

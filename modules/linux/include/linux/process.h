@@ -17,7 +17,16 @@ const char *process_exe_path(void);
 /* argv of the running program as NUL-separated strings; returns the length. */
 size_t process_cmdline(char *buf, size_t size);
 
-/* End the application (and the VM) with status. */
+/* The lowest open descriptor >= from, or -1. */
+int process_next_fd(int from);
+/* What /proc/self/fd/N points to: the path the file was opened by, or
+ * "pipe:[ino]" / "anon_inode:[ino]" for files without one. Length, or -EBADF. */
+long process_fd_link(int fd, char *buf, size_t size);
+
+/* End the application (and the VM) with status; in an emulated fork child,
+ * end the child and resume its parent. */
 void __noreturn process_exit(int status);
+/* The same for a program killed by signal sig (the VM exits with 128+sig). */
+void __noreturn process_kill(int sig);
 
 #endif

@@ -73,6 +73,14 @@ bool uvm_range_mapped(uintptr_t addr, size_t len);
 /* Drop every user mapping (exec). */
 void uvm_reset(void);
 
+/* A copy of the whole address space (areas, program break, the contents of
+ * every page present), and putting it back: the basis of fork emulation. The
+ * copy costs the resident memory. NULL when out of memory. uvm_restore drops
+ * the current address space, installs the copy and frees the snapshot. */
+struct uvm_snapshot;
+struct uvm_snapshot *uvm_snapshot(void);
+void uvm_restore(struct uvm_snapshot *s);
+
 /* /proc/self/maps text into buf (kmalloc'd by the caller); returns the length. */
 size_t uvm_format_maps(char *buf, size_t size);
 
