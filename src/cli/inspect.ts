@@ -25,7 +25,12 @@ export function inspectText(m: Manifest, dir: string): string {
     `run       ${m.run.machine}, ${m.run.memory}, ${m.run.cpus} cpu${m.run.cpus === 1 ? '' : 's'}`,
     `tools     ${m.tools.gcc}; ${m.tools.ld}; ${m.tools.qemu ?? 'no QEMU'}`,
   ];
-  if (m.rootfs) lines.push(`rootfs    ${m.rootfs.file}: ${m.rootfs.files.length} files`);
+  if (m.rootfs) {
+    const n = m.rootfs.files.filter((f) => f.kind === 'file').length;
+    lines.push(
+      `rootfs    ${m.rootfs.file}: ${m.rootfs.size} bytes, ${n} files; runs ${m.rootfs.command.join(' ')}`,
+    );
+  }
   const rows = [['module', 'objects', 'text', 'data', 'bss', 'total']];
   let t = { text: 0, data: 0, bss: 0, objects: 0 };
   for (const mod of m.modules) {

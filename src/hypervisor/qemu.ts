@@ -18,6 +18,8 @@ export interface QemuSpec {
   qemuPath: string;
   kernelPath: string;
   cmdline: string;
+  /** The root filesystem archive, when the image has one. */
+  initrd?: string;
   machine: Machine;
   memory: string;
   cpus: number;
@@ -70,6 +72,7 @@ export function qemuArgv(spec: QemuSpec): string[] {
   }
   argv.push(...driverArgs(BASE_DRIVERS, { machine: spec.machine, exitRecordPath: spec.exitRecordPath }));
   argv.push('-kernel', spec.kernelPath);
+  if (spec.initrd) argv.push('-initrd', spec.initrd);
   if (spec.cmdline !== '') argv.push('-append', spec.cmdline);
   return argv;
 }

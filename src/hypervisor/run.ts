@@ -49,6 +49,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, manifest.kernel.file),
+    initrd: manifest.rootfs ? join(dir, manifest.rootfs.file) : undefined,
     cmdline,
     machine,
     memory: parseMemory(opts.memory ?? manifest.run.memory),

@@ -17,6 +17,7 @@ import type { BuildConfig } from './config.js';
 import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
 import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
 import { packageRoot } from './paths.js';
+import { imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
 import { writeStamp } from './stamp.js';
 
 /** <app.yaml dir>/.osvb/<name>/ */
@@ -47,15 +48,16 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
 export function imageRequest(
   spec: AppSpec,
   config: BuildConfig,
-  opts: { srctree: string; outDir?: string },
+  opts: { srctree: string; outDir?: string; rootfs?: RootfsPlan },
 ): Omit<BuildRequest, 'env' | 'cacheDir' | 'onProgress' | 'onWarning' | 'jobs'> {
   return {
     name: spec.name,
     srctree: opts.srctree,
     config,
     outDir: opts.outDir ?? defaultImageDir(spec),
-    cmdline: spec.kernel.cmdline,
+    cmdline: imageCmdline(spec, opts.rootfs?.command),
     run: runDefaults(spec, config),
+    rootfs: opts.rootfs,
   };
 }
 
@@ -87,10 +89,13 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
     ...cfg.unmet.map((u) => `warning: ${formatUnmet(u)}`),
     ...overriddenRequirements(cfg).map((w) => `warning: ${w}`),
   ];
+  const rootfs = await planRootfs(spec);
+  warnings.push(...(rootfs?.warnings ?? []).map((w) => `warning: ${w}`));
   for (const w of warnings) opts.onWarning?.(`osvb: ${w}\n`);
   const config = cfg.config;
+  const outDir = opts.outDir ? resolve(opts.outDir) : undefined;
   const result = await buildImage({
-    ...imageRequest(spec, config, { srctree, outDir: opts.outDir ? resolve(opts.outDir) : undefined }),
+    ...imageRequest(spec, config, { srctree, outDir, rootfs }),
     env,
     cacheDir,
     jobs: opts.jobs,
@@ -102,6 +107,7 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
       { appFile: file, srctree, outDir: opts.outDir, cacheDir, env },
       { outDir: result.outDir, buildKey: result.manifest.buildKey, kernelFile: result.manifest.kernel.file },
       started,
+      rootfs?.hostInputs,
     );
   } catch {
     // Without a stamp the next build only takes the longer (content-checked) path.

@@ -26,8 +26,22 @@ export interface ModuleSize {
 
 export interface ManifestFile {
   path: string;
+  kind: 'file' | 'dir' | 'symlink';
   size: number;
+  /** Octal permission bits, e.g. "0755". */
   mode: string;
+}
+
+export interface ManifestRootfs {
+  /** newc cpio archive in the image directory, passed as the initrd. */
+  file: string;
+  size: number;
+  sha256: string;
+  /** Input key (entries + host file identities): equal key, same archive. */
+  key: string;
+  /** What the kernel runs before app.args. */
+  command: string[];
+  files: ManifestFile[];
 }
 
 export interface Manifest {
@@ -49,7 +63,7 @@ export interface Manifest {
   modules: ModuleSize[];
   tools: { gcc: string; ld: string; qemu: string | null };
   run: RunDefaults;
-  rootfs?: { file: string; files: ManifestFile[] };
+  rootfs?: ManifestRootfs;
   /** Seconds the build took. */
   buildSeconds: number;
 }
@@ -99,8 +113,14 @@ export async function readManifest(imageDir: string): Promise<Manifest> {
   ) {
     throw new InputError('manifest is missing required fields', { loc: { file } });
   }
-  if (k.file.includes('/') || k.file.startsWith('.')) {
-    throw new InputError(`manifest kernel file "${k.file}" must be a plain file name`, { loc: { file } });
+  const plain = (f: unknown) => typeof f === 'string' && f !== '' && !f.includes('/') && !f.startsWith('.');
+  if (!plain(k.file)) {
+    throw new InputError(`manifest kernel file "${String(k.file)}" must be a plain file name`, {
+      loc: { file },
+    });
+  }
+  if (m.rootfs !== undefined && (!isRecord(m.rootfs) || !plain(m.rootfs.file))) {
+    throw new InputError('manifest rootfs must name a plain file in the image directory', { loc: { file } });
   }
   return m as unknown as Manifest;
 }

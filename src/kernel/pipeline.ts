@@ -13,7 +13,10 @@ import { linkKernel } from './link.js';
 import { MANIFEST_FORMAT, type Manifest, type ModuleSize, type RunDefaults } from './manifest.js';
 import { discoverModules } from './modules.js';
 import { type BuildPlan, planBuild } from './plan.js';
+import type { RootfsPlan } from './rootfs.js';
 import { findCompiler, findLinker, findQemu, type ToolEnv } from './toolchain.js';
+
+export const ROOTFS_FILE = 'rootfs.cpio';
 
 export interface BuildRequest {
   /** Image name (app.yaml name). */
@@ -26,6 +29,8 @@ export interface BuildRequest {
   /** Kernel command line recorded in the manifest and passed by osvb run. */
   cmdline: string;
   run: RunDefaults;
+  /** The application's root filesystem, written as rootfs.cpio (the initrd). */
+  rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'>;
   env?: NodeJS.ProcessEnv;
   /** Defaults to ${XDG_CACHE_HOME:-~/.cache}/osvb. */
   cacheDir?: string;
@@ -116,6 +121,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     JSON.stringify(req.run),
     configHash,
     JSON.stringify(tools),
+    req.rootfs?.key ?? 'no rootfs',
   );
   const compiled = objects.filter((o) => o.compiled).length;
   const base = {
@@ -134,6 +140,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   }
 
   const elfSize = (await stat(link.path)).size;
+  const rootfs = req.rootfs;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     name: req.name,
@@ -157,6 +164,18 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   await mkdir(join(req.outDir, '..'), { recursive: true });
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
+    if (rootfs) {
+      const { writeCpioArchive } = await import('../fs/archive.js');
+      const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE));
+      manifest.rootfs = {
+        file: ROOTFS_FILE,
+        size: a.size,
+        sha256: a.sha256,
+        key: rootfs.key,
+        command: rootfs.command,
+        files: rootfs.files,
+      };
+    }
     await writeFileAtomic(join(tmp, 'config.h'), plan.configHeader);
     if (req.config.dotconfig) await writeFileAtomic(join(tmp, '.config'), req.config.dotconfig());
     await writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

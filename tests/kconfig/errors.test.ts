@@ -153,7 +153,7 @@ describe('Kconfig syntax errors', () => {
   });
 });
 
-describe('.config errors', () => {
+describe('defconfig errors (strict: a person wrote it)', () => {
   const tree =
     'config B\n\tbool "b"\nconfig T\n\ttristate "t"\nconfig I\n\tint "i"\nconfig H\n\thex "h"\nconfig S\n\tstring "s"\n';
   const cases: [string, string, RegExp, number, number][] = [
@@ -175,7 +175,7 @@ describe('.config errors', () => {
       const { kc } = await load(tree);
       let err: unknown;
       try {
-        kc.resolve({ target: 'olddefconfig', base: { text, file: 'my.config' } });
+        kc.resolve({ target: 'defconfig', base: { text, file: 'my.config' } });
       } catch (e) {
         err = e;
       }
@@ -184,6 +184,29 @@ describe('.config errors', () => {
       expect((err as KconfigError).loc).toEqual({ file: 'my.config', line, column });
     });
   }
+
+  it('in a .config (olddefconfig) a bad value is a warning and an unmet request, as in Linux', async () => {
+    const { kc, diags } = await load(tree);
+    const r = kc.resolve({
+      target: 'olddefconfig',
+      base: { text: 'CONFIG_I=0x10\nCONFIG_B=y\n', file: '.config' },
+    });
+    expect(diags).toContainEqual({
+      level: 'warning',
+      message: "symbol value '0x10' invalid for I",
+      loc: { file: '.config', line: 1 },
+    });
+    expect(r.get('B')).toBe('y');
+    expect(r.unmet()).toEqual([
+      {
+        symbol: 'I',
+        requested: '0x10',
+        got: '',
+        reason: "'0x10' is not a valid int value, so it was ignored",
+        loc: { file: '.config', line: 1 },
+      },
+    ]);
+  });
 
   it('other lines are warnings, unknown symbols are unmet requests', async () => {
     const { kc, diags } = await load(tree);

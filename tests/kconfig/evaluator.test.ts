@@ -124,6 +124,14 @@ describe('choices', () => {
     expect([y.get('A'), y.get('B')]).toEqual(['y', 'n']);
   });
 
+  it("an entry whose dependencies include all of the previous value's is nested under it (Linux menu rule)", async () => {
+    // Checked against Linux's conf: A2 is not a choice value, so A and A2 are both y.
+    const kc =
+      'choice\n\tprompt "p"\nconfig A\n\tbool "a"\nconfig A2\n\tbool "a2"\n\tdepends on A || Q\n\tdepends on X\nconfig B\n\tbool "b"\nendchoice\nconfig Q\n\tbool "q"\nconfig X\n\tdef_bool y\n';
+    const { r } = await resolve(kc, 'CONFIG_A=y\nCONFIG_A2=y\n');
+    expect([r.get('A'), r.get('A2'), r.get('B')]).toEqual(['y', 'y', 'n']);
+  });
+
   it('a symbol right after a choice value that depends on it is not part of the choice', async () => {
     const kc = `choice\n\tprompt "p"\nconfig A\n\tbool "a"\nconfig A_OPT\n\tbool "a option"\n\tdepends on A\n\tdefault y\nconfig B\n\tbool "b"\nendchoice\n`;
     const { r } = await resolve(kc, '');

@@ -157,3 +157,32 @@ describe('osvb run through the CLI', () => {
     expect(runStatus).toBe(42);
   });
 });
+
+describe('signals', () => {
+  it('forwards SIGINT to QEMU, exits 130 and removes the exit-record file', async () => {
+    const outDir = join(dir, 'sigint');
+    await buildFixture({ cacheDir: join(dir, 'cache'), outDir, config: fixtureConfig({}, 'HANG') });
+    const { prepareRun, runPrepared } = await import('../../src/hypervisor/run.js');
+    const { existsSync } = await import('node:fs');
+    let stdout = '';
+    let sent = false;
+    const opts = {
+      timeoutSeconds: 60,
+      stdout: (s: string) => {
+        stdout += s;
+        if (!sent && stdout.includes('fixture: up\n')) {
+          sent = true;
+          process.emit('SIGINT', 'SIGINT');
+        }
+      },
+      stderr: () => {},
+    };
+    const prep = await prepareRun(outDir, opts);
+    const r = await runPrepared(prep, opts);
+    expect(sent).toBe(true);
+    expect(r.outcome).toMatchObject({ kind: 'signal', signal: 'SIGINT' });
+    expect(r.status).toBe(130);
+    expect(existsSync(prep.spec.exitRecordPath)).toBe(false);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+});

@@ -25,7 +25,7 @@ interface Job {
 }
 
 // Each job: "<id>\0<command>\0"; the helper writes the output to $dir/<id>.
-const HELPER = `exec xargs -0 -n 2 -P "$1" sh -c 'sh -c "$2" </dev/null >"$0/$1"' "$2"`;
+const HELPER = `exec xargs -0 -n 2 -P "$1" sh -c 'exec sh -c "$2" </dev/null >"$0/$1"' "$2"`;
 
 export class AsyncShell {
   private child: ChildProcess | null = null;

@@ -21,6 +21,8 @@ export interface Request {
   value: string;
   file: string;
   line: number;
+  /** The value was not valid for the symbol's type and was ignored. */
+  invalid?: boolean;
 }
 
 export interface ReadResult {
@@ -30,11 +32,19 @@ export interface ReadResult {
 const max = (a: Tri, b: Tri): Tri => (a > b ? a : b);
 
 /** conf_read_simple: loads user values from a .config/defconfig text. */
+/**
+ * conf_read_simple: loads user values from a .config/defconfig text. With
+ * `strict` (inputs a person wrote: defconfigs, fragments) a value that is not
+ * valid for its symbol is an error; otherwise (a .config, which Linux itself
+ * may write with such values) it is a warning and the value is ignored, as
+ * Linux does.
+ */
 export function readSimple(
   st: State,
   input: ConfigInput,
   prefix: string,
   diag: (d: Diagnostic) => void,
+  strict = true,
 ): ReadResult {
   const tree = st.tree;
   const flags = st.flags;
@@ -53,6 +63,12 @@ export function readSimple(
     diag({ level: 'warning', message, loc: { file: input.file, line } });
   const bad = (line: number, col: number, message: string, hint?: string): KconfigError =>
     new KconfigError(message, { loc: { file: input.file, line, column: col }, hint });
+  /** An invalid value: an error when strict, else a warning and the line is skipped. */
+  const invalid = (line: number, col: number, message: string, hint?: string): void => {
+    if (strict) throw bad(line, col, message, hint);
+    warn(line, message);
+    requests[requests.length - 1]!.invalid = true;
+  };
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
     const line = lines[i]!;
@@ -97,7 +113,7 @@ export function readSimple(
         else if (c === 'y') t = 2;
         else if (c === 'n') t = 0;
         else {
-          throw bad(
+          invalid(
             lineNo,
             valCol,
             `symbol value '${val}' invalid for ${name}`,
@@ -105,14 +121,17 @@ export function readSimple(
               ? `${name} is a bool: use y or n`
               : `${name} is a tristate: use y, m or n`,
           );
+          continue;
         }
         st.userTri[id] = t;
         flags[id]! |= F_DEF_USER;
         break;
       }
       case SymType.String: {
-        if (val[0] !== '"')
-          throw bad(lineNo, valCol, `string value for ${name} must be quoted`, `write ${name}="${val}"`);
+        if (val[0] !== '"') {
+          invalid(lineNo, valCol, `string value for ${name} must be quoted`, `write ${name}="${val}"`);
+          continue;
+        }
         let out = '';
         let j = 1;
         let closed = false;
@@ -129,8 +148,10 @@ export function readSimple(
           }
           out += c;
         }
-        if (!closed)
-          throw bad(lineNo, valCol, `invalid string found: missing closing quote in value of ${name}`);
+        if (!closed) {
+          invalid(lineNo, valCol, `invalid string found: missing closing quote in value of ${name}`);
+          continue;
+        }
         st.userVal[id] = out;
         flags[id]! |= F_DEF_USER;
         break;
@@ -139,12 +160,13 @@ export function readSimple(
       case SymType.Hex: {
         const ok = sym.type === SymType.Int ? validInt(val) : validHex(val);
         if (!ok) {
-          throw bad(
+          invalid(
             lineNo,
             valCol,
             `symbol value '${val}' invalid for ${name}`,
             sym.type === SymType.Int ? `${name} is an int` : `${name} is a hex value`,
           );
+          continue;
         }
         st.userVal[id] = val;
         flags[id]! |= F_DEF_USER;
@@ -178,6 +200,7 @@ export function confRead(
   input: ConfigInput | undefined,
   prefix: string,
   diag: (d: Diagnostic) => void,
+  strict = true,
 ): ReadResult | null {
   const tree = st.tree;
   st.changed = false;
@@ -190,7 +213,7 @@ export function confRead(
     if (d.level === 'warning') warnings++;
     diag(d);
   };
-  const res = readSimple(st, input, prefix, counting);
+  const res = readSimple(st, input, prefix, counting, strict);
   st.calc(tree.modules);
   let unsaved = 0;
   for (const s of tree.hashOrder) {
@@ -389,7 +412,7 @@ export function runTarget(
     }
     case 'olddefconfig':
     case 'savedefconfig':
-      requests = confRead(st, base, prefix, diag)?.requests ?? [];
+      requests = confRead(st, base, prefix, diag, false)?.requests ?? [];
       break;
     case 'allnoconfig':
     case 'allyesconfig':

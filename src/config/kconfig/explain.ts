@@ -251,6 +251,17 @@ export function unmetRequests(st: State, ctx: ExplainContext): Unmet[] {
       continue;
     }
     if (s.type === SymType.Unknown) continue;
+    if (r.invalid) {
+      const t = TYPE_NAMES[s.type];
+      out.push({
+        symbol: r.name,
+        requested: r.value,
+        got: st.str(s),
+        reason: `'${r.value}' is not a valid ${t} value, so it was ignored`,
+        loc,
+      });
+      continue;
+    }
     let requested = r.value;
     const got = st.str(s);
     if (s.type === SymType.Bool || s.type === SymType.Tristate) {

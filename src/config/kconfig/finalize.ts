@@ -221,11 +221,11 @@ function dependsOnSym(e: Expr | null, s: Sym): boolean {
 }
 
 /**
- * `dep` contains `s` and every other conjunct of `dep` is already implied by
- * the symbol's own prompt condition, e.g. `(S || Q) && R` when S depends on R.
- * A conservative version of Linux's expression-elimination test.
+ * `dep` (which contains `s`) includes every condition of the symbol's own
+ * prompt, e.g. `(S || Q) && R` when S's prompt depends on R: then the entry is
+ * still shown under S (Linux compares the conjuncts after normalizing both).
  */
-function supersetDep(dep: Expr | null, base: Expr | null, s: Sym): boolean {
+function supersetDep(dep: Expr | null, base: Expr | null, _s: Sym): boolean {
   const conj = (e: Expr | null, out: Expr[]): Expr[] => {
     if (!e) return out;
     if (e.k === E.And) {
@@ -234,20 +234,8 @@ function supersetDep(dep: Expr | null, base: Expr | null, s: Sym): boolean {
     } else out.push(e);
     return out;
   };
-  const baseTerms = conj(base, []);
-  const eq = (a: Expr, b: Expr): boolean => exprEq(a, b);
-  for (const term of conj(dep, [])) {
-    if (baseTerms.some((b) => eq(b, term))) continue;
-    // A disjunction containing s: (s || Q) is implied when s holds.
-    if (term.k === E.Or && orContains(term, s)) continue;
-    return false;
-  }
-  return true;
-}
-
-function orContains(e: Expr, s: Sym): boolean {
-  if (e.k === E.Or) return orContains(e.l, s) || orContains(e.r, s);
-  return e.k === E.Sym && e.s === s;
+  const depTerms = conj(dep, []);
+  return conj(base, []).every((b) => depTerms.some((d) => exprEq(b, d)));
 }
 
 export function exprEq(a: Expr, b: Expr): boolean {

@@ -158,7 +158,7 @@ class Resolved implements ResolvedConfig {
     if (this.defconfigText === undefined) {
       // Like `make savedefconfig`: read the written .config back, then minimize.
       const st = new State(this.tree, () => {});
-      confRead(st, this.savedefBase ?? { text: this.dot, file: '.config' }, this.prefix, () => {});
+      confRead(st, this.savedefBase ?? { text: this.dot, file: '.config' }, this.prefix, () => {}, false);
       this.defconfigText = writeDefconfig(st, this.prefix);
     }
     return this.defconfigText;

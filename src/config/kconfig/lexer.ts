@@ -76,6 +76,10 @@ const KEYWORDS = new Set([
 const isWordChar = (c: number): boolean =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
 
+/** isWordChar as a table, for the hot loop. */
+const WORD_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD_CHAR[c] = isWordChar(c) ? 1 : 0;
+
 export class Lexer {
   private p = 0;
   line = 1;
@@ -142,41 +146,37 @@ export class Lexer {
     const line = this.line;
     const col = this.col(this.p);
     const c = s.charCodeAt(this.p);
-    const tok = (t: T, len: number, v = ''): Token => {
-      this.p += len;
-      return { t, v, line, col };
-    };
     if (c === 10) {
-      const t = tok(T.Eol, 1);
+      this.p++;
       this.line++;
       this.lineStart = this.p;
-      return t;
+      return { t: T.Eol, v: '', line, col };
     }
     const c2 = s.charCodeAt(this.p + 1);
     switch (c) {
       case 124:
-        if (c2 === 124) return tok(T.Or, 2);
+        if (c2 === 124) return this.op(T.Or, 2, line, col);
         break;
       case 38:
-        if (c2 === 38) return tok(T.And, 2);
+        if (c2 === 38) return this.op(T.And, 2, line, col);
         break;
       case 61:
-        return this.maybeAssign(tok(T.Eq, 1));
+        return this.maybeAssign(this.op(T.Eq, 1, line, col));
       case 33:
-        return c2 === 61 ? tok(T.Neq, 2) : tok(T.Not, 1);
+        return c2 === 61 ? this.op(T.Neq, 2, line, col) : this.op(T.Not, 1, line, col);
       case 60:
-        return c2 === 61 ? tok(T.Le, 2) : tok(T.Lt, 1);
+        return c2 === 61 ? this.op(T.Le, 2, line, col) : this.op(T.Lt, 1, line, col);
       case 62:
-        return c2 === 61 ? tok(T.Ge, 2) : tok(T.Gt, 1);
+        return c2 === 61 ? this.op(T.Ge, 2, line, col) : this.op(T.Gt, 1, line, col);
       case 40:
-        return tok(T.LParen, 1);
+        return this.op(T.LParen, 1, line, col);
       case 41:
-        return tok(T.RParen, 1);
+        return this.op(T.RParen, 1, line, col);
       case 58:
-        if (c2 === 61) return this.maybeAssign(tok(T.ColonEq, 2));
+        if (c2 === 61) return this.maybeAssign(this.op(T.ColonEq, 2, line, col));
         break;
       case 43:
-        if (c2 === 61) return this.maybeAssign(tok(T.PlusEq, 2));
+        if (c2 === 61) return this.maybeAssign(this.op(T.PlusEq, 2, line, col));
         break;
       case 34:
       case 39:
@@ -185,9 +185,9 @@ export class Lexer {
     if (isWordChar(c) || c === 36) {
       let q = this.p;
       let dollar = false;
-      while (q < s.length) {
+      while (q < n) {
         const d = s.charCodeAt(q);
-        if (isWordChar(d)) q++;
+        if (d < 128 && WORD_CHAR[d] === 1) q++;
         else if (d === 36) {
           dollar = true;
           q++;
@@ -212,6 +212,11 @@ export class Lexer {
     });
     this.p++;
     return this.scan();
+  }
+
+  private op(t: T, len: number, line: number, col: number): Token {
+    this.p += len;
+    return { t, v: '', line, col };
   }
 
   private eolIndex(from: number): number {

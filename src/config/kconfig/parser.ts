@@ -308,8 +308,8 @@ export class Parser {
     if (tok.t !== T.Eol && tok.t !== T.Eof) this.error(`syntax error: unexpected ${describe(tok)}`, tok);
   }
 
-  private isKw(tok: Token, ...kws: string[]): boolean {
-    return tok.t === T.Keyword && kws.includes(tok.v);
+  private isKw(tok: Token, kw: string): boolean {
+    return tok.t === T.Keyword && tok.v === kw;
   }
 
   /** Statements until EOF or an end keyword (left unconsumed). */
