@@ -92,6 +92,17 @@ describe('C programs', () => {
     expect(b.status).toBe(0);
   }, 120_000);
 
+  it('survives 20000 system calls with random arguments and pointers (3 seeds)', async () => {
+    const exe = compile(dir, 'fuzz.c', 'fuzz', 'musl-gcc', ['-static']);
+    const fs = await packRootfs(dir, 'fuzz', { exec: exe });
+    for (const seed of ['1', '2', '3']) {
+      const b = await boot(image, fs.archive, execCmdline(fs.command, ['20000', seed]));
+      expect(b.out, `seed ${seed}`).toMatch(/fuzz: \d+ calls survived/);
+      expect(b.out).not.toMatch(/osvb-panic|kernel exception|panic:/);
+      expect(b.status).toBe(0);
+    }
+  }, 300_000);
+
   it('osvb.strace=1 prints each call with its arguments and result', async () => {
     const exe = join(dir, 'hello-static');
     const fs = await packRootfs(dir, 'strace', { exec: exe });
