@@ -119,8 +119,11 @@ out=$(eval "$FLOOR" </dev/null 2>&1) && st=0 || st=$?
 [ "$st" = 1 ] || die "the floor kernel did not exit through isa-debug-exit (QEMU exit $st): $out"
 
 # --- measurements -------------------------------------------------------------
-TIMEFMT='\(.command)\t\(.median*1000|round) ms median\t\(.mean*1000|round) ± \(.stddev*1000|round) ms mean\t\((.user+.system)*1000|round) ms cpu'
-table() { jq -r ".results[] | \"  $TIMEFMT\"" "$1" | column -t -s $'\t'; }
+table() {
+  jq -r '.results[] | [.command, (.median * 1000 | round), (.mean * 1000 | round), (.stddev * 1000 | round),
+    ((.user + .system) * 1000 | round)] | @tsv' "$1" \
+    | awk -F'\t' '{ printf "  %-15s %6d ms median  (mean %d ± %d ms)  %6d ms cpu\n", $1, $2, $3, $4, $5 }'
+}
 # ratio FILE A B: "median wall A/B, cpu A/B"
 ratio() {
   jq -r --arg a "$2" --arg b "$3" '(.results | map({(.command): .}) | add) as $r
@@ -149,7 +152,7 @@ strip -o "$WORK/kernel.stripped" "$WORK/img/hello/kernel.elf"
 K=$(stat -c %s "$WORK/kernel.stripped")
 C=$(stat -c %s "$WORK/img/hello/rootfs.cpio")
 V=$(stat -c %s "$VMLINUZ")
-printf '  osvb   kernel.elf %8d B (unstripped %d B, %s modules) + rootfs.cpio %6d B = %8d B (goal: < 256000 B)\n' \
+printf '  osvb   kernel.elf %8d B (unstripped %d B, %s modules) + rootfs.cpio %6d B = %8d B (goal: < 250 KiB = 256000 B)\n' \
   "$K" "$(stat -c %s "$WORK/img/hello/kernel.elf")" "$(jq ".modules | length" "$WORK/img/hello/manifest.json")" "$C" $((K + C))
 printf '  linux  vmlinuz    %8d B + initramfs (the same cpio) %6d B = %8d B (no modules needed)\n' "$V" "$C" $((V + C))
 echo "  linux / osvb   $(awk -v a=$((V + C)) -v b=$((K + C)) 'BEGIN { printf "%.1fx", a / b }')"
