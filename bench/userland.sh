@@ -80,7 +80,9 @@ ld -nostdlib -z max-page-size=4096 -T bench/boot/floor/floor.ld -o "$WORK/floor.
 printf 'name: bench-hello\napp:\n  exec: bin/hello\nrun:\n  memory: 128M\n' >"$WORK/hello.yaml"
 printf 'name: bench-getpid\napp:\n  exec: bin/getpid\n  args: ["%s", "10"]\nrun:\n  memory: 128M\n' "$CALLS" \
   >"$WORK/getpid.yaml"
-printf 'name: bench-python\napp:\n  runtime: python\n  script: bin/hi.py\nrun:\n  memory: 256M\n' >"$WORK/python.yaml"
+# The python image also holds the hello, to boot each guest on this rootfs without running python.
+printf 'name: bench-python\napp:\n  runtime: python\n  script: bin/hi.py\nfiles:\n  /app/hello: bin/hello\nrun:\n  memory: 256M\n' \
+  >"$WORK/python.yaml"
 
 # panic=-1 + QEMU's -no-reboot: when /init exits, Linux panics and resets at once and QEMU exits;
 # reboot=t resets by triple fault without trying ACPI and the keyboard controller first.
@@ -98,6 +100,10 @@ for app in hello getpid python; do
     'index("-kernel") as $i | index("-append") as $j | .[$i + 1] = $k | .[$j + 1] = $a' \
     "$WORK/$app.osvb.json" >"$WORK/$app.linux.json"
 done
+jq 'index("-append") as $j | .[$j + 1] |= sub("osvb[.]exec=.*$"; "osvb.exec=/app/hello --")' "$WORK/python.osvb.json" \
+  >"$WORK/pyhello.osvb.json"
+jq 'index("-append") as $j | .[$j + 1] |= sub("rdinit=.*$"; "rdinit=/app/hello")' "$WORK/python.linux.json" \
+  >"$WORK/pyhello.linux.json"
 # cmd APP GUEST: the QEMU command as one shell-quoted string, bounded by timeout.
 cmd() { echo "timeout 300 $(jq -r '@sh' "$WORK/$1.$2.json")"; }
 # The floor: the hello's QEMU command up to -kernel (same machine, firmware and devices).
@@ -115,12 +121,14 @@ expect hello osvb 'hello from main'
 expect hello linux 'hello from main'
 expect python osvb '^hi'
 expect python linux '^hi'
+expect pyhello osvb 'hello from main'
+expect pyhello linux 'hello from main'
 out=$(eval "$FLOOR" </dev/null 2>&1) && st=0 || st=$?
 [ "$st" = 1 ] || die "the floor kernel did not exit through isa-debug-exit (QEMU exit $st): $out"
 
 # --- measurements -------------------------------------------------------------
 table() {
-  jq -r '.results[] | [.command, (.median * 1000 | round), (.mean * 1000 | round), (.stddev * 1000 | round),
+  jq -r '.results[] | [.command, (.median * 1000 | round), (.mean * 1000 | round), ((.stddev // 0) * 1000 | round),
     ((.user + .system) * 1000 | round)] | @tsv' "$1" \
     | awk -F'\t' '{ printf "  %-15s %6d ms median  (mean %d ± %d ms)  %6d ms cpu\n", $1, $2, $3, $4, $5 }'
 }
@@ -160,14 +168,18 @@ echo "  linux / osvb   $(awk -v a=$((V + C)) -v b=$((K + C)) 'BEGIN { printf "%.
 echo
 echo "== 3. Python: print(\"hi\") with Debian's $(python3 -V), QEMU start to exit (256 MiB)"
 echo "  rootfs.cpio $(stat -c %s "$WORK/img/python/rootfs.cpio") B, in both guests"
-bench "$WORK/python.json" -n osvb "$(cmd python osvb)" -n linux "$(cmd python linux)"
+bench "$WORK/python.json" -n osvb "$(cmd python osvb)" -n linux "$(cmd python linux)" \
+  -n "osvb hello" "$(cmd pyhello osvb)" -n "linux hello" "$(cmd pyhello linux)"
 table "$WORK/python.json"
 echo "  linux / osvb   $(ratio "$WORK/python.json" linux osvb)   (goal: > 1)"
-# Python's own share, roughly: the run's CPU time less the hello boot's (same kernel, same exit path).
-jq -rs '(.[0].results | map({(.command): (.user + .system)}) | add) as $b
-  | (.[1].results | map({(.command): (.user + .system)}) | add) as $p
-  | "  beyond the hello boot (cpu): osvb \(($p.osvb - $b.osvb) * 1000 | round) ms, linux \(($p.linux - $b.linux) * 1000 | round) ms"' \
-  "$WORK/boot.json" "$WORK/python.json"
+# Python's own share: the run less a hello boot on the same rootfs (same boot, unpacking and exit).
+jq -r '(.results | map({(.command): .}) | add) as $r
+  | def own(g): { wall: ($r[g].median - $r[g + " hello"].median), cpu: ($r[g].user + $r[g].system
+      - $r[g + " hello"].user - $r[g + " hello"].system) };
+  own("osvb") as $o | own("linux") as $l
+  | "  python itself (the run less a hello boot on this rootfs): osvb \($o.wall * 1000 | round) ms wall,"
+    + " \($o.cpu * 1000 | round) ms cpu; linux \($l.wall * 1000 | round) ms wall, \($l.cpu * 1000 | round) ms cpu;"
+    + " linux / osvb \($l.cpu / $o.cpu * 100 | round / 100)x cpu"' "$WORK/python.json"
 
 echo
 echo "== 4. syscall cost: getpid via the syscall instruction, $CALLS calls in 10 rounds, $RUNS boots each"
