@@ -811,7 +811,11 @@ SYSCALL(263, unlinkat, 3)
 	return with_path(a0, a1, unlink_fn, (a2 & AT_REMOVEDIR) != 0);
 }
 
-static long rename_at(int odfd, uint64_t uold, int ndfd, uint64_t unew, unsigned flags)
+/* rename and link: two user paths, each relative to its own directory fd. */
+typedef int two_path_fn(struct inode *obase, const char *opath, struct inode *nbase, const char *npath,
+			unsigned flags);
+
+static long two_paths_at(int odfd, uint64_t uold, int ndfd, uint64_t unew, unsigned flags, two_path_fn *fn)
 {
 	char *op, *np;
 	struct inode *ob = NULL, *nb = NULL;
@@ -827,12 +831,17 @@ static long rename_at(int odfd, uint64_t uold, int ndfd, uint64_t unew, unsigned
 	if (!r)
 		r = fd_dirbase(ndfd, np, &nb);
 	if (!r)
-		r = vfs_rename(ob, op, nb, np, flags);
+		r = fn(ob, op, nb, np, flags);
 	inode_put(ob);
 	inode_put(nb);
 	kfree(op);
 	kfree(np);
 	return r;
+}
+
+static long rename_at(int odfd, uint64_t uold, int ndfd, uint64_t unew, unsigned flags)
+{
+	return two_paths_at(odfd, uold, ndfd, unew, flags, vfs_rename);
 }
 
 SYSCALL(82, rename, 2)
@@ -852,26 +861,7 @@ SYSCALL(316, renameat2, 5)
 
 static long link_at(int odfd, uint64_t uold, int ndfd, uint64_t unew, unsigned flags)
 {
-	char *op, *np;
-	struct inode *ob = NULL, *nb = NULL;
-	int r = user_path((const char *)uold, &op);
-	if (r)
-		return r;
-	r = user_path((const char *)unew, &np);
-	if (r) {
-		kfree(op);
-		return r;
-	}
-	r = fd_dirbase(odfd, op, &ob);
-	if (!r)
-		r = fd_dirbase(ndfd, np, &nb);
-	if (!r)
-		r = vfs_link(ob, op, nb, np, flags);
-	inode_put(ob);
-	inode_put(nb);
-	kfree(op);
-	kfree(np);
-	return r;
+	return two_paths_at(odfd, uold, ndfd, unew, flags, vfs_link);
 }
 
 SYSCALL(86, link, 2)
