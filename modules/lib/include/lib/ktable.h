@@ -23,9 +23,23 @@
 #define KTABLE_ENTRY(type, name, prio, var) \
 	static const type var __used __aligned(8) __section(".ktable." #name "." #prio)
 
-#define ktable_foreach(it, name) \
-	for (it = __ktable_##name##_start; it < __ktable_##name##_end; it++)
+/*
+ * The markers are zero-length objects, so to the compiler walking from one to
+ * the other is undefined, and in the file that defines them it has been seen
+ * to fold the loop. An empty asm hides where the pointers come from.
+ */
+#define ktable_hide(ptr)                        \
+	({                                      \
+		__typeof__(&(ptr)[0]) __hidden = (ptr); \
+		__asm__("" : "+r"(__hidden));   \
+		__hidden;                       \
+	})
+#define ktable_start(name) ktable_hide(__ktable_##name##_start)
+#define ktable_end(name) ktable_hide(__ktable_##name##_end)
 
-#define ktable_count(name) ((size_t)(__ktable_##name##_end - __ktable_##name##_start))
+#define ktable_foreach(it, name) \
+	for (it = ktable_start(name); it < ktable_end(name); it++)
+
+#define ktable_count(name) ((size_t)(ktable_end(name) - ktable_start(name)))
 
 #endif
