@@ -71,7 +71,8 @@ export async function createSymbolizer(
 }
 
 const FRAME_RE = /^(\s*)\[<([0-9a-fA-F]{1,16})>\]\s*$/;
-const FRAME_PREFIX_RE = /^\s*(\[(<[0-9a-fA-F]{0,16}(>\]?)?)?)?$/;
+// A frame line may arrive in pieces, split anywhere, even between its "\r" and "\n".
+const FRAME_PREFIX_RE = /^\s*(\[(<[0-9a-fA-F]{0,16}(>(\]\r?)?)?)?)?$/;
 
 /**
  * Rewrites guest output: a line that is only "[<address>]" gets the symbol
