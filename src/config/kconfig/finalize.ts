@@ -379,9 +379,14 @@ function checkRecursion(tree: Tree): void {
   // Menu dependencies are shared by many properties: a subexpression walked
   // once without finding a cycle only names symbols already checked, so it
   // never needs walking again.
-  const walked = new WeakSet<Expr>();
+  const walked = new Set<Expr>();
   const exprDeps = (e: Expr | null): void => {
-    if (!e || walked.has(e)) return;
+    if (!e) return;
+    if (e.k !== E.And && e.k !== E.Or) {
+      walk(e);
+      return;
+    }
+    if (walked.has(e)) return;
     walk(e);
     walked.add(e);
   };
