@@ -376,8 +376,21 @@ function checkRecursion(tree: Tree): void {
     });
   };
 
+  // Menu dependencies are shared by many properties: a subexpression walked
+  // once without finding a cycle only names symbols already checked, so it
+  // never needs walking again.
+  const walked = new Set<Expr>();
   const exprDeps = (e: Expr | null): void => {
     if (!e) return;
+    if (e.k !== E.And && e.k !== E.Or) {
+      walk(e);
+      return;
+    }
+    if (walked.has(e)) return;
+    walk(e);
+    walked.add(e);
+  };
+  const walk = (e: Expr): void => {
     switch (e.k) {
       case E.And:
       case E.Or:
