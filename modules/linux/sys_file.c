@@ -1263,3 +1263,111 @@ SYSCALL(436, close_range, 3)
 	}
 	return 0;
 }
+
+SYSCALL(221, fadvise64, 4)
+{
+	struct file *f = fd_get(a0);
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return 0; /* advice only */
+}
+
+/* Extended attributes: no filesystem here stores any. */
+static long xattr_none(uint64_t upath, unsigned flags, int fd, long none)
+{
+	if (fd >= 0) {
+		struct file *f = fd_get(fd);
+		if (!f)
+			return -EBADF;
+		file_put(f);
+		return none;
+	}
+	struct inode *ino;
+	int r = at_inode(AT_FDCWD, upath, flags, &ino);
+	if (r)
+		return r;
+	inode_put(ino);
+	return none;
+}
+
+SYSCALL(191, getxattr, 4)
+{
+	return xattr_none(a0, 0, -1, -ENODATA);
+}
+
+SYSCALL(192, lgetxattr, 4)
+{
+	return xattr_none(a0, AT_SYMLINK_NOFOLLOW, -1, -ENODATA);
+}
+
+SYSCALL(193, fgetxattr, 4)
+{
+	return xattr_none(0, 0, a0, -ENODATA);
+}
+
+SYSCALL(194, listxattr, 3)
+{
+	return xattr_none(a0, 0, -1, 0);
+}
+
+SYSCALL(195, llistxattr, 3)
+{
+	return xattr_none(a0, AT_SYMLINK_NOFOLLOW, -1, 0);
+}
+
+SYSCALL(196, flistxattr, 3)
+{
+	return xattr_none(0, 0, a0, 0);
+}
+
+SYSCALL(188, setxattr, 5)
+{
+	return xattr_none(a0, 0, -1, -ENOTSUP);
+}
+
+SYSCALL(189, lsetxattr, 5)
+{
+	return xattr_none(a0, AT_SYMLINK_NOFOLLOW, -1, -ENOTSUP);
+}
+
+SYSCALL(190, fsetxattr, 5)
+{
+	return xattr_none(0, 0, a0, -ENOTSUP);
+}
+
+/* Socket calls on descriptors: none of ours is a socket (no network stack yet;
+ * socket() itself stays unimplemented and is reported). */
+static long not_a_socket(int fd)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return -ENOTSOCK;
+}
+
+SYSCALL(51, getsockname, 3)
+{
+	return not_a_socket(a0);
+}
+
+SYSCALL(52, getpeername, 3)
+{
+	return not_a_socket(a0);
+}
+
+SYSCALL(54, setsockopt, 5)
+{
+	return not_a_socket(a0);
+}
+
+SYSCALL(55, getsockopt, 5)
+{
+	return not_a_socket(a0);
+}
+
+SYSCALL(48, shutdown, 2)
+{
+	return not_a_socket(a0);
+}

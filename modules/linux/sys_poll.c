@@ -63,11 +63,12 @@ static struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *p
 /* --- pipes --- */
 
 #define PIPE_SIZE 65536
+#define PIPE_GROW_MAX (4u << 20) /* see pipe_write: fork children only (kmalloc limit) */
 
 struct pipe {
 	spinlock_t lock;
 	char *buf;
-	size_t head, len;
+	size_t head, len, cap;
 	int readers, writers;
 	int refs;
 };
@@ -91,9 +92,9 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 		if (p->len) {
 			size_t got = 0;
 			while (got < n && p->len) {
-				size_t chunk = MIN(n - got, MIN(p->len, PIPE_SIZE - p->head));
+				size_t chunk = MIN(n - got, MIN(p->len, p->cap - p->head));
 				memcpy((char *)buf + got, p->buf + p->head, chunk);
-				p->head = (p->head + chunk) % PIPE_SIZE;
+				p->head = (p->head + chunk) % p->cap;
 				p->len -= chunk;
 				got += chunk;
 			}
@@ -124,9 +125,23 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t n, uint64_t *p
 			spin_unlock_irqrestore(&p->lock, fl);
 			return done ? (ssize_t)done : -EPIPE;
 		}
-		while (done < n && p->len < PIPE_SIZE) {
-			size_t tail = (p->head + p->len) % PIPE_SIZE;
-			size_t chunk = MIN(n - done, MIN(PIPE_SIZE - p->len, PIPE_SIZE - tail));
+		/* In an emulated fork child the reader (the suspended parent) cannot run
+		 * until the child exits: grow the pipe instead of waiting forever. */
+		if (p->len == p->cap && fork_in_child() && p->cap < PIPE_GROW_MAX) {
+			char *nb = kmalloc(p->cap * 2);
+			if (nb) {
+				size_t first = MIN(p->len, p->cap - p->head);
+				memcpy(nb, p->buf + p->head, first);
+				memcpy(nb + first, p->buf, p->len - first);
+				kfree(p->buf);
+				p->buf = nb;
+				p->head = 0;
+				p->cap *= 2;
+			}
+		}
+		while (done < n && p->len < p->cap) {
+			size_t tail = (p->head + p->len) % p->cap;
+			size_t chunk = MIN(n - done, MIN(p->cap - p->len, p->cap - tail));
 			memcpy(p->buf + tail, (const char *)buf + done, chunk);
 			p->len += chunk;
 			done += chunk;
@@ -137,7 +152,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t n, uint64_t *p
 			break;
 		if (f->flags & O_NONBLOCK)
 			return done ? (ssize_t)done : -EAGAIN;
-		int r = WAIT_INTR(READ_ONCE(p->len) < PIPE_SIZE || !READ_ONCE(p->readers), 0);
+		int r = WAIT_INTR(READ_ONCE(p->len) < READ_ONCE(p->cap) || !READ_ONCE(p->readers), 0);
 		if (r)
 			return done ? (ssize_t)done : r;
 	}
@@ -154,7 +169,7 @@ static unsigned pipe_poll(struct file *f)
 		if (!p->writers)
 			m |= POLLHUP;
 	} else {
-		if (p->len < PIPE_SIZE)
+		if (p->len < p->cap)
 			m |= POLLOUT | POLLWRNORM;
 		if (!p->readers)
 			m |= POLLERR;
@@ -192,6 +207,7 @@ SYSCALL(293, pipe2, 2)
 		return -ENOMEM;
 	}
 	spin_init(&p->lock);
+	p->cap = PIPE_SIZE;
 	p->readers = p->writers = 1;
 	p->refs = 2;
 	unsigned nb = a1 & O_NONBLOCK;

@@ -138,6 +138,10 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 	}
 	if (flags & (CLONE_NEWNS | CLONE_PTRACE | CLONE_VFORK | CLONE_PIDFD | 0x7e000000ull) & ~CLONE_CHILD_SETTID)
 		return -EINVAL;
+	/* An emulated fork child must stay single-threaded: its exit puts the
+	 * parent back into this address space, which other threads would share. */
+	if (fork_in_child())
+		return -EAGAIN;
 	if ((flags & CLONE_SETTLS) && !canonical_user(tls))
 		return -EPERM;
 

@@ -92,6 +92,17 @@ describe('C programs', () => {
     expect(b.status).toBe(0);
   }, 120_000);
 
+  it('survives 20000 system calls with random arguments and pointers (3 seeds)', async () => {
+    const exe = compile(dir, 'fuzz.c', 'fuzz', 'musl-gcc', ['-static']);
+    const fs = await packRootfs(dir, 'fuzz', { exec: exe });
+    for (const seed of ['1', '2', '3']) {
+      const b = await boot(image, fs.archive, execCmdline(fs.command, ['20000', seed]));
+      expect(b.out, `seed ${seed}`).toMatch(/fuzz: \d+ calls survived/);
+      expect(b.out).not.toMatch(/osvb-panic|kernel exception|panic:/);
+      expect(b.status).toBe(0);
+    }
+  }, 300_000);
+
   it('osvb.strace=1 prints each call with its arguments and result', async () => {
     const exe = join(dir, 'hello-static');
     const fs = await packRootfs(dir, 'strace', { exec: exe });
@@ -184,6 +195,46 @@ describe('busybox (Debian busybox-static)', () => {
       expect(direct.status).toBe(4);
     },
     300_000,
+  );
+});
+
+describe("Debian's bash and coreutils (dynamic glibc)", () => {
+  it.skipIf(!existsSync('/bin/bash'))(
+    'bash loops, arithmetic, $(...) of 300 KiB through a pipe, sort',
+    async () => {
+      const big = join(dir, 'big.bin');
+      await writeFile(big, Buffer.alloc(300 * 1024, 'abcdefgh'));
+      const want = execFileSync('sha256sum', [big], { encoding: 'utf8' }).split(' ')[0];
+      const fs = await packRootfs(dir, 'bash', {
+        exec: '/bin/bash',
+        execGuestPath: '/bin/bash',
+        files: new Map([
+          ['/bin/cat', '/bin/cat'],
+          ['/usr/bin/sort', '/usr/bin/sort'],
+          ['/usr/bin/sha256sum', '/usr/bin/sha256sum'],
+          ['/data/big.bin', big],
+        ]),
+      });
+      const script = [
+        'for i in 1 2 3; do echo n=$i; done',
+        'echo $((6*7))',
+        // No double quotes: the kernel command line cannot carry them.
+        'x=$(cat /data/big.bin | sha256sum); set -- $x; echo sum $1',
+        '(echo b; echo a; echo c) | sort',
+        'exit 6',
+      ].join('; ');
+      const b = await boot(
+        image,
+        fs.archive,
+        execCmdline(fs.command, ['-c', script], ['PATH=/bin:/usr/bin']),
+      );
+      expect(b.lines, b.out).toContain('n=3');
+      expect(b.lines).toContain('42');
+      expect(b.lines).toContain(`sum ${want}`);
+      expect(b.out).toContain('a\nb\nc\n');
+      expect(b.status).toBe(6);
+    },
+    180_000,
   );
 });
 

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -52,6 +53,14 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	usr1_count++;
+}
+
+static volatile int alrm_count;
+
+static void on_alrm(int sig)
+{
+	(void)sig;
+	alrm_count++;
 }
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -243,6 +252,15 @@ int main(void)
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	CHECK("realtime", rt.tv_sec > 1600000000, "realtime %ld", (long)rt.tv_sec);
+
+	/* setitimer: SIGALRM interrupts a sleep. */
+	signal(SIGALRM, on_alrm);
+	struct itimerval itv = { { 0, 0 }, { 0, 20000 } };
+	CHECK("setitimer", setitimer(ITIMER_REAL, &itv, NULL) == 0, "setitimer");
+	struct timespec longsleep = { 5, 0 };
+	r = nanosleep(&longsleep, NULL);
+	CHECK("sigalrm_interrupts_sleep", r == -1 && errno == EINTR && alrm_count == 1, "nanosleep %ld alarms %d", r,
+	      alrm_count);
 
 	printf("failures=%d\n", failures);
 	return failures;

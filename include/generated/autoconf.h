@@ -1,0 +1,27 @@
+/*
+ * Automatically generated file; DO NOT EDIT.
+ * osvb kernel configuration
+ */
+#define CONFIG_QEMU_MACHINE "microvm"
+#define CONFIG_SCHED_SLICE_MS 10
+#define CONFIG_LIB 1
+#define CONFIG_IRQ 1
+#define CONFIG_ACPI 1
+#define CONFIG_BOOT 1
+#define CONFIG_PLATFORM_QEMU 1
+#define CONFIG_PLATFORM_QEMU_MICROVM 1
+#define CONFIG_MM 1
+#define CONFIG_LOG_DEFAULT_LEVEL 5
+#define CONFIG_CONSOLE 1
+#define CONFIG_KVMCLOCK 1
+#define CONFIG_KSTACK_PAGES 4
+#define CONFIG_CMDLINE 1
+#define CONFIG_INIT 1
+#define CONFIG_TSC_CALIBRATE_MS 10
+#define CONFIG_ACPI_POWEROFF 1
+#define CONFIG_SHUTDOWN 1
+#define CONFIG_SCHED 1
+#define CONFIG_ARCH_X86_64 1
+#define CONFIG_TIME 1
+#define CONFIG_APIC_TIMER 1
+#define CONFIG_PLATFORM_HAS_VIRTIO_MMIO 1
