@@ -35,8 +35,9 @@ function withoutHeader(config: string): string {
 }
 
 function linuxConf(args: string[], out: string): string {
+  // conf writes include/config/ into its working directory: keep that out of the checkout.
   execFileSync(confBin, ['-s', ...args, 'kconfig/Kconfig'], {
-    cwd: ROOT,
+    cwd: work,
     env: { ...process.env, srctree: ROOT, KCONFIG_CONFIG: out },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
