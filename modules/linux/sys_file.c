@@ -664,9 +664,44 @@ struct linux_dirent64_hdr {
 	uint8_t type;
 } __attribute__((packed));
 
-SYSCALL(217, getdents64, 3)
+/*
+ * Writes one directory record for d at p; returns its length, or 0 when it
+ * does not fit in room. next_off is the position after this entry.
+ */
+typedef size_t dirent_encoder(char *p, size_t room, const struct vfs_dirent *d, int64_t next_off);
+
+static size_t encode_dirent64(char *p, size_t room, const struct vfs_dirent *d, int64_t next_off)
 {
-	struct file *f = fd_get(a0);
+	size_t reclen = ALIGN_UP(sizeof(struct linux_dirent64_hdr) + d->len + 1, 8);
+	if (reclen > room)
+		return 0;
+	struct linux_dirent64_hdr h = { d->ino, next_off, reclen, d->type };
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), d->name, d->len);
+	memset(p + sizeof(h) + d->len, 0, reclen - sizeof(h) - d->len);
+	return reclen;
+}
+
+/* The old getdents record: ino, off, reclen, name, NUL, type (last byte). */
+static size_t encode_dirent(char *p, size_t room, const struct vfs_dirent *d, int64_t next_off)
+{
+	size_t reclen = ALIGN_UP(8 + 8 + 2 + d->len + 2, 8);
+	if (reclen > room)
+		return 0;
+	uint64_t ino = d->ino;
+	uint16_t rl = reclen;
+	memcpy(p, &ino, 8);
+	memcpy(p + 8, &next_off, 8);
+	memcpy(p + 16, &rl, 2);
+	memcpy(p + 18, d->name, d->len);
+	memset(p + 18 + d->len, 0, reclen - 18 - d->len);
+	p[reclen - 1] = d->type;
+	return reclen;
+}
+
+static long get_dents(uint64_t fd, uint64_t ubuf, uint64_t len, dirent_encoder *encode)
+{
+	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
 	struct inode *dir = f->inode;
@@ -675,7 +710,7 @@ SYSCALL(217, getdents64, 3)
 		file_put(f);
 		return -ENOTDIR;
 	}
-	size_t cap = MIN(a2, (uint64_t)BOUNCE);
+	size_t cap = MIN(len, (uint64_t)BOUNCE);
 	char *k = kmalloc(cap ? cap : 1);
 	if (!k) {
 		file_put(f);
@@ -687,25 +722,26 @@ SYSCALL(217, getdents64, 3)
 		struct vfs_dirent d;
 		if (dir->iops->readdir(dir, f->pos, &d))
 			break;
-		size_t reclen = ALIGN_UP(sizeof(struct linux_dirent64_hdr) + d.len + 1, 8);
-		if (used + reclen > cap) {
+		size_t reclen = encode(k + used, cap - used, &d, (int64_t)f->pos + 1);
+		if (!reclen) {
 			if (!used)
 				r = -EINVAL;
 			break;
 		}
-		struct linux_dirent64_hdr h = { d.ino, (int64_t)f->pos + 1, reclen, d.type };
-		memcpy(k + used, &h, sizeof(h));
-		memcpy(k + used + sizeof(h), d.name, d.len);
-		memset(k + used + sizeof(h) + d.len, 0, reclen - sizeof(h) - d.len);
 		used += reclen;
 		f->pos++;
 	}
 	vfs_unlock();
-	if (used && copy_to_user((void *)a1, k, used))
+	if (used && copy_to_user((void *)ubuf, k, used))
 		r = -EFAULT;
 	kfree(k);
 	file_put(f);
 	return r ? r : (long)used;
+}
+
+SYSCALL(217, getdents64, 3)
+{
+	return get_dents(a0, a1, a2, encode_dirent64);
 }
 
 SYSCALL(79, getcwd, 2)
@@ -1187,52 +1223,7 @@ SYSCALL(138, fstatfs, 2)
 /* getdents (the old 32-bit-offset form still used by some static binaries). */
 SYSCALL(78, getdents, 3)
 {
-	struct file *f = fd_get(a0);
-	if (!f)
-		return -EBADF;
-	struct inode *dir = f->inode;
-	long r = 0;
-	if (!S_ISDIR(dir->mode) || !dir->iops || !dir->iops->readdir) {
-		file_put(f);
-		return -ENOTDIR;
-	}
-	size_t cap = MIN(a2, (uint64_t)BOUNCE);
-	char *k = kmalloc(cap ? cap : 1);
-	if (!k) {
-		file_put(f);
-		return -ENOMEM;
-	}
-	size_t used = 0;
-	vfs_lock();
-	for (;;) {
-		struct vfs_dirent d;
-		if (dir->iops->readdir(dir, f->pos, &d))
-			break;
-		/* ino, off, reclen, name, NUL, type (last byte) */
-		size_t reclen = ALIGN_UP(8 + 8 + 2 + d.len + 2, 8);
-		if (used + reclen > cap) {
-			if (!used)
-				r = -EINVAL;
-			break;
-		}
-		char *p = k + used;
-		uint64_t ino = d.ino, off = f->pos + 1;
-		uint16_t rl = reclen;
-		memcpy(p, &ino, 8);
-		memcpy(p + 8, &off, 8);
-		memcpy(p + 16, &rl, 2);
-		memcpy(p + 18, d.name, d.len);
-		memset(p + 18 + d.len, 0, reclen - 18 - d.len);
-		p[reclen - 1] = d.type;
-		used += reclen;
-		f->pos++;
-	}
-	vfs_unlock();
-	if (used && copy_to_user((void *)a1, k, used))
-		r = -EFAULT;
-	kfree(k);
-	file_put(f);
-	return r ? r : (long)used;
+	return get_dents(a0, a1, a2, encode_dirent);
 }
 
 #define CLOSE_RANGE_UNSHARE 2
