@@ -2,6 +2,7 @@
  * code (when the CPU does not) and the vector, then trap_common saves the
  * general registers as struct trap_frame and calls trap_dispatch(). */
 #include <arch/gdt.h>
+#include <arch/trap_frame.h>
 
 /* Vectors where the CPU pushes an error code. */
 #define HAS_ERR(n) ((n) == 8 || ((n) >= 10 && (n) <= 14) || (n) == 17 || (n) == 21 || (n) == 29 || (n) == 30)
@@ -26,21 +27,7 @@ trap_common:
 	testb $3, 24(%rsp)
 	jz 1f
 	swapgs
-1:	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+1:	SAVE_GPRS
 	cld
 	movq %rsp, %rdi
 	/* Fake call frame so backtraces continue into the interrupted code. */

@@ -5,12 +5,7 @@
  * also serves frames changed by signal delivery and rt_sigreturn. */
 #include <arch/gdt.h>
 #include <arch/percpu.h>
-
-/* struct trap_frame offsets */
-#define TF_R11 32
-#define TF_RCX 96
-#define TF_RIP 136
-#define TF_RFLAGS 152
+#include <arch/trap_frame.h>
 
 	.text
 	.globl linux_syscall_entry
@@ -25,21 +20,7 @@ linux_syscall_entry:
 	pushq %rcx                      /* rip */
 	pushq $0                        /* error */
 	pushq $0x80                     /* vector: marks a system call frame */
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	SAVE_GPRS
 	cld
 	xorl %ebp, %ebp
 	movq %rsp, %rdi

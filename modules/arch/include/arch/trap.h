@@ -2,6 +2,8 @@
 #ifndef ARCH_TRAP_H
 #define ARCH_TRAP_H
 
+#include <arch/trap_frame.h>
+
 #include <stdint.h>
 
 /* Saved by the entry stubs; the tail (rip..ss) is the CPU's own frame. */
@@ -11,6 +13,12 @@ struct trap_frame {
 	uint64_t vector, error;
 	uint64_t rip, cs, rflags, rsp, ss;
 };
+
+_Static_assert(__builtin_offsetof(struct trap_frame, r11) == TF_R11, "TF_R11");
+_Static_assert(__builtin_offsetof(struct trap_frame, rcx) == TF_RCX, "TF_RCX");
+_Static_assert(__builtin_offsetof(struct trap_frame, vector) == TF_VECTOR, "TF_VECTOR");
+_Static_assert(__builtin_offsetof(struct trap_frame, rip) == TF_RIP, "TF_RIP");
+_Static_assert(__builtin_offsetof(struct trap_frame, rflags) == TF_RFLAGS, "TF_RFLAGS");
 
 enum {
 	T_DE = 0, T_DB = 1, T_NMI = 2, T_BP = 3, T_OF = 4, T_BR = 5, T_UD = 6, T_NM = 7,
