@@ -18,6 +18,7 @@ import {
   type Sym,
   SymType,
   type Tree,
+  add,
 } from './model.js';
 import { andExpr, orExpr, type ParseResult, symExpr } from './parser.js';
 
@@ -123,7 +124,7 @@ export function finalize(pr: ParseResult, diag: (d: Diagnostic) => void): Tree {
         const v = m.sym;
         v.flags |= SF_CHOICEVAL;
         v.choice = sym;
-        sym.choiceValues.push(v);
+        sym.choiceValues = add(sym.choiceValues, v);
         if (!m.prompt) warn('choice value must have a prompt', m.loc);
         for (const prop of v.props) {
           if (prop.type === P.Default) warn('defaults for choice values not supported', prop.loc);

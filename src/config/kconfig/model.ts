@@ -93,25 +93,40 @@ export interface MenuNode {
   order: number;
 }
 
+/**
+ * Shared empty lists: most symbols (numbers, undefined names, constants)
+ * never get properties, and a Linux tree has tens of thousands of them.
+ * Never push into these; `add` replaces them first.
+ */
+const NONE: never[] = [];
+Object.freeze(NONE);
+
+/** Appends to a symbol's list, replacing the shared empty one first; returns the list. */
+export function add<T>(list: T[], item: T): T[] {
+  const l = list === NONE ? [] : list;
+  l.push(item);
+  return l;
+}
+
 export class Sym {
   readonly id: number;
   readonly name: string | null;
   type: SymType = SymType.Unknown;
   flags: number;
-  props: Prop[] = [];
-  menus: MenuNode[] = [];
-  prompts: Prop[] = [];
-  defaults: Prop[] = [];
-  ranges: Prop[] = [];
-  selects: Prop[] = [];
-  implies: Prop[] = [];
+  props: Prop[] = NONE;
+  menus: MenuNode[] = NONE;
+  prompts: Prop[] = NONE;
+  defaults: Prop[] = NONE;
+  ranges: Prop[] = NONE;
+  selects: Prop[] = NONE;
+  implies: Prop[] = NONE;
   dirDep: Expr | null = null;
   revDep: Expr | null = null;
   implied: Expr | null = null;
   /** For a choice value: its choice. */
   choice: Sym | null = null;
   /** For a choice: its values, in menu order. */
-  choiceValues: Sym[] = [];
+  choiceValues: Sym[] = NONE;
   /** Places that reference this symbol in an expression (for undefined-symbol warnings). */
   firstUse: SourceLocation | undefined;
 
