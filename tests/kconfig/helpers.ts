@@ -1,8 +1,9 @@
 // Test helpers: build a Kconfig tree in a temporary directory and load it.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import {
   type Diagnostic,
   type Kconfig,
@@ -10,8 +11,18 @@ import {
   loadKconfig,
 } from '../../src/config/kconfig/index.js';
 
+// Every tree of a test file lives under one directory, removed after the file.
+let root: string | undefined;
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+  root = undefined;
+});
+
 export function makeTree(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'osvb-kconfig-'));
+  if (!root) {
+    root = mkdtempSync(path.join(tmpdir(), 'osvb-kconfig-'));
+  }
+  const dir = mkdtempSync(path.join(root, 't-'));
   for (const [name, text] of Object.entries(files)) {
     const p = path.join(dir, name);
     mkdirSync(path.dirname(p), { recursive: true });

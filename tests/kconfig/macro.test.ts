@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KconfigError } from '../../src/errors.js';
-import { load } from './helpers.js';
+import { load, makeTree } from './helpers.js';
 
 /** Loads a tree whose string symbol S gets `default "<expr>"`, returns S's value. */
 async function expand(defs: string, expr: string, env: Record<string, string> = {}) {
@@ -44,7 +44,8 @@ describe('macro language', () => {
   it('the same $(shell,...) runs once per load, and can be persisted', async () => {
     const tree =
       'X := $(shell,echo run >> count; echo 1)\nY := $(shell,echo run >> count; echo 1)\nconfig S\n\tstring "s"\n\tdefault "$(X)$(Y)"\n';
-    const cache = path.join(process.env.TMPDIR ?? '/tmp', `osvb-shell-cache-${process.pid}.json`);
+    const cacheDir = makeTree({});
+    const cache = path.join(cacheDir, 'shell-cache.json');
     const first = await load(tree, { shellCacheFile: cache });
     expect(first.kc.resolve({ target: 'olddefconfig' }).get('S')).toBe('11');
     expect(readFileSync(path.join(first.dir, 'count'), 'utf8')).toBe('run\n');
