@@ -15,6 +15,7 @@ interface RunFlags {
   timeout?: number;
   dryRun?: boolean;
   append?: string;
+  strace?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -43,6 +44,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
     .option('--append <args>', 'extra kernel command line arguments')
+    .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
     .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
     .option('-v, --verbose', 'say what is happening (accelerator, build steps)')
@@ -74,7 +76,8 @@ export function registerRun(program: Command): void {
         memory: flags.memory,
         cpus: flags.cpus,
         machine: flags.machine,
-        append: flags.append,
+        append:
+          [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,
         stdout: out,
         stderr: say,

@@ -100,6 +100,12 @@ describe('osvb run --dry-run', () => {
     expect(line).toMatch(/-chardev file,id=osvb-exit,path=\S+\/osvb-exit-\d+-[0-9a-f]+ /);
   });
 
+  it('--strace asks the kernel to trace system calls', async () => {
+    capture();
+    expect(await main(['node', 'osvb', 'run', img, '--dry-run', '--strace'])).toBe(0);
+    expect(out.join('')).toContain(`-append 'osvb.x=1 osvb.strace=1'\n`);
+  });
+
   it('--json gives the argv', async () => {
     capture();
     expect(await main(['node', 'osvb', 'run', img, '--dry-run', '--json', '--machine', 'q35'])).toBe(0);
