@@ -1,72 +1,48 @@
-// The examples/ apps on the osvb kernel: each app.yaml's program, args, env
-// and files go through the fs stage into a newc archive, and the kernel built
-// by the pipeline boots it under QEMU with the command line osvb build is to
-// write (osvb.exec=PROGRAM NAME=VALUE... -- ARGS...). Asserts on the guest's
-// output and exit status, as the app.yaml comments promise.
+// The examples/ apps as a user runs them: each example is copied to a temp
+// directory, built with its Makefile, and booted with `osvb run --config
+// app.yaml` (which builds the kernel and the root filesystem from the
+// app.yaml). Asserts on the guest's output and on the exit status the CLI
+// returns, as the app.yaml comments promise.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import type { RootfsInput } from '../../src/fs/rootfs.js';
-import { boot, buildKernel, execCmdline, packRootfs, tempDir } from './helpers.js';
+import { cpSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { tempDir } from './helpers.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 let dir: string;
-let image: string;
 
 beforeAll(async () => {
   dir = await tempDir('osvb-userland-examples-');
-  image = await buildKernel(dir);
-  execFileSync('make', ['-s', '-C', join(EXAMPLES, 'hello-c'), `O=${join(dir, 'hello-c')}`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (existsSync('/usr/bin/go')) {
-    execFileSync('make', ['-s', '-C', join(EXAMPLES, 'hello-go'), `O=${join(dir, 'hello-go')}`], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  }
 }, 600_000);
 
-interface Example {
-  input: RootfsInput;
-  args: string[];
-  env: string[];
-  memory: string;
-}
+afterEach(() => vi.restoreAllMocks());
 
-/** An example's app.yaml as osvb build reads it; build/ outputs come from the temp build dir. */
-function loadExample(name: string, yamlFile = 'app.yaml'): Example {
-  const exDir = join(EXAMPLES, name);
-  const doc = parse(readFileSync(join(exDir, yamlFile), 'utf8')) as {
-    app: {
-      exec?: string;
-      args?: string[];
-      env?: Record<string, string>;
-      runtime?: 'elf' | 'go' | 'python';
-      script?: string;
-    };
-    files?: Record<string, string>;
-    run?: { memory?: string };
-  };
-  const hostPath = (p: string): string =>
-    isAbsolute(p) ? p : p.startsWith('build/') ? join(dir, name, p.slice('build/'.length)) : join(exDir, p);
-  const input: RootfsInput = {
-    runtime: doc.app.runtime ?? 'elf',
-    files: new Map(Object.entries(doc.files ?? {}).map(([g, h]) => [g, hostPath(h)])),
-    specFile: join(exDir, yamlFile),
-  };
-  if (doc.app.exec) input.exec = hostPath(doc.app.exec);
-  if (doc.app.script) input.script = hostPath(doc.app.script);
-  const env = Object.entries(doc.app.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  return { input, args: doc.app.args ?? [], env, memory: doc.run?.memory ?? '128M' };
-}
-
-async function run(name: string, yamlFile?: string) {
-  const ex = loadExample(name, yamlFile);
-  const fs = await packRootfs(dir, `${name}-${yamlFile ?? 'app'}`, ex.input);
-  return boot(image, fs.archive, execCmdline(fs.command, ex.args, ex.env), { memory: ex.memory });
+/** Copies examples/NAME, builds it (make) and runs `osvb run --config YAML` on it. */
+async function run(name: string, yamlFile = 'app.yaml') {
+  const copy = join(dir, `${name}-${yamlFile}`);
+  cpSync(join(EXAMPLES, name), copy, {
+    recursive: true,
+    filter: (src) => !/\/(build|\.osvb)$/.test(src),
+  });
+  if (existsSync(join(copy, 'Makefile'))) {
+    execFileSync('make', ['-s', '-C', copy], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  let out = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const status = await main(['node', 'osvb', 'run', '--config', join(copy, yamlFile), '--timeout', '200']);
+  vi.restoreAllMocks();
+  out = out.replaceAll('\r', '');
+  return { status, out, lines: out.split('\n') };
 }
 
 describe('examples on the kernel', () => {
