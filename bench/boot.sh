@@ -85,10 +85,14 @@ hyperfine --runs "$RUNS" --warmup 1 -i -N 2>/dev/null --export-json "$WORK/boot.
   -n floor "$FLOOR_CMD" -n "$MIN_NAME" "$MIN_CMD" -n linux "$LINUX_CMD" >/dev/null \
   || hyperfine --runs "$RUNS" --warmup 1 -i --export-json "$WORK/boot.json" \
     -n floor "$FLOOR_CMD" -n "$MIN_NAME" "$MIN_CMD" -n linux "$LINUX_CMD" >/dev/null
-jq -r '.results[] | "\(.command)\t\(.mean*1000|floor) ms ± \(.stddev*1000|floor)"' "$WORK/boot.json" | column -t -s $'\t'
+# CPU time (user+sys) is printed too: on a busy host it varies less than wall time.
+jq -r '.results[] | "\(.command)\twall \(.mean*1000|floor) ms ± \(.stddev*1000|floor)\tcpu \((.user+.system)*1000|floor) ms"' \
+  "$WORK/boot.json" | column -t -s $'\t'
 jq -r --arg m "$MIN_NAME" '
   (.results | map({(.command): .mean}) | add) as $t
-  | "ratios: \($m)/floor = \($t[$m]/$t.floor*100|round/100)x   linux/floor = \($t.linux/$t.floor*100|round/100)x   linux/\($m) = \($t.linux/$t[$m]*100|round/100)x"' \
+  | (.results | map({(.command): (.user + .system)}) | add) as $c
+  | "ratios (wall): \($m)/floor = \($t[$m]/$t.floor*100|round/100)x   linux/floor = \($t.linux/$t.floor*100|round/100)x   linux/\($m) = \($t.linux/$t[$m]*100|round/100)x",
+    "ratios (cpu):  \($m)/floor = \($c[$m]/$c.floor*100|round/100)x   linux/floor = \($c.linux/$c.floor*100|round/100)x   linux/\($m) = \($c.linux/$c[$m]*100|round/100)x"' \
   "$WORK/boot.json"
 
 echo
@@ -99,7 +103,8 @@ hyperfine --runs 5 -i --export-json "$WORK/build.json" \
 $OSVB build "${MIN_ARGS[@]}" --out "$WORK/b2" >/dev/null
 hyperfine --runs 20 --warmup 3 -N --export-json "$WORK/rebuild.json" \
   -n "node start-up" "node -e 0" -n "unchanged rebuild" "$OSVB build ${MIN_ARGS[*]} --out $WORK/b2" >/dev/null
-jq -r '.results[] | "\(.command)\t\(.mean*1000|floor) ms ± \(.stddev*1000|floor)"' "$WORK/build.json" "$WORK/rebuild.json" \
+jq -r '.results[] | "\(.command)\twall \(.mean*1000|floor) ms ± \(.stddev*1000|floor)\tcpu \((.user+.system)*1000|floor) ms"' \
+  "$WORK/build.json" "$WORK/rebuild.json" \
   | column -t -s $'\t'
 jq -r '(.results | map({(.command): .mean}) | add) as $t
   | "ratio: unchanged rebuild / node start-up = \($t["unchanged rebuild"]/$t["node start-up"]*100|round/100)x"' \
@@ -117,4 +122,4 @@ if [ -z "$FIXTURE" ]; then
 fi
 strip -o "$WORK/kernel.stripped" "$WORK/b2/kernel.elf"
 echo "kernel.elf: $(stat -c %s "$WORK/b2/kernel.elf") bytes, stripped $(stat -c %s "$WORK/kernel.stripped") bytes"
-echo "machine: $(nproc) cores, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1), $(date -u +%Y-%m-%d)"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1), $(date -u +%Y-%m-%d)"
