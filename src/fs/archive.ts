@@ -214,6 +214,10 @@ export function parseCpio(buf: Buffer, file: string): CpioMember[] {
     if (buf[nameStart + namesize - 1] !== 0) throw bad('name is not NUL-terminated');
     const name = buf.toString('utf8', nameStart, nameStart + namesize - 1);
     if (name.includes('\0')) throw bad('name contains a NUL byte');
+    // Members must stay inside the directory they are unpacked into.
+    if (name !== CPIO_TRAILER && (name.startsWith('/') || name.split('/').includes('..'))) {
+      throw bad(`member name "${name}" is absolute or contains ".."`);
+    }
     const dataStart = nameStart + namesize + pad4(HEADER_SIZE + namesize);
     if (dataStart + size > buf.length) throw bad(`data of ${name} (${size} bytes) runs past the end`);
     if (name === CPIO_TRAILER) return out;

@@ -160,6 +160,15 @@ describe('newc cpio reader', () => {
     const noNul = good();
     noNul[110 + 1] = 0x41; // the name's NUL
     cases.push(['unterminated name', noNul]);
+    for (const evil of ['../etc/passwd', '/etc/passwd', 'a/../../b']) {
+      cases.push([
+        `name ${evil.replace(/\//g, '_')}`,
+        Buffer.concat([
+          newcHeader({ ino: 1, mode: 0o100644, nlink: 1, mtime: 0, size: 0, name: evil }),
+          newcHeader({ ino: 0, mode: 0, nlink: 1, mtime: 0, size: 0, name: 'TRAILER!!!' }),
+        ]),
+      ]);
+    }
     for (const [what, buf] of cases) {
       let err: unknown;
       try {

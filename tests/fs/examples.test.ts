@@ -6,9 +6,9 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { type HostProbe, loadAppSpec, nodeHostProbe } from '../../src/config/appspec.js';
 import { writeCpioArchive } from '../../src/fs/archive.js';
 import { buildLdSoCache, parseLdSoCache } from '../../src/fs/ldcache.js';
 import { EXCLUDED_EXTENSIONS } from '../../src/fs/python.js';
@@ -35,29 +35,25 @@ interface Example {
   env: Record<string, string>;
 }
 
-/** Reads an example's app.yaml the way osvb build uses it; build/ outputs come from the temp build dir. */
-function loadExample(name: string, yamlFile = 'app.yaml'): Example {
+/**
+ * Loads an example's app.yaml with osvb's own parser, as `osvb build` does;
+ * outputs the Makefile puts in build/ are read from this run's temp build dir.
+ */
+async function loadExample(name: string, yamlFile = 'app.yaml'): Promise<Example> {
   const exDir = resolve('examples', name);
-  const doc = parse(readFileSync(join(exDir, yamlFile), 'utf8')) as {
-    app: {
-      exec?: string;
-      args?: string[];
-      env?: Record<string, string>;
-      runtime?: 'elf' | 'go' | 'python';
-      script?: string;
-    };
-    files?: Record<string, string>;
+  const built = (p: string): string =>
+    p.startsWith(`${exDir}/build/`) ? join(dir, name, p.slice(exDir.length + '/build/'.length)) : p;
+  const probe: HostProbe = {
+    kind: (p) => nodeHostProbe.kind(built(p)),
+    head: (p, n) => nodeHostProbe.head(built(p), n),
+    which: (c) => nodeHostProbe.which(c),
   };
-  const hostPath = (p: string): string =>
-    isAbsolute(p) ? p : p.startsWith('build/') ? join(dir, name, p.slice('build/'.length)) : join(exDir, p);
-  const input: RootfsInput = {
-    runtime: doc.app.runtime ?? 'elf',
-    files: new Map(Object.entries(doc.files ?? {}).map(([g, h]) => [g, hostPath(h)])),
-    specFile: join(exDir, yamlFile),
-  };
-  if (doc.app.exec) input.exec = hostPath(doc.app.exec);
-  if (doc.app.script) input.script = hostPath(doc.app.script);
-  return { input, args: doc.app.args ?? [], env: doc.app.env ?? {} };
+  const spec = await loadAppSpec(join(exDir, yamlFile), probe);
+  const app = spec.app!;
+  const input: RootfsInput = { exec: built(app.exec), files: spec.files, specFile: spec.file };
+  if (app.runtime) input.runtime = app.runtime;
+  if (app.script) input.script = app.script;
+  return { input, args: app.args, env: app.env };
 }
 
 async function pack(
@@ -79,7 +75,7 @@ const paths = (r: Rootfs, kind?: string): string[] =>
 
 describe('examples/hello-c', () => {
   it('static (musl): one file, no loader; runs with the app.yaml args and env', async () => {
-    const ex = loadExample('hello-c', 'app.static.yaml');
+    const ex = await loadExample('hello-c', 'app.static.yaml');
     const { r, size, root } = await pack('hello-static', ex.input);
     expect(r.requirements.kind).toBe('static');
     expect(paths(r, 'file')).toEqual(['/app/hello-static']);
@@ -93,7 +89,7 @@ describe('examples/hello-c', () => {
   });
 
   it('dynamic (glibc): the loader and libc come along, through the /lib64 and /lib symlinks', async () => {
-    const ex = loadExample('hello-c', 'app.dynamic.yaml');
+    const ex = await loadExample('hello-c', 'app.dynamic.yaml');
     const { r, root } = await pack('hello-dynamic', ex.input);
     expect(r.requirements).toMatchObject({ kind: 'dynamic', interpreter: '/lib64/ld-linux-x86-64.so.2' });
     const links = Object.fromEntries(
@@ -208,13 +204,13 @@ describe('$ORIGIN in a chroot of the archive', () => {
 
 describe('examples/busybox', () => {
   it('packs busybox, the script and the data directory', async () => {
-    const ex = loadExample('busybox');
+    const ex = await loadExample('busybox');
     const { r } = await pack('busybox-contents', ex.input);
     expect(paths(r, 'file').sort()).toEqual(['/app/busybox', '/app/script.sh', '/data/words.txt']);
   });
 
   itRoot('runs one applet without a shell (app.single.yaml)', async () => {
-    const ex = loadExample('busybox', 'app.single.yaml');
+    const ex = await loadExample('busybox', 'app.single.yaml');
     const { r, root } = await pack('busybox-single', ex.input);
     const run = runChroot(root, [...r.command, ...ex.args], ex.env);
     expect(run.stdout).toBe(
@@ -224,7 +220,7 @@ describe('examples/busybox', () => {
   });
 
   itRoot('runs the applets from the script under busybox sh (needs /proc/self/exe)', async (ctx) => {
-    const ex = loadExample('busybox');
+    const ex = await loadExample('busybox');
     const { r, root } = await pack('busybox', ex.input);
     const proc = join(root, 'proc');
     if (spawnSync('mount', ['-t', 'proc', 'proc', proc]).status !== 0) ctx.skip('cannot mount /proc here');
@@ -247,7 +243,7 @@ describe('examples/busybox', () => {
 
 describe('examples/hello-go', () => {
   it('packs the static Go binary alone and runs it', async () => {
-    const ex = loadExample('hello-go');
+    const ex = await loadExample('hello-go');
     const { r, root } = await pack('hello-go', ex.input);
     expect(r.requirements.go).toBe(true);
     expect(paths(r, 'file')).toEqual(['/app/hello-go']);
@@ -264,7 +260,7 @@ describe('examples/hello-go', () => {
 describe('examples/python', () => {
   let packed: { r: Rootfs; size: number; root: string };
   beforeAll(async () => {
-    packed = await pack('python', loadExample('python').input);
+    packed = await pack('python', (await loadExample('python')).input);
   });
 
   it('packs python3, its closure, the standard library without tests/GUI/caches, and the script', () => {
