@@ -68,7 +68,7 @@ export interface BuildEntryOptions {
 export async function buildOrReuse(appFile: string, opts: BuildEntryOptions): Promise<BuildOutcome> {
   const srctree = resolve(opts.srctree ?? packageRoot());
   const cacheDir = cacheRoot(process.env);
-  const quick = await quickUpToDate(appFile, { srctree, outDir: opts.out, cacheDir });
+  const quick = quickUpToDate(appFile, { srctree, outDir: opts.out, cacheDir });
   if (quick) {
     const manifest = JSON.parse(quick.manifestText) as Manifest;
     return { outDir: quick.outDir, manifest, upToDate: true, compiled: 0, cached: 0, linked: false };

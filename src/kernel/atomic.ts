@@ -3,7 +3,7 @@
 // nothing trusts and the next build overwrites or removes.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** A unique sibling path of `path` for a temporary file or directory. */
@@ -29,12 +29,40 @@ export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
   await rename(tmp, path);
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporaries of `path` left by killed processes (their pid is gone). */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^\\.${base}\\.(?:tmp|old)-(\\d+)-[0-9a-f]+(?:\\.\\w+)?$`);
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = re.exec(n);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) {
+      await rm(join(dirname(path), n), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Fills a fresh temporary directory with `fill`, then swaps it in place of `dir`.
  * If `fill` throws, the temporary directory is removed and `dir` is untouched.
  */
 export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
+  await removeStaleTemps(dir);
   const tmp = tempSibling(dir);
   await mkdir(tmp);
   try {

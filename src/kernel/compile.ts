@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { BuildError } from '../errors.js';
-import { moveIntoPlace, tempSibling, writeFileAtomic } from './atomic.js';
+import { moveIntoPlace, removeStaleTemps, tempSibling, writeFileAtomic } from './atomic.js';
 import { sha256 } from './cache.js';
 import type { BuildConfig } from './config.js';
 import { objectSizes, type SectionSizes } from './elf.js';
@@ -270,6 +270,7 @@ export async function compileAll(opts: CompileOptions): Promise<CompiledObject[]
   const units = opts.plan.units;
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   const files = new FileHasher();
+  await removeStaleTemps(join(opts.objectDir, 'tmp', 'unit.o'));
   const results: CompiledObject[] = new Array(units.length);
   let next = 0;
   let failure: unknown;

@@ -9,6 +9,7 @@
 // Only node: built-ins are imported here, so the fast path stays cheap.
 
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,32 +107,44 @@ async function statInput(p: string): Promise<[string, number, number, number]> {
   }
 }
 
-/** Returns the image directory when nothing changed since the stamped build, else undefined. */
-export async function upToDateImage(req: StampRequest): Promise<string | undefined> {
+function statInputSync(p: string): [string, number, number, number] {
+  const st = statSync(p, { throwIfNoEntry: false });
+  if (!st) return [p, -2, 0, 0];
+  return [p, st.isDirectory() ? -1 : st.size, st.mtimeMs, st.ino];
+}
+
+/**
+ * Returns the image directory when nothing changed since the stamped build, else
+ * undefined. Synchronous on purpose: a few hundred stat calls are cheaper inline
+ * than through the thread pool, and this is the whole of an unchanged rebuild.
+ */
+export function upToDateImage(req: StampRequest): string | undefined {
+  return checkStamp(req)?.outDir;
+}
+
+function checkStamp(req: StampRequest): { outDir: string; manifestText: string } | undefined {
   let stamp: Stamp;
   try {
-    stamp = JSON.parse(await readFile(stampPath(req), 'utf8')) as Stamp;
+    stamp = JSON.parse(readFileSync(stampPath(req), 'utf8')) as Stamp;
   } catch {
     return undefined;
   }
   if (stamp.version !== STAMP_VERSION || stamp.env !== envHash(req.env)) return undefined;
   // A file added under modules/ or kconfig/ changes its directory's mtime, which is an input too.
-  const now = await Promise.all(stamp.inputs.map(([p]) => statInput(p)));
-  for (let i = 0; i < now.length; i++) {
-    const a = now[i]!;
-    const b = stamp.inputs[i]!;
+  for (const b of stamp.inputs) {
+    const a = statInputSync(b[0]);
     if (a[1] !== b[1] || a[2] !== b[2] || a[3] !== b[3]) return undefined;
   }
   try {
-    const manifestText = await readFile(join(stamp.outDir, 'manifest.json'), 'utf8');
+    const manifestText = readFileSync(join(stamp.outDir, 'manifest.json'), 'utf8');
     const manifest = JSON.parse(manifestText) as { buildKey?: string; kernel?: { file?: string } };
     if (manifest.buildKey !== stamp.buildKey || manifestText.length !== stamp.manifestSize) return undefined;
-    const k = await stat(join(stamp.outDir, manifest.kernel?.file ?? 'kernel.elf'));
+    const k = statSync(join(stamp.outDir, manifest.kernel?.file ?? 'kernel.elf'));
     if (k.size !== stamp.kernelSize) return undefined;
+    return { outDir: stamp.outDir, manifestText };
   } catch {
     return undefined;
   }
-  return stamp.outDir;
 }
 
 /**
@@ -173,22 +186,10 @@ export interface QuickOptions {
 }
 
 /** The image directory and its manifest text when the stamped build is still current. */
-export async function quickUpToDate(
+export function quickUpToDate(
   appFile: string,
   opts: QuickOptions,
-): Promise<{ outDir: string; manifestText: string } | undefined> {
+): { outDir: string; manifestText: string } | undefined {
   const env = opts.env ?? process.env;
-  const outDir = await upToDateImage({
-    appFile,
-    srctree: opts.srctree,
-    outDir: opts.outDir,
-    cacheDir: opts.cacheDir,
-    env,
-  });
-  if (!outDir) return undefined;
-  try {
-    return { outDir, manifestText: await readFile(join(outDir, 'manifest.json'), 'utf8') };
-  } catch {
-    return undefined;
-  }
+  return checkStamp({ appFile, srctree: opts.srctree, outDir: opts.outDir, cacheDir: opts.cacheDir, env });
 }

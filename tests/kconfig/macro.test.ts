@@ -81,6 +81,36 @@ describe('macro language', () => {
     expect([r.get('NESTED'), r.get('STR'), r.get('CMP'), r.get('BY_NAME')]).toEqual(['y', 'v42', 'y', 'y']);
   });
 
+  it('background $(shell,...) results where a value is needed at once: statements, paths, prompts, names', async () => {
+    const { kc, dir } = await load({
+      Kconfig: [
+        '$(shell,touch made-by-shell)',
+        'info := $(shell,echo GCC 1200)',
+        'name := $(shell,set -- $(info) && echo $1)',
+        'source "$(shell,echo sub)/Kconfig"',
+        'config $(shell,echo DYN)',
+        '\tbool "prompt $(name)"',
+        '\tdefault $(shell,test "$(name)" = GCC && echo y || echo n)',
+        'config N',
+        '\tint "n"',
+        '\trange $(shell,echo 1) $(shell,echo 3)',
+        '\tdefault 9',
+        '',
+      ].join('\n'),
+      'sub/Kconfig': 'config IN_SUB\n\tdef_bool y\n',
+    });
+    const r = kc.resolve({ target: 'olddefconfig' });
+    expect([r.get('DYN'), r.get('IN_SUB'), r.get('N')]).toEqual(['y', 'y', '3']);
+    expect(r.explain('DYN').prompt).toBe('prompt GCC');
+    expect(readFileSync(path.join(dir, 'made-by-shell'), 'utf8')).toBe('');
+  });
+
+  it('a failed $(error-if,...) on a background result wins over a later syntax error', async () => {
+    const err = await load('$(error-if,$(shell,echo y),no compiler)\nconfig\n').catch((e: unknown) => e);
+    expect((err as KconfigError).message).toBe('no compiler');
+    expect((err as KconfigError).loc).toEqual({ file: 'Kconfig', line: 1 });
+  });
+
   it('$(info), $(warning-if), $(filename), $(lineno)', async () => {
     const { diags, value } = await expand(
       '$(info,hello $(filename):$(lineno))\n$(warning-if,y,careful)\n$(warning-if,n,silent)',

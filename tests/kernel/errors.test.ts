@@ -200,3 +200,15 @@ describe('tools', () => {
     );
   });
 });
+
+describe('temporaries of killed builds', () => {
+  it('are removed by the next build when their process is gone', async () => {
+    const { mkdir: mk } = await import('node:fs/promises');
+    const dir = join(work, 'stale');
+    await mk(join(dir, '.img.tmp-999999-0a0b0c0d'), { recursive: true });
+    await writeFile(join(dir, '.img.tmp-999999-0a0b0c0d/manifest.json'), '{}');
+    await mk(join(dir, `.img.tmp-${process.ppid}-0a0b0c0e`), { recursive: true }); // a live process's: kept
+    await buildFixture({ cacheDir: join(dir, 'cache'), outDir: join(dir, 'img') });
+    expect((await readdir(dir)).sort()).toEqual([`.img.tmp-${process.ppid}-0a0b0c0e`, 'cache', 'img']);
+  });
+});

@@ -19,13 +19,18 @@ export function hasMarker(s: string): boolean {
 
 interface Job {
   marker: string;
+  id: number;
   cmd: string;
-  /** Sent to the helper (no markers inside); otherwise run after the others. */
-  sent: boolean;
+  /** waiting: uses other jobs' output; sent: handed to the helper; done: `result` is set. */
+  state: 'waiting' | 'sent' | 'done';
+  result?: string;
 }
 
-// Each job: "<id>\0<command>\0"; the helper writes the output to $dir/<id>.
-const HELPER = `exec xargs -0 -n 2 -P "$1" sh -c 'exec sh -c "$2" </dev/null >"$0/$1"' "$2"`;
+// Each job: "<id>\0<command>\0". The helper writes the output to $dir/<id>,
+// then creates $dir/<id>.done and prints the id (for waiters either way).
+const HELPER = `exec xargs -0 -n 2 -P "$1" sh -c 'sh -c "$2" </dev/null >"$0/$1"; : >"$0/$1.done"; echo "$1"' "$2"`;
+
+const clean = (raw: string): string => raw.slice(0, 4095).replace(/\n+$/, '').replace(/\n/g, ' ');
 
 export class AsyncShell {
   private child: ChildProcess | null = null;
@@ -33,6 +38,8 @@ export class AsyncShell {
   private failed = false;
   private readonly byCmd = new Map<string, Job>();
   private readonly jobs: Job[] = [];
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
+  private onDone: (() => void) | null = null;
 
   constructor(
     private readonly env: Record<string, string | undefined>,
@@ -44,33 +51,56 @@ export class AsyncShell {
   defer(cmd: string): string {
     const known = this.byCmd.get(cmd);
     if (known) return known.marker;
-    const job: Job = { marker: `${MARK}${this.jobs.length}${MARK}`, cmd, sent: false };
+    const id = this.jobs.length;
+    const job: Job = { marker: `${MARK}${id}${MARK}`, id, cmd, state: 'waiting' };
     this.jobs.push(job);
     this.byCmd.set(cmd, job);
-    if (!hasMarker(cmd) && !cmd.includes('\0') && this.start()) {
-      this.child!.stdin!.write(`${this.jobs.length - 1}\0${cmd}\0`);
-      job.sent = true;
-    }
+    if (!hasMarker(cmd)) this.send(job);
     return job.marker;
   }
 
+  private send(job: Job): void {
+    if (!job.cmd.includes('\0') && this.start()) {
+      this.child!.stdin!.write(`${job.id}\0${job.cmd}\0`);
+      job.state = 'sent';
+    }
+  }
+
   private start(): boolean {
-    if (this.child) return true;
+    if (this.child) return !this.failed;
     if (this.failed) return false;
     try {
       this.dir = mkdtempSync(path.join(tmpdir(), 'osvb-shell-'));
       const n = String(Math.max(2, availableParallelism()));
-      this.child = spawn('/bin/sh', ['-c', HELPER, 'osvb-shell', n, this.dir], {
+      const child = spawn('/bin/sh', ['-c', HELPER, 'osvb-shell', n, this.dir], {
         cwd: this.cwd,
         env: this.env as NodeJS.ProcessEnv,
-        stdio: ['pipe', 'ignore', 'inherit'],
+        stdio: ['pipe', 'pipe', 'inherit'],
       });
-      this.child.on('error', () => {
+      this.child = child;
+      child.on('error', () => {
+        this.failed = true;
+        this.onDone?.();
+      });
+      // A helper that died makes writes fail with EPIPE; its jobs are then run here.
+      child.stdin!.on('error', () => {
         this.failed = true;
       });
-      // A helper that died makes writes fail with EPIPE; finish() then runs what is left itself.
-      this.child.stdin!.on('error', () => {
-        this.failed = true;
+      let buf = '';
+      child.stdout!.setEncoding('latin1');
+      child.stdout!.on('data', (d: string) => {
+        buf += d;
+        let nl = buf.indexOf('\n');
+        while (nl >= 0) {
+          this.collect(Number(buf.slice(0, nl)));
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf('\n');
+        }
+        this.onDone?.();
+      });
+      child.on('close', () => {
+        this.failed ||= this.jobs.some((j) => j.state === 'sent' && !existsSync(this.donePath(j)));
+        this.onDone?.();
       });
       return true;
     } catch {
@@ -79,37 +109,109 @@ export class AsyncShell {
     }
   }
 
+  private donePath(job: Job): string {
+    return path.join(this.dir, `${job.id}.done`);
+  }
+
+  /** Takes a sent job's output once the helper says it is done. */
+  private collect(id: number): void {
+    const job = this.jobs[id];
+    if (job?.state !== 'sent') return;
+    try {
+      job.result = clean(readFileSync(path.join(this.dir, String(id)), 'latin1'));
+    } catch {
+      return;
+    }
+    job.state = 'done';
+    this.cache.entries.set(this.cache.key(job.cmd), job.result);
+    this.cache.dirty = true;
+  }
+
+  /** Runs a job here and now (its inputs first). */
+  private runHere(job: Job): string {
+    const cmd = job.cmd.replace(MARKER_RE, (m) => this.waitSync(m));
+    job.result = this.cache.run(cmd);
+    job.state = 'done';
+    return job.result;
+  }
+
+  /** The output of a marker's job, waiting for it if needed (for values needed during parsing). */
+  waitSync(marker: string): string {
+    const job = this.jobs[Number(marker.slice(1, -1))];
+    if (!job) return '';
+    if (job.state === 'done') return job.result!;
+    // Still queued in this process (the pipe was full): it cannot complete while we wait.
+    if (job.state === 'waiting' || this.failed || (this.child?.stdin?.writableLength ?? 0) > 0) {
+      return this.runHere(job);
+    }
+    const done = this.donePath(job);
+    for (let i = 1; !existsSync(done); i++) {
+      Atomics.wait(this.sleeper, 0, 0, i < 100 ? 0.2 : 2);
+      if (i % 500 === 0 && !this.alive()) return this.runHere(job);
+    }
+    this.collect(job.id);
+    return job.result ?? this.runHere(job);
+  }
+
+  /** Replaces every marker in `s`, waiting for the jobs. */
+  resolveSync(s: string): string {
+    return hasMarker(s) ? s.replace(MARKER_RE, (m) => this.waitSync(m)) : s;
+  }
+
+  private alive(): boolean {
+    try {
+      process.kill(this.child!.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   get pending(): boolean {
     return this.jobs.length > 0;
   }
 
-  /** Waits for every job; returns marker -> output, and fills the shell cache. */
+  /** Waits for every job (dispatching those that needed others' output); returns marker -> output. */
   async finish(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
+    const ready = (j: Job): boolean =>
+      [...j.cmd.matchAll(MARKER_RE)].every((m) => this.jobs[Number(m[1])]?.state === 'done');
+    for (;;) {
+      if (this.failed) break;
+      for (const j of this.jobs) {
+        if (j.state === 'waiting' && ready(j)) {
+          j.cmd = j.cmd.replace(MARKER_RE, (m) => this.jobs[Number(m.slice(1, -1))]!.result!);
+          const known = this.byCmd.get(j.cmd);
+          if (known && known !== j && known.state === 'done') {
+            j.result = known.result;
+            j.state = 'done';
+            continue;
+          }
+          const cached = this.cache.peek(j.cmd);
+          if (cached !== undefined) {
+            j.result = cached;
+            j.state = 'done';
+            continue;
+          }
+          this.send(j);
+        }
+      }
+      for (const j of this.jobs) if (j.state === 'sent' && existsSync(this.donePath(j))) this.collect(j.id);
+      const busy = this.jobs.some((j) => j.state === 'sent');
+      if (!busy) break;
+      await new Promise<void>((resolve) => {
+        this.onDone = resolve;
+      });
+      this.onDone = null;
+    }
     const child = this.child;
-    if (child) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
         child.once('close', () => resolve());
-        child.once('error', () => resolve());
         child.stdin!.end();
       });
     }
-    const clean = (raw: string): string => raw.slice(0, 4095).replace(/\n+$/, '').replace(/\n/g, ' ');
-    const subst = (s: string): string => s.replace(MARKER_RE, (m) => out.get(m) ?? '');
-    this.jobs.forEach((job, id) => {
-      let result: string | undefined;
-      if (job.sent && !this.failed) {
-        try {
-          result = clean(readFileSync(path.join(this.dir, String(id)), 'latin1'));
-          this.cache.entries.set(this.cache.key(job.cmd), result);
-          this.cache.dirty = true;
-        } catch {
-          result = undefined;
-        }
-      }
-      // Unsent (it used another job's output) or lost: run it now, synchronously.
-      out.set(job.marker, result ?? this.cache.run(subst(job.cmd)));
-    });
+    const out = new Map<string, string>();
+    for (const j of this.jobs) out.set(j.marker, j.state === 'done' ? j.result! : this.runHere(j));
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     return out;
   }

@@ -252,17 +252,20 @@ export async function loadKconfig(opts: LoadOptions): Promise<Kconfig> {
   const shell = new ShellCache(env, cwd);
   const parser = startParse(opts, env, shell, new AsyncShell(env, cwd, shell));
   let pr: ParseResult | undefined;
+  let parseError: unknown;
   try {
     pr = parser.parse(opts.kconfig ?? 'Kconfig');
-  } finally {
-    try {
-      // Even after a syntax error, wait for the background commands before returning.
-      if (pr) await parser.settle();
-      else await parser.settle().catch(() => {});
-    } finally {
-      saveCache(opts, shell);
-    }
+  } catch (err) {
+    parseError = err;
   }
+  try {
+    // Even after a syntax error, wait for the background commands; a failed
+    // $(error-if,...) (a missing compiler...) is the error to report first.
+    await parser.settle(pr !== undefined);
+  } finally {
+    saveCache(opts, shell);
+  }
+  if (!pr) throw parseError;
   return complete(opts, env, pr);
 }
 

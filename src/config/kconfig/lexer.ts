@@ -125,7 +125,7 @@ export class Lexer {
     const s = this.src;
     const n = s.length;
     for (;;) {
-      if (this.p >= n) return { t: T.Eof, v: '', line: this.line, col: 0 };
+      if (this.p >= n) return this.tok(T.Eof, '', this.line, 0);
       const c = s.charCodeAt(this.p);
       if (c === 32 || c === 9) {
         this.p++;
@@ -150,7 +150,7 @@ export class Lexer {
       this.p++;
       this.line++;
       this.lineStart = this.p;
-      return { t: T.Eol, v: '', line, col };
+      return this.tok(T.Eol, '', line, col);
     }
     const c2 = s.charCodeAt(this.p + 1);
     switch (c) {
@@ -196,14 +196,14 @@ export class Lexer {
       if (!dollar) {
         const w = s.slice(this.p, q);
         this.p = q;
-        return { t: KEYWORDS.has(w) ? T.Keyword : T.Word, v: w, line, col };
+        return this.tok(KEYWORDS.has(w) ? T.Keyword : T.Word, w, line, col);
       }
       // A word with a '$': expand one token from here to the end of the line.
       const eol = this.eolIndex(this.p);
       const r = this.pp.expandToken(s, this.p, eol);
       this.p = r.end;
       if (r.out === '') return this.scan();
-      return { t: T.Word, v: r.out, line, col };
+      return this.tok(T.Word, r.out, line, col);
     }
     this.diag({
       level: 'warning',
@@ -214,9 +214,26 @@ export class Lexer {
     return this.scan();
   }
 
+  /**
+   * Tokens come from a small ring of reused objects: the parser only looks at
+   * a token shortly after taking it, and a Kconfig tree has ~1M tokens.
+   */
+  private readonly ring: Token[] = Array.from({ length: 16 }, () => ({ t: T.Eof, v: '', line: 0, col: 0 }));
+  private ringNext = 0;
+
+  private tok(t: T, v: string, line: number, col: number): Token {
+    const k = this.ring[this.ringNext]!;
+    this.ringNext = (this.ringNext + 1) & 15;
+    k.t = t;
+    k.v = v;
+    k.line = line;
+    k.col = col;
+    return k;
+  }
+
   private op(t: T, len: number, line: number, col: number): Token {
     this.p += len;
-    return { t, v: '', line, col };
+    return this.tok(t, '', line, col);
   }
 
   private eolIndex(from: number): number {
@@ -292,7 +309,7 @@ export class Lexer {
       }
       run = this.p;
     }
-    return { t: T.Quote, v: out, line, col };
+    return this.tok(T.Quote, out, line, col);
   }
 
   /**

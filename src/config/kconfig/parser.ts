@@ -173,16 +173,29 @@ export class Parser {
       opts.diag,
       opts.async ?? null,
     );
+    this.pp.deferShell = !!opts.async;
+  }
+
+  /** A token's text where the value is needed now (names, prompts, paths). */
+  private now(s: string): string {
+    return this.pp.resolveNow(s);
   }
 
   /** Expression nodes that name a symbol whose name is still being computed by a $(shell,...). */
   private readonly fixups: Expr[] = [];
 
-  /** Waits for background $(shell,...) commands and puts their output in place. */
-  async settle(): Promise<void> {
+  /**
+   * Waits for background $(shell,...) commands and puts their output in place
+   * (`apply`: false after a failed parse, only the deferred $(error-if) checks run).
+   */
+  async settle(apply = true): Promise<void> {
     const async = this.opts.async;
     if (!async?.pending) return;
     const results = await async.finish();
+    if (!apply) {
+      for (const check of this.pp.deferredChecks) check(results);
+      return;
+    }
     const real = new Map<Sym, Sym>();
     const fix = (ph: Sym): Sym => {
       if (ph.id !== -1) return ph;
@@ -364,6 +377,15 @@ export class Parser {
         }
         this.error(`unexpected '${tok.v}'`, tok);
       }
+      if (tok.t === T.Word && hasMarker(tok.v)) {
+        // A statement made of a background $(shell,...): Linux drops words that expand to nothing.
+        const v = this.now(tok.v);
+        if (v === '') {
+          this.lex.take();
+          continue;
+        }
+        tok.v = v;
+      }
       if (tok.t === T.Word && !inChoice) {
         this.lex.take();
         const op = this.lex.peek();
@@ -372,7 +394,7 @@ export class Parser {
           const value = this.lex.assignPending ? this.lex.readAssignValue() : '';
           this.eol();
           const flavor = op.t === T.Eq ? 'recursive' : op.t === T.ColonEq ? 'simple' : 'append';
-          this.pp.addVariable(tok.v, value, flavor);
+          this.pp.addVariable(this.now(tok.v), value, flavor);
           continue;
         }
         this.error(`unknown statement "${tok.v}"`, tok);
@@ -432,6 +454,7 @@ export class Parser {
 
   private addPrompt(type: P, text: string, cond: Expr | null, loc: SourceLocation = this.loc()): Prop {
     const prop = this.addProp(type, null, cond, loc);
+    text = this.now(text);
     if (/^\s/.test(text)) {
       this.warn('leading whitespace ignored', loc);
       text = text.replace(/^\s+/, '');
@@ -465,7 +488,7 @@ export class Parser {
   private symbolName(what: string): Token {
     const tok = this.lex.take();
     if (tok.t !== T.Word) this.error(`syntax error: expected ${what}, got ${describe(tok)}`, tok);
-    return tok;
+    return hasMarker(tok.v) ? { ...tok, v: this.now(tok.v) } : tok;
   }
 
   private configStmt(kw: string): void {
@@ -492,18 +515,20 @@ export class Parser {
         continue;
       }
       if (tok.t !== T.Keyword) return;
+      // Tokens are reused objects: keep what is needed after parsing an expression.
+      const kw = tok.v;
       const entry = this.currentEntry;
       const sym = entry.sym!;
-      switch (tok.v) {
+      switch (kw) {
         case 'bool':
         case 'tristate':
         case 'int':
         case 'hex':
         case 'string': {
           this.lex.take();
-          const t = TYPE_KW[tok.v]!;
+          const t = TYPE_KW[kw]!;
           if (isChoice && t !== SymType.Bool && t !== SymType.Tristate) {
-            this.error(`a choice can only be bool or tristate, not ${tok.v}`, tok);
+            this.error(`a choice can only be bool or tristate, not ${kw}`, tok);
           }
           this.setType(t);
           if (this.lex.peek().t === T.Quote) {
@@ -527,7 +552,7 @@ export class Parser {
         case 'def_tristate': {
           this.lex.take();
           if (isChoice) {
-            if (tok.v !== 'default') this.error(`'${tok.v}' is not allowed in a choice`, tok);
+            if (kw !== 'default') this.error(`'${kw}' is not allowed in a choice`, tok);
             const nt = this.symbolName('a choice value symbol');
             const target = this.table.lookup(nt.v);
             this.use(target, nt);
@@ -540,27 +565,27 @@ export class Parser {
           const cond = this.ifExpr();
           this.eol();
           this.addProp(P.Default, e, cond);
-          if (tok.v === 'def_bool') this.setType(SymType.Bool);
-          else if (tok.v === 'def_tristate') this.setType(SymType.Tristate);
+          if (kw === 'def_bool') this.setType(SymType.Bool);
+          else if (kw === 'def_tristate') this.setType(SymType.Tristate);
           continue;
         }
         case 'select':
         case 'imply': {
-          if (isChoice) this.error(`'${tok.v}' is not allowed in a choice`, tok);
+          if (isChoice) this.error(`'${kw}' is not allowed in a choice`, tok);
           this.lex.take();
-          const nt = this.symbolName(`a symbol to ${tok.v}`);
+          const nt = this.symbolName(`a symbol to ${kw}`);
           const target = this.table.lookup(nt.v);
           this.use(target, nt);
           const cond = this.ifExpr();
           this.eol();
-          this.addProp(tok.v === 'select' ? P.Select : P.Imply, { k: E.Sym, s: target }, cond);
+          this.addProp(kw === 'select' ? P.Select : P.Imply, { k: E.Sym, s: target }, cond);
           continue;
         }
         case 'range': {
           if (isChoice) this.error(`'range' is not allowed in a choice`, tok);
           this.lex.take();
-          const lo = this.symbol();
-          const hi = this.symbol();
+          const lo = this.symbol(true);
+          const hi = this.symbol(true);
           const cond = this.ifExpr();
           this.eol();
           const p = this.addProp(P.Range, null, cond);
@@ -642,7 +667,7 @@ export class Parser {
     const t = this.lex.peek();
     if (t.t === T.Word) {
       this.lex.take();
-      name = t.v;
+      name = this.now(t.v);
     }
     this.eol();
     const sym = this.table.lookupChoice(name);
@@ -721,7 +746,7 @@ export class Parser {
     const loc = { file: this.lex.file, line: kwTok.line };
     this.eol();
     const optional = kw === 'osource' || kw === 'orsource';
-    let name = q.v;
+    let name = this.now(q.v);
     if (kw === 'rsource' || kw === 'orsource') {
       const dir = path.posix.dirname(this.lex.file);
       name = dir === '.' ? name : path.posix.join(dir, name);
@@ -784,8 +809,9 @@ export class Parser {
     if (!sym.firstUse) sym.firstUse = { file: this.lex.file, line: tok.line, column: tok.col };
   }
 
-  private symbol(): Sym {
-    const tok = this.lex.take();
+  private symbol(now = false): Sym {
+    let tok = this.lex.take();
+    if (now && hasMarker(tok.v)) tok = { ...tok, v: this.now(tok.v) };
     if ((tok.t === T.Word || tok.t === T.Quote) && hasMarker(tok.v)) {
       // Named by a $(shell,...) still running: a placeholder until settle().
       const ph = new PlaceholderSym(tok.v, tok.t === T.Quote);
@@ -802,13 +828,7 @@ export class Parser {
   }
 
   expr(): Expr {
-    const prev = this.pp.deferShell;
-    this.pp.deferShell = !!this.opts.async;
-    try {
-      return this.orTerm();
-    } finally {
-      this.pp.deferShell = prev;
-    }
+    return this.orTerm();
   }
 
   private orTerm(): Expr {

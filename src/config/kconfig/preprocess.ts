@@ -86,7 +86,10 @@ const isTokenChar = (c: number): boolean =>
 
 export class Preprocessor {
   private readonly vars = new Map<string, Variable>();
-  /** While set, $(shell,...) may return a marker and run in the background (see asyncshell.ts). */
+  /**
+   * While set, $(shell,...) returns a marker and runs in the background (see
+   * asyncshell.ts); whoever needs the value itself calls resolveNow().
+   */
   deferShell = false;
   /** Checks of $(error-if)/$(warning-if)/$(info) whose arguments were still running. */
   readonly deferredChecks: ((results: Map<string, string>) => void)[] = [];
@@ -100,6 +103,11 @@ export class Preprocessor {
     private readonly diag: (d: Diagnostic) => void,
     private readonly async: AsyncShell | null = null,
   ) {}
+
+  /** `s` with the output of every background command it mentions (waiting for them). */
+  resolveNow(s: string): string {
+    return this.async && hasMarker(s) ? this.async.resolveSync(s) : s;
+  }
 
   /** Runs `fn` now, or once the background commands it needs are done. */
   private whenReady(args: string[], fn: (args: string[]) => void): void {
@@ -225,7 +233,9 @@ export class Preprocessor {
     }
     parts.push(clause.slice(prev));
     if (parts.length > 16) this.fail('too many function arguments');
-    const name = this.expandString(parts[0]!, args);
+    let name = this.expandString(parts[0]!, args);
+    // A variable's name must be known now.
+    if (this.async && hasMarker(name)) name = this.async.resolveSync(name);
     const fargs = parts.slice(1).map((a) => this.expandString(a, args));
 
     const v = this.vars.get(name);
@@ -291,7 +301,7 @@ export class Preprocessor {
         const cmd = args[0]!;
         const cached = this.shell.peek(cmd);
         if (cached !== undefined) return cached;
-        if (this.async && (this.deferShell || hasMarker(cmd))) return this.async.defer(cmd);
+        if (this.async && this.deferShell) return this.async.defer(cmd);
         return this.shell.run(cmd);
       }
       default:
