@@ -175,9 +175,8 @@ void fpu_load(struct uthread *ut, const struct fpu_state *in);
 uint64_t linux_realtime_ns(void);
 uint64_t linux_monotonic_ns(void);
 
-/* Sleep interruptibly until deadline (monotonic ns; 0 = forever) or a wakeup
- * of wq; returns -EINTR when a signal arrived. cond is rechecked by callers. */
-struct wait_queue;
+/* Sleep until the monotonic deadline; -EINTR when a signal arrived first. */
+int sleep_until_ns(uint64_t deadline);
 
 /* Helpers */
 #define RFLAGS_USER_MASK 0x254dd5ul   /* CF PF AF ZF SF TF DF OF AC ID: what user code may set */

@@ -114,6 +114,21 @@ static uint64_t cpu_hwcap(void)
 static char cmdline_copy[1024];
 static size_t cmdline_len;
 
+int process_pid(void)
+{
+	return proc.pid;
+}
+
+int process_ppid(void)
+{
+	return fork_parent_pid();
+}
+
+int process_threads(void)
+{
+	return proc.nthreads;
+}
+
 const char *process_exe_path(void)
 {
 	return proc.exe;
@@ -136,6 +151,56 @@ static void save_cmdline(const char *const *argv, int argc)
 		memcpy(cmdline_copy + cmdline_len, argv[i], l);
 		cmdline_len += l;
 	}
+}
+
+/* The canonical absolute path of path (symlinks resolved), as /proc/self/exe
+ * shows it; falls back to path itself. */
+static void canonical_path(const char *path, char *out, size_t size)
+{
+	char *cur = kmalloc(VFS_PATH_MAX), *tmp = kmalloc(VFS_PATH_MAX);
+	strlcpy(out, path, size);
+	if (!cur || !tmp)
+		goto done;
+	strlcpy(cur, path, VFS_PATH_MAX);
+	for (int hops = 0; hops < VFS_SYMLINK_MAX; hops++) {
+		ssize_t n = vfs_readlink(NULL, cur, tmp, VFS_PATH_MAX - 1);
+		if (n <= 0)
+			break; /* not a symlink: cur names the file */
+		tmp[n] = 0;
+		if (tmp[0] != '/') {
+			/* Relative to the link's directory. */
+			char *slash = strrchr(cur, '/');
+			size_t dl = slash ? (size_t)(slash - cur) + 1 : 0;
+			if (dl + n + 1 > VFS_PATH_MAX)
+				goto done;
+			memmove(tmp + dl, tmp, n + 1);
+			memcpy(tmp, cur, dl);
+		}
+		strlcpy(cur, tmp, VFS_PATH_MAX);
+	}
+	struct inode *dir;
+	const char *last;
+	size_t len;
+	if (vfs_walk(NULL, cur, WALK_PARENT, &dir, &last, &len))
+		goto done;
+	if (!len) {
+		inode_put(dir);
+		goto done;
+	}
+	vfs_lock();
+	ssize_t dl = vfs_dir_path(dir, tmp, VFS_PATH_MAX);
+	vfs_unlock();
+	inode_put(dir);
+	if (dl < 0 || (size_t)dl + len + 2 > size)
+		goto done;
+	memcpy(out, tmp, dl);
+	if (dl > 1)
+		out[dl++] = '/';
+	memcpy(out + dl, last, len);
+	out[dl + len] = 0;
+done:
+	kfree(cur);
+	kfree(tmp);
 }
 
 /* Open path for execution: a regular file with an execute bit. */
@@ -195,7 +260,7 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 	}
 	uvm_brk_init(ALIGN_UP(exe.end, 4096));
 
-	strlcpy(proc.exe, f->path ? f->path : path, sizeof(proc.exe));
+	canonical_path(path, proc.exe, sizeof(proc.exe));
 	const char *slash = strrchr(proc.exe, '/');
 	proc.comm = slash ? slash + 1 : proc.exe;
 

@@ -335,8 +335,6 @@ SYSCALL(127, rt_sigpending, 2)
 	return copy_to_user((void *)a0, &p, 8);
 }
 
-int sleep_until_ns(uint64_t deadline);
-
 SYSCALL(130, rt_sigsuspend, 2)
 {
 	struct uthread *ut = current_uthread();

@@ -362,8 +362,6 @@ SYSCALL(201, time, 1)
 	return t;
 }
 
-int sleep_until_ns(uint64_t deadline);
-
 static long do_nanosleep(uint64_t clockid, bool abs, uint64_t ureq, uint64_t urem)
 {
 	struct timespec ts;

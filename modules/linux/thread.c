@@ -35,7 +35,6 @@
 #define ARCH_GET_FS 0x1003
 #define ARCH_GET_GS 0x1004
 
-int sleep_until_ns(uint64_t deadline);
 int futex_wake(uint64_t uaddr, int n, uint32_t bitset);
 
 /* --- TLS --- */

@@ -243,6 +243,44 @@ static void make_fd_dir(void)
 	inode_put(dir);
 }
 
+static size_t gen_loadavg(char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "0.00 0.00 0.00 1/%d %d\n", process_threads(), process_pid());
+	return MIN((size_t)n, size);
+}
+
+static size_t gen_status(char *buf, size_t size)
+{
+	const char *exe = process_exe_path(), *slash = strrchr(exe, '/');
+	int n = snprintf(buf, size,
+			 "Name:\t%.15s\nUmask:\t0022\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n"
+			 "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t%8lu kB\nThreads:\t%d\n"
+			 "Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+			 slash ? slash + 1 : exe, process_pid(), process_pid(), process_ppid(),
+			 (unsigned long)(uvm_resident_pages() * 4), process_threads());
+	return MIN((size_t)n, size);
+}
+
+static size_t gen_stat(char *buf, size_t size)
+{
+	uint64_t ticks = clock_monotonic_ns() / 10000000;
+	uint64_t btime = (clock_realtime_ns() - clock_monotonic_ns()) / 1000000000;
+	int n = snprintf(buf, size,
+			 "cpu  %lu 0 0 0 0 0 0 0 0 0\ncpu0 %lu 0 0 0 0 0 0 0 0 0\nctxt 0\nbtime %lu\n"
+			 "processes 1\nprocs_running 1\nprocs_blocked 0\n",
+			 (unsigned long)ticks, (unsigned long)ticks, (unsigned long)btime);
+	return MIN((size_t)n, size);
+}
+
+static size_t gen_mounts(char *buf, size_t size)
+{
+	static const char text[] = "tmpfs / tmpfs rw 0 0\ndevtmpfs /dev devtmpfs rw 0 0\n"
+				   "proc /proc proc rw 0 0\nsysfs /sys sysfs rw 0 0\n";
+	size_t n = MIN(sizeof(text) - 1, size);
+	memcpy(buf, text, n);
+	return n;
+}
+
 static int procfs_init(void)
 {
 	struct inode *proc = tmpfs_new("proc");
@@ -264,6 +302,15 @@ static int procfs_init(void)
 	add_gen("/proc/meminfo", gen_meminfo);
 	add_gen("/proc/cpuinfo", gen_cpuinfo);
 	add_gen("/proc/uptime", gen_uptime);
+	add_gen("/proc/loadavg", gen_loadavg);
+	add_gen("/proc/self/status", gen_status);
+	add_gen("/proc/stat", gen_stat);
+	add_gen("/proc/mounts", gen_mounts);
+	add_gen("/proc/self/mounts", gen_mounts);
+	add_static("/proc/version", "Linux version 6.1.0-osvb (osvb) #1 SMP\n");
+	/* Tools such as df read the mount table through /etc/mtab. */
+	vfs_mkdir(NULL, "/etc", 0755);
+	vfs_symlink(NULL, "/proc/self/mounts", "/etc/mtab");
 	add_static("/proc/sys/kernel/osrelease", "6.1.0-osvb\n");
 	add_static("/proc/sys/kernel/ostype", "Linux\n");
 	add_static("/proc/sys/vm/overcommit_memory", "0\n");

@@ -4,7 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { boot, buildKernel, compile, execCmdline, packRootfs, PROGRAMS, tempDir } from './helpers.js';
@@ -102,6 +102,21 @@ describe('C programs', () => {
       expect(b.status).toBe(0);
     }
   }, 300_000);
+
+  it('a malformed initrd stops the boot with one line naming the offset', async () => {
+    const fs = await packRootfs(dir, 'to-corrupt', { exec: join(dir, 'hello-static') });
+    const bytes = await readFile(fs.archive);
+    // Turn the size field of the second member into something far too large.
+    const second = bytes.indexOf('070701', 1);
+    bytes.write('7FFFFFFF', second + 6 + 8 * 6, 'latin1');
+    const bad = join(dir, 'corrupt.cpio');
+    await writeFile(bad, bytes);
+    const b = await boot(image, bad, execCmdline(fs.command));
+    expect(b.out).toMatch(
+      /initrd: malformed archive at offset \d+: file data runs past the end of the archive/,
+    );
+    expect(b.record).toContain('osvb-panic');
+  }, 120_000);
 
   it('osvb.strace=1 prints each call with its arguments and result', async () => {
     const exe = join(dir, 'hello-static');

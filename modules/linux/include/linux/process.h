@@ -17,6 +17,11 @@ const char *process_exe_path(void);
 /* argv of the running program as NUL-separated strings; returns the length. */
 size_t process_cmdline(char *buf, size_t size);
 
+/* pid, parent pid (0: none) and number of threads, for /proc. */
+int process_pid(void);
+int process_ppid(void);
+int process_threads(void);
+
 /* The lowest open descriptor >= from, or -1. */
 int process_next_fd(int from);
 /* What /proc/self/fd/N points to: the path the file was opened by, or
