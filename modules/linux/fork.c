@@ -141,9 +141,7 @@ void fork_child_exit(int wstatus)
 	proc.umask = p->umask;
 	memcpy(proc.actions, p->actions, sizeof(p->actions));
 	proc.pid = ut->tid = p->pid;
-	strlcpy(proc.exe, p->exe, sizeof(proc.exe));
-	const char *slash = strrchr(proc.exe, '/');
-	proc.comm = slash ? slash + 1 : proc.exe;
+	proc_set_exe(p->exe);
 	ut->sigmask = p->sigmask;
 	ut->fs_base = p->fs_base;
 	ut->gs_base = p->gs_base;

@@ -116,6 +116,8 @@ struct process {
 };
 
 extern struct process proc;
+/* Sets proc.exe (and proc.comm, its basename) to path. */
+void proc_set_exe(const char *path);
 
 struct uthread *current_uthread(void);
 struct uthread *uthread_new(void);

@@ -23,6 +23,14 @@ CMDLINE_OPTION(argv0, "argv0", "argv[0] of the program (default: the osvb.exec p
 
 struct process proc = { .pid = 1, .lock = SPINLOCK_INIT, .threads = LIST_INIT(proc.threads), .umask = 022 };
 
+void proc_set_exe(const char *path)
+{
+	if (path != proc.exe)
+		strlcpy(proc.exe, path, sizeof(proc.exe));
+	const char *slash = strrchr(proc.exe, '/');
+	proc.comm = slash ? slash + 1 : proc.exe;
+}
+
 void enter_user_frame(struct trap_frame *tf) __noreturn;
 
 struct uthread *current_uthread(void)
@@ -261,8 +269,7 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 	uvm_brk_init(ALIGN_UP(exe.end, 4096));
 
 	canonical_path(path, proc.exe, sizeof(proc.exe));
-	const char *slash = strrchr(proc.exe, '/');
-	proc.comm = slash ? slash + 1 : proc.exe;
+	proc_set_exe(proc.exe);
 
 	struct exec_params p = {
 		.argv = argv, .argc = argc, .envp = envp, .envc = envc, .execfn = path,

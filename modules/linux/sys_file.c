@@ -985,26 +985,25 @@ static long chmod_ino(struct inode *ino, uint32_t mode)
 	return 0;
 }
 
-SYSCALL(90, chmod, 2)
+static long chmod_at(int dfd, uint64_t upath, int flags, uint32_t mode)
 {
 	struct inode *ino;
-	int r = at_inode(AT_FDCWD, a0, 0, &ino);
+	int r = at_inode(dfd, upath, flags, &ino);
 	if (r)
 		return r;
-	r = chmod_ino(ino, a1);
+	r = chmod_ino(ino, mode);
 	inode_put(ino);
 	return r;
 }
 
+SYSCALL(90, chmod, 2)
+{
+	return chmod_at(AT_FDCWD, a0, 0, a1);
+}
+
 SYSCALL(268, fchmodat, 3)
 {
-	struct inode *ino;
-	int r = at_inode(a0, a1, 0, &ino);
-	if (r)
-		return r;
-	r = chmod_ino(ino, a2);
-	inode_put(ino);
-	return r;
+	return chmod_at(a0, a1, 0, a2);
 }
 
 SYSCALL(91, fchmod, 2)
@@ -1028,26 +1027,25 @@ static long chown_ino(struct inode *ino, uint32_t uid, uint32_t gid)
 	return 0;
 }
 
-SYSCALL(92, chown, 3)
+static long chown_at(int dfd, uint64_t upath, int flags, uint32_t uid, uint32_t gid)
 {
 	struct inode *ino;
-	int r = at_inode(AT_FDCWD, a0, 0, &ino);
+	int r = at_inode(dfd, upath, flags, &ino);
 	if (r)
 		return r;
-	r = chown_ino(ino, a1, a2);
+	r = chown_ino(ino, uid, gid);
 	inode_put(ino);
 	return r;
 }
 
+SYSCALL(92, chown, 3)
+{
+	return chown_at(AT_FDCWD, a0, 0, a1, a2);
+}
+
 SYSCALL(94, lchown, 3)
 {
-	struct inode *ino;
-	int r = at_inode(AT_FDCWD, a0, AT_SYMLINK_NOFOLLOW, &ino);
-	if (r)
-		return r;
-	r = chown_ino(ino, a1, a2);
-	inode_put(ino);
-	return r;
+	return chown_at(AT_FDCWD, a0, AT_SYMLINK_NOFOLLOW, a1, a2);
 }
 
 SYSCALL(93, fchown, 3)
@@ -1062,13 +1060,7 @@ SYSCALL(93, fchown, 3)
 
 SYSCALL(260, fchownat, 5)
 {
-	struct inode *ino;
-	int r = at_inode(a0, a1, a4, &ino);
-	if (r)
-		return r;
-	r = chown_ino(ino, a2, a3);
-	inode_put(ino);
-	return r;
+	return chown_at(a0, a1, a4, a2, a3);
 }
 
 SYSCALL(95, umask, 1)
