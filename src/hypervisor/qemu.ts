@@ -176,11 +176,12 @@ export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<R
     const record = await readFile(spec.exitRecordPath, 'latin1').catch(() => '');
     const outcome = classify({
       exitCode: r.exitCode,
-      signal: forwarded ?? r.signal,
+      signal: r.signal,
+      forwarded,
       timedOut,
       timeoutSeconds: opts.timeoutSeconds ?? 0,
       record,
-      qemuComplained: qemuStderr.trim() !== '',
+      qemuStderr,
     });
     return { outcome, qemuStderr, wallMs };
   } finally {
