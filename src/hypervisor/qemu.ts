@@ -106,6 +106,8 @@ export interface SuperviseOptions {
 export interface RunOutcome {
   outcome: GuestOutcome;
   qemuStderr: string;
+  /** What the guest wrote on the exit-record channel (COM2). */
+  record: string;
   wallMs: number;
 }
 
@@ -183,7 +185,7 @@ export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<R
       record,
       qemuStderr,
     });
-    return { outcome, qemuStderr, wallMs };
+    return { outcome, qemuStderr, record, wallMs };
   } finally {
     if (timer) clearTimeout(timer);
     if (killTimer) clearTimeout(killTimer);

@@ -9,6 +9,13 @@ import { createSymbolizer, type Symbolizer } from '../kernel/symbolize.js';
 import { findBinutil, findQemu, type ToolEnv } from '../kernel/toolchain.js';
 import { type AccelChoice, chooseAccel } from './accel.js';
 import { accelMode } from './accel-mode.js';
+import {
+  clockRateArgs,
+  clockRatesFile,
+  parseClockRecord,
+  readClockRates,
+  saveClockRates,
+} from './clock-rates.js';
 import { exitRecordPath, findQboot, parseMemory, type QemuSpec, qemuArgv, runQemu } from './qemu.js';
 import { type GuestOutcome, STATUS_PANIC, STATUS_QEMU, STATUS_TIMEOUT } from './status.js';
 
@@ -31,6 +38,8 @@ export interface RunOptions {
 
 export interface PreparedRun {
   spec: QemuSpec;
+  /** TCG: where this host's clock rates are kept, and whether they were passed to the kernel. */
+  clock?: { file: string; known: boolean };
   argv: string[];
   manifest: Manifest;
   accel: AccelChoice;
@@ -54,7 +63,19 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     devKvm: opts.devKvm,
     qboot,
   });
-  const cmdline = [manifest.kernel.cmdline, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
+  let clock: PreparedRun['clock'];
+  let rateArgs = '';
+  // Only a kernel with osvb's time module measures and understands the rates.
+  if (accel.accel === 'tcg' && manifest.modules.some((m) => m.name === 'time')) {
+    const file = await clockRatesFile(te.cacheDir, qemu.id);
+    const rates = await readClockRates(file);
+    clock = { file, known: rates !== undefined };
+    if (rates) rateArgs = clockRateArgs(rates);
+  }
+  // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
+  const cmdline = [rateArgs, manifest.kernel.cmdline, opts.append ?? '']
+    .filter((s) => s.trim() !== '')
+    .join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, manifest.kernel.file),
@@ -67,7 +88,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     bios: machine === 'microvm' ? qboot : undefined,
     exitRecordPath: exitRecordPath(),
   };
-  return { spec, argv: qemuArgv(spec), manifest, accel };
+  return { spec, clock, argv: qemuArgv(spec), manifest, accel };
 }
 
 export interface RunResult {
@@ -133,6 +154,10 @@ export async function runPrepared(prep: PreparedRun, opts: RunOptions): Promise<
     stderr: opts.stderr,
     symbolize: await symbolizerFor(prep, env),
   });
+  if (prep.clock && !prep.clock.known) {
+    const rates = parseClockRecord(r.record);
+    if (rates) await saveClockRates(prep.clock.file, rates);
+  }
   const { status, message } = statusOf(r.outcome);
   return { status, outcome: r.outcome, message, wallMs: r.wallMs, accel: prep.accel, argv: prep.argv };
 }
