@@ -97,10 +97,13 @@ int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 	if (!(t->sigpending & SIGBIT(sig)))
 		t->siginfo[sig - 1] = *info;
 	t->sigpending |= SIGBIT(sig);
-	bool wake = t->sleeping && t->kt && t != current_uthread() && (SIGBIT(sig) & ~t->sigmask);
+	bool other = t->kt && t != current_uthread() && (SIGBIT(sig) & ~t->sigmask);
+	bool wake = other && t->sleeping;
 	spin_unlock_irqrestore(&proc.lock, f);
 	if (wake)
 		thread_wake(t->kt);
+	else if (other)
+		thread_kick(t->kt); /* running on another CPU: make it enter the kernel */
 	return 0;
 }
 
