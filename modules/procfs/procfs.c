@@ -349,7 +349,9 @@ static int procfs_init(void)
 	}
 	/* /sys: what glibc's sysconf and Go's runtime look at. */
 	struct inode *sys = tmpfs_new("sysfs");
-	if (sys && !vfs_mkdir(NULL, "/sys", 0555) && !vfs_mount("/sys", sys)) {
+	r = sys ? vfs_mkdir(NULL, "/sys", 0555) : -ENOMEM;
+	/* The rootfs may have /sys already (as an empty mount point). */
+	if ((r == 0 || r == -EEXIST) && !vfs_mount("/sys", sys)) {
 		vfs_mkdir(NULL, "/sys/devices", 0755);
 		vfs_mkdir(NULL, "/sys/devices/system", 0755);
 		vfs_mkdir(NULL, "/sys/devices/system/cpu", 0755);

@@ -45,6 +45,19 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
+  const maxCpus = manifest.run.maxCpus ?? 1;
+  if (cpus > maxCpus) {
+    throw new RunError(
+      `${cpus} CPUs requested, but this image's kernel uses at most ${maxCpus} (${maxCpus === 1 ? 'built without SMP' : 'NR_CPUS'})`,
+      {
+        exitCode: 2,
+        hint:
+          maxCpus === 1
+            ? 'rebuild the image with SMP on (the default; kernel.config SMP: y)'
+            : 'rebuild with a larger kernel.config NR_CPUS',
+      },
+    );
+  }
   const cmdline = [manifest.kernel.cmdline, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,

@@ -14,6 +14,8 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
+  /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
+  maxCpus?: number;
 }
 
 export interface ModuleSize {
