@@ -79,6 +79,10 @@ static void __noreturn die(int sig, const struct ksiginfo *info, const struct tr
 bool signal_pending(void)
 {
 	struct uthread *ut = current_uthread();
+	/* Callers set ut->sleeping (and their blocked state) first; a sender on
+	 * another CPU sets sigpending, then reads sleeping. Each side's store
+	 * must be visible before its load, or both miss the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return ut && (ut->sigpending & ~ut->sigmask);
 }
 
@@ -97,6 +101,7 @@ int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 	if (!(t->sigpending & SIGBIT(sig)))
 		t->siginfo[sig - 1] = *info;
 	t->sigpending |= SIGBIT(sig);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* see signal_pending() */
 	bool other = t->kt && t != current_uthread() && (SIGBIT(sig) & ~t->sigmask);
 	bool wake = other && t->sleeping;
 	spin_unlock_irqrestore(&proc.lock, f);

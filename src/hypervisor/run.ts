@@ -45,10 +45,11 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
-  const maxCpus = manifest.run.maxCpus ?? 1;
-  if (cpus > maxCpus) {
+  // Images from before SMP do not say; theirs start one CPU whatever -smp is.
+  const maxCpus = manifest.run.maxCpus;
+  if (maxCpus !== undefined && cpus > maxCpus) {
     throw new RunError(
-      `${cpus} CPUs requested, but this image's kernel uses at most ${maxCpus} (${maxCpus === 1 ? 'built without SMP' : 'NR_CPUS'})`,
+      `${cpus} CPUs requested, but this image's kernel starts at most ${maxCpus} (${maxCpus === 1 ? 'built without SMP' : 'NR_CPUS'})`,
       {
         exitCode: 2,
         hint:

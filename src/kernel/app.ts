@@ -67,7 +67,12 @@ function checkCpus(spec: AppSpec, config: BuildConfig): number {
 
 export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
   const maxCpus = checkCpus(spec, config);
-  return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus, maxCpus };
+  return {
+    machine: machineFor(spec, config),
+    memory: memoryArg(spec.run.memory),
+    cpus: spec.run.cpus,
+    maxCpus,
+  };
 }
 
 export function imageRequest(

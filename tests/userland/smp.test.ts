@@ -21,8 +21,13 @@ describe('SMP: the application sees and uses N CPUs', () => {
     it(`pthreads on ${cpus} vCPUs: right count, more than one CPU used, N reported everywhere`, async () => {
       const exe = compile(dir, 'smp.c', 'smp', 'gcc', ['-pthread']);
       const fs = await packRootfs(dir, 'smp', { exec: exe });
-      const b = await boot(image, fs.archive, execCmdline(fs.command, ['400000']), { cpus, timeoutSeconds: 150 });
-      expect(b.lines, b.out).toContain(`nprocs onln=${cpus} conf=${cpus} affinity=${cpus} cpuinfo=${cpus} online=0-${cpus - 1}`);
+      const b = await boot(image, fs.archive, execCmdline(fs.command, ['400000']), {
+        cpus,
+        timeoutSeconds: 150,
+      });
+      expect(b.lines, b.out).toContain(
+        `nprocs onln=${cpus} conf=${cpus} affinity=${cpus} cpuinfo=${cpus} online=0-${cpus - 1}`,
+      );
       const threads = b.lines.filter((l) => l.startsWith('thread '));
       expect(threads).toHaveLength(cpus);
       for (const t of threads) expect(t).toMatch(/^thread \d+ cpus( \d+)+$/);
@@ -52,10 +57,14 @@ describe('SMP: the application sees and uses N CPUs', () => {
     expect(b.status).toBe(0);
   }, 200_000);
 
-  it.skipIf(!existsSync('/bin/busybox'))('busybox nproc prints 4 on 4 vCPUs', async () => {
-    const fs = await packRootfs(dir, 'nproc', { exec: '/bin/busybox' });
-    const b = await boot(image, fs.archive, execCmdline(fs.command, ['nproc']), { cpus: 4 });
-    expect(b.lines).toContain('4');
-    expect(b.status).toBe(0);
-  }, 200_000);
+  it.skipIf(!existsSync('/bin/busybox'))(
+    'busybox nproc prints 4 on 4 vCPUs',
+    async () => {
+      const fs = await packRootfs(dir, 'nproc', { exec: '/bin/busybox' });
+      const b = await boot(image, fs.archive, execCmdline(fs.command, ['nproc']), { cpus: 4 });
+      expect(b.lines).toContain('4');
+      expect(b.status).toBe(0);
+    },
+    200_000,
+  );
 });

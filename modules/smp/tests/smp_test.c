@@ -114,14 +114,18 @@ SELFTEST(threads_everywhere, "smp.threads_everywhere")
 		ST_ASSERT(t[i] != NULL);
 	}
 	go = true;
-	thread_sleep_ns(200 * NSEC_PER_MSEC);
+	/* Until each CPU ran one (a busy host may not run a vCPU for a while). */
+	uint64_t all = n >= 64 ? ~0ull : (1ull << n) - 1, deadline = clock_monotonic_ns() + 10 * NSEC_PER_SEC;
+	thread_sleep_ns(50 * NSEC_PER_MSEC);
+	while (cpus_seen != all && clock_monotonic_ns() < deadline)
+		thread_sleep_ns(10 * NSEC_PER_MSEC);
 	halt = true;
 	for (unsigned i = 0; i < n; i++)
 		thread_join(t[i]);
 	ST_EXPECT_EQ(atomic_count, locked_count);
 	ST_EXPECT(atomic_count > 0);
 	/* Every CPU ran one of them. */
-	ST_EXPECT_EQ(cpus_seen, n >= 64 ? ~0ull : (1ull << n) - 1);
+	ST_EXPECT_EQ(cpus_seen, all);
 }
 
 /* Ping-pong through wait queues between threads on different CPUs. */
