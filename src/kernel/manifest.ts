@@ -17,6 +17,8 @@ export interface RunDefaults {
   cpus: number;
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
+  /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
+  maxCpus?: number;
 }
 
 export interface ModuleSize {
