@@ -110,12 +110,25 @@ export function parseDisksYaml(ctx: YamlContext, node: Node | null, baseDir: str
   return out;
 }
 
+/** Split at single commas; ",," is a comma (QEMU's escape), so any file name can be given. */
+function splitOptions(text: string): string[] {
+  const out = [''];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== ',') out[out.length - 1] += text[i];
+    else if (text[i + 1] === ',') {
+      out[out.length - 1] += ',';
+      i++;
+    } else out.push('');
+  }
+  return out;
+}
+
 /** `--disk FILE[,if=virtio|nvme][,ro][,format=raw|qcow2]`, relative to cwd. */
 export function parseDiskOption(text: string, cwd = process.cwd()): DiskSpec {
   const fail = (m: string, hint?: string): never => {
     throw new ConfigError(`--disk ${text}: ${m}`, { exitCode: 2, hint });
   };
-  const [file, ...opts] = text.split(',');
+  const [file, ...opts] = splitOptions(text);
   if (file === undefined || file === '')
     fail('no file named', 'write --disk FILE[,if=nvme][,ro][,format=qcow2]');
   const disk: DiskSpec = {
