@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskSpec } from '../config/disks.js';
 import { InputError } from '../errors.js';
+import type { AccelMode } from '../hypervisor/accel-mode.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
 
@@ -17,6 +18,8 @@ export interface RunDefaults {
   cpus: number;
   /** app.yaml disks: (absolute paths), attached by osvb run. */
   disks?: DiskSpec[];
+  /** app.yaml run.accel; absent in images built before it existed (= auto). */
+  accel?: AccelMode;
 }
 
 export interface ModuleSize {
