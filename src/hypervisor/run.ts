@@ -89,6 +89,9 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
       },
     );
   }
+  const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
+  checkDisks(disks);
+  checkDiskDrivers(disks, manifest);
   const qboot = await findQboot(qemu.path);
   const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {
     qemu,
@@ -109,9 +112,6 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   const cmdline = [rateArgs, manifest.kernel.cmdline, opts.append ?? '']
     .filter((s) => s.trim() !== '')
     .join(' ');
-  const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
-  checkDisks(disks);
-  checkDiskDrivers(disks, manifest);
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, manifest.kernel.file),
