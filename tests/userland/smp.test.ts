@@ -40,6 +40,15 @@ describe('SMP: the application sees and uses N CPUs', () => {
     }, 200_000);
   }
 
+  it('munmap, mprotect, mremap and madvise reach the TLB of a thread on the other CPU', async () => {
+    const exe = compile(dir, 'tlb.c', 'tlb', 'gcc', ['-pthread']);
+    const fs = await packRootfs(dir, 'tlb', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2 });
+    for (const name of ['munmap', 'mprotect', 'mremap', 'madvise_dontneed'])
+      expect(b.lines, b.out).toContain(`ok ${name}`);
+    expect(b.status).toBe(0);
+  }, 200_000);
+
   it('Go with GOMAXPROCS=2 on 2 vCPUs runs its goroutines to the right sum', async () => {
     const exe = join(dir, 'gosmp');
     execFileSync('go', ['build', '-o', exe, '.'], {
