@@ -72,6 +72,7 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
     memory: memoryArg(spec.run.memory),
     cpus: spec.run.cpus,
     maxCpus,
+    accel: spec.run.accel,
   };
 }
 

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import type { AccelMode } from '../hypervisor/accel-mode.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
 
@@ -16,6 +17,8 @@ export interface RunDefaults {
   cpus: number;
   /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
   maxCpus?: number;
+  /** app.yaml run.accel; absent in images built before it existed (= auto). */
+  accel?: AccelMode;
 }
 
 export interface ModuleSize {
