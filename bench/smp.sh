@@ -78,7 +78,7 @@ done
 one() {
   local out ms
   out=$(eval "timeout 600 $(jq -r '@sh' "$WORK/$1.$2.$3.json")" </dev/null 2>&1 || true)
-  ms=$(tr -d '\r' <<<"$out" | sed -n "s/^spin threads $2 ms \([0-9]*\)$/\1/p" | head -n1)
+  ms=$(tr -d '\r' <<<"$out" | grep -o "spin threads $2 ms [0-9]*" | head -n1 | sed 's/.* //')
   [ -n "$ms" ] || die "$1 on $3 with $2 vCPUs printed no result; its last lines:
 $(tail -n 8 <<<"$out")"
   echo "$1 $2 $3 $ms" >>"$WORK/results"

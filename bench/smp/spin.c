@@ -44,5 +44,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	printf("spin threads %ld ms %.0f\n", n, now_ms() - t0);
+	/* Linux as /init: its panic at our exit would race the tty's output. */
+	fflush(stdout);
+	usleep(300000);
 	return 0;
 }

@@ -319,15 +319,18 @@ describe('CPU and console variants', () => {
     image = await build('selftest');
   });
 
-  it('passes every self-test on a CPU without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO)', async () => {
+  it('passes every self-test on 2 CPUs without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO, IPIs too)', async () => {
     const r = await rawBoot(
       image,
       (argv) => {
         argv[argv.indexOf('-cpu') + 1] = 'qemu64';
+        argv[argv.indexOf('-smp') + 1] = '2';
       },
       'osvb.selftest=all osvb.loglevel=6',
     );
     expect(r.out).toContain('irq: local APIC 0 (xAPIC)');
+    expect(r.out).toContain('smp: 2 CPUs online');
+    expect(r.out).toContain('selftest: smp.tlb_shootdown ... ok');
     expect(r.out).toMatch(/selftest: \d+ passed, 0 failed/);
     expect(r.out).not.toContain('FAIL');
     expect(exitLine(r.record)).toBe('osvb-exit: 0\n');

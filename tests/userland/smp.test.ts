@@ -40,6 +40,15 @@ describe('SMP: the application sees and uses N CPUs', () => {
     }, 200_000);
   }
 
+  it('munmap, mprotect, mremap and madvise reach the TLB of a thread on the other CPU', async () => {
+    const exe = compile(dir, 'tlb.c', 'tlb', 'gcc', ['-pthread']);
+    const fs = await packRootfs(dir, 'tlb', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2 });
+    for (const name of ['munmap', 'mprotect', 'mremap', 'madvise_dontneed'])
+      expect(b.lines, b.out).toContain(`ok ${name}`);
+    expect(b.status).toBe(0);
+  }, 200_000);
+
   it('Go with GOMAXPROCS=2 on 2 vCPUs runs its goroutines to the right sum', async () => {
     const exe = join(dir, 'gosmp');
     execFileSync('go', ['build', '-o', exe, '.'], {
@@ -56,6 +65,27 @@ describe('SMP: the application sees and uses N CPUs', () => {
     expect(b.out).toMatch(/^go sum (\d+) want \1 parallel ms \d+$/m);
     expect(b.status).toBe(0);
   }, 200_000);
+
+  it.skipIf(!existsSync('/usr/bin/python3'))(
+    'Python on 2 vCPUs: os.cpu_count() and its threads',
+    async () => {
+      const fs = await packRootfs(dir, 'pysmp', {
+        runtime: 'python',
+        exec: '/usr/bin/python3',
+        script: join(PROGRAMS, 'smp.py'),
+      });
+      const b = await boot(image, fs.archive, execCmdline(fs.command), {
+        cpus: 2,
+        memory: '512M',
+        timeoutSeconds: 240,
+      });
+      expect(b.lines, b.out).toContain('python cpus 2 2');
+      const want = 2 * ((20000 * 19999) / 2);
+      expect(b.lines).toContain(`python total ${want} want ${want}`);
+      expect(b.status).toBe(0);
+    },
+    300_000,
+  );
 
   it.skipIf(!existsSync('/bin/busybox'))(
     'busybox nproc prints 4 on 4 vCPUs',

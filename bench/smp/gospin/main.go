@@ -41,4 +41,6 @@ func main() {
 	}
 	wg.Wait()
 	fmt.Printf("spin threads %d ms %d\n", n, time.Since(t0).Milliseconds())
+	// Linux as /init: its panic at our exit would race the tty's output.
+	time.Sleep(300 * time.Millisecond)
 }
