@@ -162,6 +162,13 @@ static int vblk_probe(struct virtio_device *vdev)
 
 	struct blk_dev *bd = &vb->disk;
 	bd->sectors = virtio_cread(vdev, uint64_t, CFG_CAPACITY);
+	if (bd->sectors > (1ull << 48)) {
+		/* 128 PiB: past that byte offsets would overflow; a device saying so is broken. */
+		pr_err("virtio%u: capacity of %llu sectors refused\n", vdev->index, (unsigned long long)bd->sectors);
+		kfree(vb);
+		vdev->priv = NULL;
+		return -EINVAL;
+	}
 	bd->block_size = 512;
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_BLK_SIZE)) {
 		uint32_t bs = virtio_cread(vdev, uint32_t, CFG_BLK_SIZE);
