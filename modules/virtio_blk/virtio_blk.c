@@ -72,9 +72,12 @@ static int status_errno(uint8_t s, uint32_t len)
 static void vblk_done(struct virtqueue *vq)
 {
 	struct vblk *vb = vq->vdev->priv;
-	struct vblk_queue *q = &vb->q[vq->index];
 	struct blk_request *rq;
 	uint32_t len;
+
+	if (!vb || vq->index >= vb->nq)
+		return; /* a probe that failed after the queues were set up */
+	struct vblk_queue *q = &vb->q[vq->index];
 
 	uint64_t f = spin_lock_irqsave(&q->lock);
 	do {
