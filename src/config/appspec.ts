@@ -2,10 +2,11 @@
 // did-you-mean, a value of the wrong shape says what was expected, and every
 // error names app.yaml:line:col. Nothing downstream reads the YAML again.
 
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { readInputFile } from './inputfile.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -101,7 +102,24 @@ export interface HostProbe {
   head(p: string, n: number): Uint8Array;
   /** Absolute paths of a command on PATH, in PATH order. */
   which(cmd: string): string[];
+  /** The name of the kernel-generated filesystem (proc, sysfs ...) p is on, if it is on one. */
+  pseudoFs?(p: string): string | undefined;
 }
+
+/** statfs f_type of the filesystems whose files the kernel generates rather than stores. */
+const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x73636673, 'securityfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x62656570, 'configfs'],
+  [0x6165676c, 'pstore'],
+  [0xde5e81e4, 'efivarfs'],
+]);
 
 export const nodeHostProbe: HostProbe = {
   kind(p) {
@@ -113,13 +131,28 @@ export const nodeHostProbe: HostProbe = {
     }
   },
   head(p, n) {
+    // Non-blocking (a FIFO), and a file that cannot be read reads as empty:
+    // the caller then says it is not an ELF, naming app.yaml's line.
     const buf = Buffer.alloc(n);
-    const fd = openSync(p, 'r');
+    let fd: number;
     try {
-      const got = readSync(fd, buf, 0, n, 0);
-      return buf.subarray(0, got);
+      fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return buf.subarray(0, 0);
+    }
+    try {
+      return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+    } catch {
+      return buf.subarray(0, 0);
     } finally {
       closeSync(fd);
+    }
+  },
+  pseudoFs(p) {
+    try {
+      return PSEUDO_FS.get(Number(statfsSync(p).type));
+    } catch {
+      return undefined;
     }
   },
   which(cmd) {
@@ -158,8 +191,9 @@ export async function loadAppSpec(fileOrDir: string, probe: HostProbe = nodeHost
   const file = probe.kind(fileOrDir) === 'dir' ? path.join(fileOrDir, 'app.yaml') : fileOrDir;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file).toString('utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError(`${file} not found`, {
@@ -470,6 +504,17 @@ class Parser {
     }
     if (want === 'any' && kind === 'other') {
       this.ctx.fail(node, `${what}: ${shown} is neither a regular file nor a directory`);
+    }
+    const pseudo = this.probe.pseudoFs?.(abs);
+    if (pseudo !== undefined) {
+      this.ctx.fail(
+        node,
+        `${what}: ${shown} is on the host's ${pseudo} filesystem, whose files the kernel generates as they are read`,
+        what.startsWith('files') ? 'copy what the app needs into a directory and name that' : undefined,
+      );
+    }
+    if (want === 'any' && abs === '/') {
+      this.ctx.fail(node, `${what}: / is the whole host filesystem`, 'name the directories the app needs');
     }
     return abs;
   }

@@ -88,7 +88,7 @@ export async function walkHostDir(
       if (kind === 'symlink') e.target = await readlink(host);
       return e;
     });
-    result.push(...entries);
+    for (const e of entries) result.push(e); // push(...entries) overflows the stack at ~100,000
     dirs = entries.filter((e) => e.kind === 'dir').map((e) => e.rel);
   }
   return result.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
