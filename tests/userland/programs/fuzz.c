@@ -139,6 +139,8 @@ int main(int argc, char **argv)
 				a[3] = (rnd() & (0x10 | 0x20 | 0x4000 | 0x100000)) | (1 + rnd() % 3);
 			if (nr == 27) /* mincore's vector: valid, kernel or random */
 				a[2] = rnd() % 2 ? (uint64_t)scratch : arg();
+			if (nr == 28) /* madvise: MADV_DONTNEED (frees pages) half the time */
+				a[2] = rnd() % 2 ? 4 : arg();
 		} else if (nr == 12) {
 			a[0] = mem_addr(); /* brk: a kernel address, 0 or in the arena */
 		} else if (a[0] <= 2) {
