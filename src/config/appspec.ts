@@ -566,8 +566,18 @@ class Parser {
     if (cl !== undefined && !isNull(cl.value)) {
       this.note('kernel.cmdline', cl.value);
       if (isSeq(cl.value)) {
+        // One list item is one kernel argument: quoted when it holds a space.
         cmdline = cl.value.items
-          .map((item, i) => expectScalarText(this.ctx, item as Node | null, `kernel.cmdline[${i}]`))
+          .map((item, i) => {
+            const word = expectScalarText(this.ctx, item as Node | null, `kernel.cmdline[${i}]`);
+            if (word.includes('"')) {
+              this.ctx.fail(
+                item as Node,
+                `kernel.cmdline[${i}]: contains '"'; the kernel cannot take it in a list item`,
+              );
+            }
+            return word === '' || /\s/.test(word) ? `"${word}"` : word;
+          })
           .join(' ');
       } else if (isScalar(cl.value)) {
         cmdline = expectScalarText(this.ctx, cl.value, 'kernel.cmdline').trim();
@@ -577,6 +587,15 @@ class Parser {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
       if (/[\u0000-\u001f\u007f]/.test(cmdline.replace(/\t/g, ' '))) {
         this.ctx.fail(cl.value, 'kernel.cmdline: contains a newline or control character');
+      }
+      // The kernel groups "..." into one word: an unpaired quote would swallow
+      // the rest of the line, osvb.exec= included, and nothing would run.
+      if ((cmdline.match(/"/g)?.length ?? 0) % 2 === 1) {
+        this.ctx.fail(
+          cl.value,
+          `kernel.cmdline: unpaired '"'; the kernel would read the rest of the command line, the program to run included, as one quoted word`,
+          'close the quote or remove it',
+        );
       }
       if (Buffer.byteLength(cmdline) > MAX_CMDLINE) {
         this.ctx.fail(cl.value, `kernel.cmdline: longer than ${MAX_CMDLINE} bytes`);

@@ -15,6 +15,7 @@ import { ConfigError } from '../errors.js';
 import { cacheRoot } from './cache.js';
 import type { BuildConfig } from './config.js';
 import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
+import { memoryArg } from './memory.js';
 import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
 import { packageRoot } from './paths.js';
 import { imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
@@ -36,10 +37,7 @@ export function machineFor(spec: AppSpec, config: BuildConfig): Machine {
   return m as Machine;
 }
 
-export function memoryArg(bytes: number): string {
-  const MiB = 1024 * 1024;
-  return bytes % MiB === 0 ? `${bytes / MiB}M` : `${Math.ceil(bytes / 1024)}K`;
-}
+export { memoryArg };
 
 export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
   return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus };
@@ -57,6 +55,7 @@ export function imageRequest(
     outDir: opts.outDir ?? defaultImageDir(spec),
     cmdline: imageCmdline(spec, opts.rootfs?.command),
     run: runDefaults(spec, config),
+    memoryLoc: spec.locs['run.memory'] ?? { file: spec.file },
     rootfs: opts.rootfs,
   };
 }
