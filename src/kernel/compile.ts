@@ -72,7 +72,12 @@ export function unitFlags(unit: CompileUnit, compiler: Compiler): string[] {
  */
 function reproducibleFlags(opts: CompileOptions): string[] {
   const genDir = dirname(dirname(opts.configHeaderPath));
-  return [`-ffile-prefix-map=${opts.plan.srctree}/=`, `-ffile-prefix-map=${genDir}/=`];
+  // The last matching map wins: the tree itself (the compile directory) is ".", paths below it relative.
+  return [
+    `-ffile-prefix-map=${opts.plan.srctree}=.`,
+    `-ffile-prefix-map=${opts.plan.srctree}/=`,
+    `-ffile-prefix-map=${genDir}/=`,
+  ];
 }
 
 /** Every CONFIG_ symbol named in `text`, without the prefix. */
