@@ -3,6 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
+import type { DiskSpec } from '../config/disks.js';
 import { inspectForConfig } from '../config/requirements.js';
 import {
   formatUnmet,
@@ -66,14 +67,15 @@ function checkCpus(spec: AppSpec, config: BuildConfig): number {
 }
 
 export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
-  const maxCpus = checkCpus(spec, config);
-  return {
+  const run: RunDefaults = {
     machine: machineFor(spec, config),
     memory: memoryArg(spec.run.memory),
     cpus: spec.run.cpus,
-    maxCpus,
     accel: spec.run.accel,
+    maxCpus: checkCpus(spec, config),
   };
+  if (spec.disks?.length) run.disks = spec.disks;
+  return run;
 }
 
 export function imageRequest(
@@ -100,6 +102,8 @@ export interface BuildAppOptions {
   jobs?: number;
   onProgress?: (line: string) => void;
   onWarning?: (text: string) => void;
+  /** Disks osvb run attaches besides app.yaml's (--disk): their drivers are built in, the manifest does not list them. */
+  extraDisks?: DiskSpec[];
 }
 
 /** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
@@ -109,7 +113,14 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const cacheDir = opts.cacheDir ?? cacheRoot(env);
   const spec = await loadAppSpec(file);
   const srctree = resolve(opts.srctree ?? packageRoot());
-  const cfg = await resolveAppConfig({ spec, requirements: await inspectForConfig(spec), srctree });
+  const forConfig = opts.extraDisks?.length
+    ? { ...spec, disks: [...(spec.disks ?? []), ...opts.extraDisks] }
+    : spec;
+  const cfg = await resolveAppConfig({
+    spec: forConfig,
+    requirements: await inspectForConfig(spec),
+    srctree,
+  });
   // A request app.yaml made that the resolver could not honour is an error; others are warnings.
   const unmetErr = unmetUserRequestsError(cfg);
   if (unmetErr) throw unmetErr;
