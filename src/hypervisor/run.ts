@@ -144,8 +144,10 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     clock = { file, known: rates !== undefined };
     if (rates) rateArgs = clockRateArgs(rates);
   }
+  // An SMP kernel checks it started as many CPUs as the VM has, and says so when not.
+  const cpuArg = maxCpus !== undefined && maxCpus > 1 && cpus > 1 ? `osvb.cpus=${cpus}` : '';
   // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
-  const cmdline = [rateArgs, manifest.kernel.cmdline, opts.append ?? '']
+  const cmdline = [rateArgs, cpuArg, manifest.kernel.cmdline, opts.append ?? '']
     .filter((s) => s.trim() !== '')
     .join(' ');
   const spec: QemuSpec = {
