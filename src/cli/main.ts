@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   kconfig: async () => (await import('./kconfig.js')).registerKconfig,
   inspect: async () => (await import('./inspect.js')).registerInspect,
   doctor: async () => (await import('./doctor.js')).registerDoctor,
+  pkg: async () => (await import('./pkg.js')).registerPkg,
 };
 
 function packageVersion(): string {

@@ -69,6 +69,11 @@ export interface BuildAppOptions {
   jobs?: number;
   onProgress?: (line: string) => void;
   onWarning?: (text: string) => void;
+  /**
+   * Builds a variant of app.yaml's image (osvb pkg's disk kernel): the spec is
+   * adjusted in memory and the image goes to <default dir>-<suffix>; no stamp.
+   */
+  variant?: { suffix: string; adjust: (spec: AppSpec) => AppSpec };
 }
 
 /** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
@@ -76,7 +81,8 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const started = Date.now();
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? cacheRoot(env);
-  const spec = await loadAppSpec(file);
+  const loaded = await loadAppSpec(file);
+  const spec = opts.variant ? opts.variant.adjust(loaded) : loaded;
   const srctree = resolve(opts.srctree ?? packageRoot());
   const cfg = await resolveAppConfig({ spec, requirements: await inspectForConfig(spec), srctree });
   // A request app.yaml made that the resolver could not honour is an error; others are warnings.
@@ -93,7 +99,11 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   warnings.push(...(rootfs?.warnings ?? []).map((w) => `warning: ${w}`));
   for (const w of warnings) opts.onWarning?.(`osvb: ${w}\n`);
   const config = cfg.config;
-  const outDir = opts.outDir ? resolve(opts.outDir) : undefined;
+  const outDir = opts.outDir
+    ? resolve(opts.outDir)
+    : opts.variant
+      ? `${defaultImageDir(spec)}-${opts.variant.suffix}`
+      : undefined;
   const result = await buildImage({
     ...imageRequest(spec, config, { srctree, outDir, rootfs }),
     env,
@@ -102,6 +112,7 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
     onProgress: opts.onProgress,
     onWarning: opts.onWarning,
   });
+  if (opts.variant) return result;
   try {
     await writeStamp(
       { appFile: file, srctree, outDir: opts.outDir, cacheDir, env },
