@@ -14,9 +14,10 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   inspect: async () => (await import('./inspect.js')).registerInspect,
   doctor: async () => (await import('./doctor.js')).registerDoctor,
   pkg: async () => (await import('./pkg.js')).registerPkg,
+  pull: async () => (await import('./pkg.js')).registerPull,
 };
 
-function packageVersion(): string {
+export function packageVersion(): string {
   const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : '0.0.0';
 }

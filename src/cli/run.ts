@@ -32,7 +32,7 @@ export function registerRun(program: Command): void {
     .description(
       'boot an image under QEMU (building it first from app.yaml when stale) and exit with its status',
     )
-    .argument('[image-dir]', 'an image directory written by osvb build')
+    .argument('[image-dir]', 'an image directory written by osvb build, or oci:REF (pulled, verified)')
     .option('--config <file>', 'build from this app.yaml first (default: ./app.yaml when no image-dir)')
     .option(
       '--srctree <dir>',
@@ -54,6 +54,10 @@ export function registerRun(program: Command): void {
       const say = (s: string) => process.stderr.write(s);
       if (dir !== undefined && flags.config !== undefined) {
         throw new RunError('give either an image directory or --config, not both', { exitCode: 2 });
+      }
+      if (dir?.startsWith('oci:')) {
+        const { pullImage } = await import('../pkg/pull.js');
+        dir = (await pullImage(dir.slice('oci:'.length))).dir;
       }
       if (dir === undefined) {
         const config = flags.config ?? 'app.yaml';
