@@ -242,7 +242,8 @@ describe('a real registry round trip', () => {
     const victim = m.layers[1]!.digest.slice('sha256:'.length);
     const data = join(storage, 'docker/registry/v2/blobs/sha256', victim.slice(0, 2), victim, 'data');
     const bytes = await readFile(data);
-    bytes[bytes.length >> 1] ^= 0xff;
+    const mid = bytes.length >> 1;
+    bytes[mid] = (bytes[mid] ?? 0) ^ 0xff;
     await writeFile(data, bytes);
     const out = join(dir, 'pulled-corrupt');
     const r = await cli('pull', ref(), '-o', out);
