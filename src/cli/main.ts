@@ -15,6 +15,10 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   doctor: async () => (await import('./doctor.js')).registerDoctor,
   pkg: async () => (await import('./pkg.js')).registerPkg,
   pull: async () => (await import('./pkg.js')).registerPull,
+  ps: async () => (await import('./instances.js')).registerInstances,
+  logs: async () => (await import('./instances.js')).registerInstances,
+  stop: async () => (await import('./instances.js')).registerInstances,
+  rm: async () => (await import('./instances.js')).registerInstances,
 };
 
 export function packageVersion(): string {
@@ -31,7 +35,10 @@ export async function createProgram(only?: string): Promise<Command> {
     .configureOutput({ outputError: (msg, write) => write(`osvb: ${msg.replace(/^error: /, '')}`) })
     .exitOverride();
   const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
-  for (const name of names) (await COMMANDS[name]!())(program);
+  // One registrar may add several commands (ps, logs, stop, rm): run each once.
+  const registrars = new Set<Registrar>();
+  for (const name of names) registrars.add(await COMMANDS[name]!());
+  for (const register of registrars) register(program);
   for (const cmd of program.commands) {
     cmd
       .exitOverride()

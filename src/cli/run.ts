@@ -18,6 +18,8 @@ interface RunFlags {
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
+  detach?: boolean;
+  name?: string;
 }
 
 function parseTimeout(value: string): number {
@@ -48,6 +50,8 @@ export function registerRun(program: Command): void {
     .option('--dry-run', 'print the QEMU command line and exit')
     .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
     .option('-v, --verbose', 'say what is happening (accelerator, build steps)')
+    .option('-d, --detach', 'run in the background (console to a log file; see osvb ps, logs, stop, rm)')
+    .option('--name <name>', 'with -d: the instance name (default: <image>-<random>)')
     .action(async (imageDir: string | undefined, flags: RunFlags) => {
       process.exitCode = 0;
       let dir = imageDir;
@@ -95,6 +99,12 @@ export function registerRun(program: Command): void {
         process.stdout.write(
           flags.json ? `${JSON.stringify({ argv: prep.argv, command: cmd }, null, 2)}\n` : `${cmd}\n`,
         );
+        return;
+      }
+      if (flags.detach) {
+        const { startDetached } = await import('../hypervisor/instances.js');
+        const inst = await startDetached(prep, { name: flags.name });
+        process.stdout.write(flags.json ? `${JSON.stringify(inst, null, 2)}\n` : `${inst.name}\n`);
         return;
       }
       const r = await runPrepared(prep, opts);
