@@ -42,7 +42,12 @@ export function memoryArg(bytes: number): string {
 }
 
 export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
-  return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus };
+  return {
+    machine: machineFor(spec, config),
+    memory: memoryArg(spec.run.memory),
+    cpus: spec.run.cpus,
+    accel: spec.run.accel,
+  };
 }
 
 export function imageRequest(

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import type { AccelMode } from '../hypervisor/accel-mode.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
 
@@ -14,6 +15,8 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
+  /** app.yaml run.accel; absent in images built before it existed (= auto). */
+  accel?: AccelMode;
 }
 
 export interface ModuleSize {

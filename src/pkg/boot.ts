@@ -69,7 +69,7 @@ export async function bootDisk(
       timedOut: Boolean(r.timedOut),
       timeoutSeconds,
       record: text,
-      qemuComplained: /error/i.test(String(r.stderr)),
+      qemuStderr: String(r.stderr),
     });
     return { outcome, console: String(r.stdout), stderr: String(r.stderr) };
   } finally {
