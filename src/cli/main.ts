@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   doctor: async () => (await import('./doctor.js')).registerDoctor,
   pkg: async () => (await import('./pkg.js')).registerPkg,
   pull: async () => (await import('./pkg.js')).registerPull,
+  cache: async () => (await import('./cache.js')).registerCache,
   ps: async () => (await import('./instances.js')).registerInstances,
   logs: async () => (await import('./instances.js')).registerInstances,
   stop: async () => (await import('./instances.js')).registerInstances,

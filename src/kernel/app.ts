@@ -117,6 +117,11 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
     onProgress: opts.onProgress,
     onWarning: opts.onWarning,
   });
+  if (result.compiled > 0 || result.linked) {
+    // New objects went in: keep the cache under its cap (least recently used out first).
+    const { cacheMax, pruneCache } = await import('./lru.js');
+    await pruneCache(cacheDir, { maxBytes: cacheMax(env) }).catch(() => undefined);
+  }
   if (opts.variant) return result;
   try {
     await writeStamp(

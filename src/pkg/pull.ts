@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from '../kernel/cache.js';
+import { touch } from '../kernel/lru.js';
 import { readManifest } from '../kernel/manifest.js';
 import type { Manifest } from '../kernel/manifest.js';
 import { type OciImage, readLayout, unpackImage } from './oci.js';
@@ -31,9 +32,8 @@ export async function pullImage(
   const env = opts.env ?? process.env;
   const img = await fetchImage(ref, opts);
   const dir = opts.outDir ?? join(cacheRoot(env), 'images', img.digest.replace(/^sha256:/, ''));
-  const manifest =
-    !opts.outDir && existsSync(join(dir, 'manifest.json'))
-      ? await readManifest(dir)
-      : await unpackImage(img, dir);
+  const cached = !opts.outDir && existsSync(join(dir, 'manifest.json'));
+  if (cached) await touch(join(dir, 'manifest.json')); // used now, for the cache's LRU order
+  const manifest = cached ? await readManifest(dir) : await unpackImage(img, dir);
   return { dir, digest: img.digest, manifest };
 }
