@@ -57,6 +57,7 @@ export function moduleSizes(plan: BuildPlan, objects: readonly CompiledObject[])
     const mine = objects.filter((o) => o.unit.module === m.name);
     return {
       name: m.name,
+      enabledBy: m.enabledBy,
       objects: mine.length,
       text: mine.reduce((n, o) => n + o.sizes.text, 0),
       data: mine.reduce((n, o) => n + o.sizes.data, 0),
