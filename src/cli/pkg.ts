@@ -65,7 +65,7 @@ export function registerPkg(program: Command): void {
       'push: mount blobs the registry has in this repository instead of uploading',
     )
     .option('--chunk-size <bytes>', 'push: upload blobs larger than this in chunks', parsePositiveInt)
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'newline-delimited JSON events on stdout, the last one the result')
     .option('-v, --verbose', 'say what is happening')
     .action(async (imageDir: string | undefined, flags: PkgFlags) => {
       process.exitCode = 0;
@@ -103,13 +103,18 @@ export function registerPkg(program: Command): void {
       const { packDisk } = await import('../pkg/disk.js');
       const { readManifest } = await import('../kernel/manifest.js');
       const manifest = await readManifest(resolve(dir!));
-      const progress = flags.verbose ? (s: string) => say(`osvb: pkg: ${s}\n`) : undefined;
+      const { progress: makeProgress } = await import('./progress.js');
+      const bar = makeProgress({ json: flags.json });
+      const progress = (s: string) => {
+        bar.event('step', { step: s });
+        if (flags.verbose) say(`osvb: pkg: ${s}\n`);
+      };
       if (!oci) {
         const out = flags.out ?? `${manifest.name}.${flags.format}`;
         const r = await packDisk(dir!, { format: flags.format as DiskFormat, out, onProgress: progress });
         process.stdout.write(
           flags.json
-            ? `${JSON.stringify(r, null, 2)}\n`
+            ? `${JSON.stringify({ event: 'result', ...r })}\n`
             : `${displayPath(r.file)}: ${r.format} disk, ${(r.virtualSize / 1048576).toFixed(0)} MiB (${(r.fileSize / 1048576).toFixed(1)} MiB on disk); boots under BIOS and UEFI\n`,
         );
         return;
@@ -143,8 +148,16 @@ export function registerPkg(program: Command): void {
       };
       if (flags.push && ref) {
         const { RegistryClient, formatRef } = await import('../pkg/registry.js');
-        const client = new RegistryClient(ref.registry, { chunkSize: flags.chunkSize });
-        const r = await client.push(ref.repository, ref.tag ?? 'latest', img, flags.mountFrom);
+        const client = new RegistryClient(ref.registry, {
+          chunkSize: flags.chunkSize,
+          onProgress: (digest, done, total) =>
+            flags.json
+              ? bar.event('upload', { digest, done, total })
+              : bar.step(`push ${digest.slice(7, 19)}`, done, total),
+        });
+        const r = await client
+          .push(ref.repository, ref.tag ?? 'latest', img, flags.mountFrom)
+          .finally(() => bar.end());
         Object.assign(summary, {
           pushed: formatRef({ ...ref, digest: undefined }),
           uploaded: r.uploaded,
@@ -164,7 +177,7 @@ export function registerPkg(program: Command): void {
         if (!flags.json)
           process.stdout.write(`${displayPath(resolve(out))}: OCI image layout, ${img.digest}\n`);
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'result', ...summary })}\n`);
     });
 }
 
@@ -181,7 +194,7 @@ export function registerPull(program: Command): void {
       const r = await pullImage(ref, { outDir: flags.out ? resolve(flags.out) : undefined });
       process.stdout.write(
         flags.json
-          ? `${JSON.stringify({ ref, digest: r.digest, image: r.dir, name: r.manifest.name }, null, 2)}\n`
+          ? `${JSON.stringify({ event: 'result', ref, digest: r.digest, image: r.dir, name: r.manifest.name })}\n`
           : `${ref}: ${r.digest} -> ${displayPath(r.dir)}\n`,
       );
     });

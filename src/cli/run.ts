@@ -55,7 +55,10 @@ export function registerRun(program: Command): void {
     .option('--append <args>', 'extra kernel command line arguments')
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
-    .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
+    .option(
+      '--json',
+      'newline-delimited JSON events on stdout, the last one the result (the guest console then goes to stderr)',
+    )
     .option('-v, --verbose', 'say what is happening (accelerator, build steps)')
     .option('-d, --detach', 'run in the background (console to a log file; see osvb ps, logs, stop, rm)')
     .option('--name <name>', 'with -d: the instance name (default: <image>-<random>)')
@@ -78,11 +81,15 @@ export function registerRun(program: Command): void {
             hint: 'osvb run --config path/to/app.yaml, or osvb run IMAGE_DIR',
           });
         }
+        const { progress } = await import('./progress.js');
+        const bar = progress({ json: flags.json && !flags.dryRun });
         const r = await buildOrReuse(config, {
           srctree: flags.srctree,
-          onProgress: flags.verbose || process.stderr.isTTY ? (l) => say(`${l}\n`) : undefined,
+          onProgress: flags.verbose ? (l) => say(`${l}\n`) : undefined,
+          onUnit: (u) =>
+            flags.json ? bar.event('unit', u) : flags.verbose ? undefined : bar.step(u.unit, u.done, u.total),
           onWarning: (t) => say(t.endsWith('\n') ? t : `${t}\n`),
-        });
+        }).finally(() => bar.end());
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
       }
@@ -112,7 +119,9 @@ export function registerRun(program: Command): void {
       if (flags.detach) {
         const { startDetached } = await import('../hypervisor/instances.js');
         const inst = await startDetached(prep, { name: flags.name });
-        process.stdout.write(flags.json ? `${JSON.stringify(inst, null, 2)}\n` : `${inst.name}\n`);
+        process.stdout.write(
+          flags.json ? `${JSON.stringify({ event: 'started', ...inst })}\n` : `${inst.name}\n`,
+        );
         return;
       }
       const r = await runPrepared(prep, opts);
@@ -125,7 +134,7 @@ export function registerRun(program: Command): void {
           machine: prep.spec.machine,
           wallMs: Math.round(r.wallMs),
         };
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ event: 'result', ...json })}\n`);
       }
       process.exitCode = r.status;
     });

@@ -73,6 +73,7 @@ export interface BuildAppOptions {
   cacheDir?: string;
   jobs?: number;
   onProgress?: (line: string) => void;
+  onUnit?: BuildRequest['onUnit'];
   onWarning?: (text: string) => void;
   /**
    * Builds a variant of app.yaml's image (osvb pkg's disk kernel): the spec is
@@ -115,6 +116,7 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
     cacheDir,
     jobs: opts.jobs,
     onProgress: opts.onProgress,
+    onUnit: opts.onUnit,
     onWarning: opts.onWarning,
   });
   if (result.compiled > 0 || result.linked) {

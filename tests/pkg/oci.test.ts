@@ -18,6 +18,15 @@ import { dockerCredentials, parseRef } from '../../src/pkg/registry.js';
 import { gunzipSync } from 'node:zlib';
 import { buildFixture, fixtureConfig, tempDir } from '../kernel/helpers.js';
 
+/** --json prints newline-delimited events; the last one is the result. */
+function lastJson(out: string): unknown {
+  const lines = out.trim().split('\n');
+  for (const l of lines) JSON.parse(l); // every line is one JSON event
+  const last = JSON.parse(lines.at(-1)!) as { event: string };
+  expect(last.event).toBe('result');
+  return last;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
@@ -147,7 +156,7 @@ describe('a real registry round trip', () => {
       '--json',
     );
     expect(r.status, r.err).toBe(0);
-    const pushed = JSON.parse(r.out) as { uploaded: string[]; digest: string };
+    const pushed = lastJson(r.out) as { uploaded: string[]; digest: string };
     expect(pushed.uploaded).toHaveLength(4); // config + kernel, rootfs, manifest layers
     const m = await readManifest(imageDir);
     const inspect = JSON.parse(
@@ -170,7 +179,7 @@ describe('a real registry round trip', () => {
   });
 
   it('pushing again uploads nothing; another repository mounts every blob', async () => {
-    const again = JSON.parse(
+    const again = lastJson(
       (await cli('pkg', imageDir, '--format', 'oci', '--tag', ref(), '--push', '--json')).out,
     ) as {
       uploaded: string[];
@@ -191,7 +200,7 @@ describe('a real registry round trip', () => {
       '--json',
     );
     expect(other.status, other.err).toBe(0);
-    expect((JSON.parse(other.out) as { mounted: string[] }).mounted).toHaveLength(4);
+    expect((lastJson(other.out) as { mounted: string[] }).mounted).toHaveLength(4);
   });
 
   it('skopeo copy to an OCI layout; osvb pulls that layout and the registry image byte for byte', async () => {
