@@ -188,6 +188,23 @@ describe('disk images of a real app', () => {
     expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
+  it('the same Multiboot kernel under osvb run (QEMU -kernel) gets the same arguments', async () => {
+    // QEMU puts the kernel's file name before the command line; the kernel skips it for loader "qemu".
+    const { runImage } = await import('../../src/hypervisor/run.js');
+    let console = '';
+    const r = await runImage(imageDir, {
+      timeoutSeconds: 90,
+      stdout: (t) => {
+        console += t;
+      },
+      stderr: () => {},
+    });
+    expect(console).toContain('osvb: booting (multiboot,');
+    expect(console).toMatch(/hello from osvb: argc=4\r?\n/);
+    expect(console).toMatch(/argv\[1\]=7\r?\n/);
+    expect(r.status).toBe(7);
+  });
+
   it('refuses a microvm image with one clear error', async () => {
     const m = await readManifest(imageDir);
     const fake = join(dir, 'microvm-image');
