@@ -7,6 +7,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
 import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
+import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -92,6 +93,8 @@ export interface AppSpec {
     /** Accelerator preference; OSVB_ACCEL and --accel override it. */
     accel: AccelMode;
   };
+  /** app.yaml disks: in order (files are checked when the VM starts); absent = none. */
+  disks?: DiskSpec[];
   /** Where each value was written, by dotted key ('app.exec', 'kernel.profile', …). */
   locs: Record<string, SourceLocation>;
 }
@@ -136,7 +139,7 @@ export const nodeHostProbe: HostProbe = {
 
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
-  '': ['name', 'app', 'files', 'kernel', 'run'],
+  '': ['name', 'app', 'files', 'kernel', 'run', 'disks'],
   app: ['exec', 'args', 'env', 'runtime', 'script'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus', 'accel'],
@@ -234,7 +237,20 @@ class Parser {
     const files = this.parseFiles(sections.get('files'));
     const kernel = this.parseKernel(sections.get('kernel'));
     const run = this.parseRun(sections.get('run'));
-    return { file: this.ctx.file, baseDir: this.baseDir, name, app, files, kernel, run, locs: this.locs };
+    const disksEntry = sections.get('disks');
+    const disks = disksEntry ? parseDisksYaml(this.ctx, disksEntry.value, this.baseDir) : [];
+    if (disksEntry) this.note('disks', disksEntry.value);
+    return {
+      file: this.ctx.file,
+      baseDir: this.baseDir,
+      name,
+      app,
+      files,
+      kernel,
+      run,
+      disks,
+      locs: this.locs,
+    };
   }
 
   /** Checks keys against the schema; an unknown key is an error with a did-you-mean. */

@@ -2,6 +2,7 @@
 // → the status osvb run exits with (and the one line explaining it).
 
 import { join, resolve } from 'node:path';
+import { checkDisks, type DiskSpec } from '../config/disks.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   memory?: string;
   cpus?: number;
   machine?: Machine;
+  /** Disks after the manifest's (osvb run --disk). */
+  disks?: DiskSpec[];
   /** Appended to the manifest's kernel command line. */
   append?: string;
   timeoutSeconds?: number;
@@ -45,6 +48,22 @@ export interface PreparedRun {
   accel: AccelChoice;
 }
 
+/** Kernel module each disk interface needs; a disk the image cannot drive is an error, not a silent no-op. */
+const DISK_MODULES: Record<DiskSpec['interface'], string> = { virtio: 'virtio_blk', nvme: 'nvme' };
+
+function checkDiskDrivers(disks: readonly DiskSpec[], manifest: Manifest): void {
+  const have = new Set(manifest.modules.map((m) => m.name));
+  for (const d of disks) {
+    const mod = DISK_MODULES[d.interface];
+    if (!have.has(mod)) {
+      throw new RunError(`disk ${d.file} (interface ${d.interface}): the image has no ${mod} driver`, {
+        exitCode: 2,
+        hint: 'list the disk under disks: in app.yaml and rebuild, or run with --config app.yaml',
+      });
+    }
+  }
+}
+
 export async function prepareRun(imageDir: string, opts: RunOptions): Promise<PreparedRun> {
   const env = opts.env ?? process.env;
   const dir = resolve(imageDir);
@@ -56,6 +75,23 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
+  // Images from before SMP do not say; theirs start one CPU whatever -smp is.
+  const maxCpus = manifest.run.maxCpus;
+  if (maxCpus !== undefined && cpus > maxCpus) {
+    throw new RunError(
+      `${cpus} CPUs requested, but this image's kernel starts at most ${maxCpus} (${maxCpus === 1 ? 'built without SMP' : 'NR_CPUS'})`,
+      {
+        exitCode: 2,
+        hint:
+          maxCpus === 1
+            ? 'rebuild the image with SMP on (the default; kernel.config SMP: y)'
+            : 'rebuild with a larger kernel.config NR_CPUS',
+      },
+    );
+  }
+  const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
+  checkDisks(disks);
+  checkDiskDrivers(disks, manifest);
   const qboot = await findQboot(qemu.path);
   const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {
     qemu,
@@ -87,6 +123,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     accel: accel.accel,
     bios: machine === 'microvm' ? qboot : undefined,
     exitRecordPath: exitRecordPath(),
+    disks,
   };
   return { spec, clock, argv: qemuArgv(spec), manifest, accel };
 }

@@ -2,6 +2,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DiskSpec } from '../config/disks.js';
 import { InputError } from '../errors.js';
 import type { AccelMode } from '../hypervisor/accel-mode.js';
 
@@ -17,6 +18,10 @@ export interface RunDefaults {
   cpus: number;
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
+  /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
+  maxCpus?: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {
