@@ -141,9 +141,9 @@ if [ -z "$FIXTURE" ]; then
   t0=$(date +%s%N)
   $OSVB build --config "$WORK/slice.yaml" --out "$WORK/b3" --json > "$WORK/slice.json"
   t1=$(date +%s%N)
-  jq -r --arg ms "$(( (t1 - t0) / 1000000 ))" \
-    '"one changed symbol (SCHED_SLICE_MS=5): \(.compiled) of \(.compiled + .cached) objects compiled, \($ms) ms"' \
-    "$WORK/slice.json"
+  # --json prints one event per line; the last one is the result.
+  tail -n1 "$WORK/slice.json" | jq -r --arg ms "$(( (t1 - t0) / 1000000 ))" \
+    '"one changed symbol (SCHED_SLICE_MS=5): \(.compiled) of \(.compiled + .cached) objects compiled, \($ms) ms"'
 fi
 strip -o "$WORK/kernel.stripped" "$WORK/b2/kernel.elf"
 echo "kernel.elf: $(stat -c %s "$WORK/b2/kernel.elf") bytes, stripped $(stat -c %s "$WORK/kernel.stripped") bytes"

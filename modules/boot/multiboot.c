@@ -5,6 +5,7 @@
 #define MB_INFO_CMDLINE (1u << 2)
 #define MB_INFO_MODS (1u << 3)
 #define MB_INFO_MMAP (1u << 6)
+#define MB_INFO_LOADER_NAME (1u << 9)
 
 struct multiboot_info {
 	uint32_t flags;
@@ -17,6 +18,10 @@ struct multiboot_info {
 	uint32_t syms[4];
 	uint32_t mmap_length;
 	uint32_t mmap_addr;
+	uint32_t drives_length;
+	uint32_t drives_addr;
+	uint32_t config_table;
+	uint32_t boot_loader_name;
 };
 
 struct multiboot_mod {
@@ -33,6 +38,35 @@ struct multiboot_mmap {
 	uint32_t type;
 } __attribute__((packed));
 
+/* True when the loader's name (a string in guest memory, untrusted) is `name`. */
+static bool loader_is(const struct multiboot_info *mb, const char *name)
+{
+	if (!(mb->flags & MB_INFO_LOADER_NAME) || !mb->boot_loader_name)
+		return false;
+	for (uint64_t i = 0;; i++) {
+		const char *c = boot_phys((uint64_t)mb->boot_loader_name + i, 1);
+		if (!c || *c != name[i])
+			return false;
+		if (!*c)
+			return true;
+	}
+}
+
+/* QEMU's -kernel puts the kernel's file name before the command line (as GRUB
+ * legacy did); GRUB 2 does not. Skip that first word so the app's arguments
+ * are the same however the kernel was loaded. */
+static uint64_t skip_first_word(uint64_t pa)
+{
+	for (unsigned n = 0; n < BOOT_CMDLINE_MAX; n++) {
+		const char *c = boot_phys(pa + n, 1);
+		if (!c || !*c)
+			return pa + n;
+		if (*c == ' ')
+			return pa + n + 1;
+	}
+	return pa;
+}
+
 static int multiboot_parse(uint64_t pa, struct boot_info *bi)
 {
 	const struct multiboot_info *mb = boot_phys(pa, sizeof(*mb));
@@ -40,7 +74,7 @@ static int multiboot_parse(uint64_t pa, struct boot_info *bi)
 	if (!mb)
 		return -1;
 	if ((mb->flags & MB_INFO_CMDLINE) && mb->cmdline)
-		boot_set_cmdline(bi, mb->cmdline);
+		boot_set_cmdline(bi, loader_is(mb, "qemu") ? skip_first_word(mb->cmdline) : mb->cmdline);
 	if ((mb->flags & MB_INFO_MODS) && mb->mods_count) {
 		const struct multiboot_mod *m = boot_phys(mb->mods_addr, sizeof(*m));
 		if (m && m->end > m->start) {

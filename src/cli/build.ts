@@ -62,6 +62,8 @@ export interface BuildEntryOptions {
   out?: string;
   jobs?: number;
   onProgress?: (line: string) => void;
+  /** Each compile unit as it finishes (progress bar, --json events). */
+  onUnit?: (u: { unit: string; compiled: boolean; done: number; total: number }) => void;
   onWarning?: (text: string) => void;
   /** osvb run --disk: disks whose drivers the image must have. */
   extraDisks?: DiskSpec[];
@@ -86,6 +88,7 @@ export async function buildOrReuse(appFile: string, opts: BuildEntryOptions): Pr
     cacheDir,
     jobs: opts.jobs,
     onProgress: opts.onProgress,
+    onUnit: opts.onUnit,
     onWarning: opts.onWarning,
     extraDisks: opts.extraDisks,
   });
@@ -116,16 +119,20 @@ export function registerBuild(program: Command): void {
     .option('-v, --verbose', 'print each compile step')
     .action(async (flags: BuildFlags) => {
       process.exitCode = 0;
-      const progress = flags.verbose || (process.stderr.isTTY && !flags.json);
+      // A bar on a terminal (compile lines with -v), JSON events with --json.
+      const { progress } = await import('./progress.js');
+      const bar = progress({ json: flags.json });
       const r = await buildOrReuse(flags.config, {
         srctree: flags.srctree,
         out: flags.out,
         jobs: flags.jobs,
-        onProgress: progress ? (l) => process.stderr.write(`${l}\n`) : undefined,
+        onProgress: flags.verbose ? (l) => process.stderr.write(`${l}\n`) : undefined,
+        onUnit: (u) =>
+          flags.json ? bar.event('unit', u) : flags.verbose ? undefined : bar.step(u.unit, u.done, u.total),
         onWarning: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
-      });
+      }).finally(() => bar.end());
       process.stdout.write(
-        flags.json ? `${JSON.stringify(buildJson(r), null, 2)}\n` : `${buildSummary(r)}\n`,
+        flags.json ? `${JSON.stringify({ event: 'result', ...buildJson(r) })}\n` : `${buildSummary(r)}\n`,
       );
     });
 }

@@ -66,11 +66,19 @@ export function registerInspect(program: Command): void {
     .description('show what an image holds: manifest summary and the size each module adds')
     .argument('<image-dir>', 'an image directory written by osvb build')
     .option('--json', 'print the manifest as JSON')
-    .action(async (imageDir: string, flags: { json?: boolean }) => {
+    .option('--html <file>', 'write a self-contained page with a treemap of the image size')
+    .action(async (imageDir: string, flags: { json?: boolean; html?: string }) => {
       process.exitCode = 0;
       const { readManifest } = await import('../kernel/manifest.js');
       const dir = resolve(imageDir);
       const m = await readManifest(dir);
+      if (flags.html) {
+        const { treemapHtml } = await import('../inspect/treemap.js');
+        const { writeFileAtomic } = await import('../kernel/atomic.js');
+        await writeFileAtomic(resolve(flags.html), treemapHtml(m));
+        process.stdout.write(`${flags.html}: treemap of ${m.name}\n`);
+        return;
+      }
       process.stdout.write(flags.json ? `${JSON.stringify(m, null, 2)}\n` : inspectText(m, dir));
     });
 }

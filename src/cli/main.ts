@@ -13,9 +13,16 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   kconfig: async () => (await import('./kconfig.js')).registerKconfig,
   inspect: async () => (await import('./inspect.js')).registerInspect,
   doctor: async () => (await import('./doctor.js')).registerDoctor,
+  pkg: async () => (await import('./pkg.js')).registerPkg,
+  pull: async () => (await import('./pkg.js')).registerPull,
+  cache: async () => (await import('./cache.js')).registerCache,
+  ps: async () => (await import('./instances.js')).registerInstances,
+  logs: async () => (await import('./instances.js')).registerInstances,
+  stop: async () => (await import('./instances.js')).registerInstances,
+  rm: async () => (await import('./instances.js')).registerInstances,
 };
 
-function packageVersion(): string {
+export function packageVersion(): string {
   const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : '0.0.0';
 }
@@ -29,7 +36,10 @@ export async function createProgram(only?: string): Promise<Command> {
     .configureOutput({ outputError: (msg, write) => write(`osvb: ${msg.replace(/^error: /, '')}`) })
     .exitOverride();
   const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
-  for (const name of names) (await COMMANDS[name]!())(program);
+  // One registrar may add several commands (ps, logs, stop, rm): run each once.
+  const registrars = new Set<Registrar>();
+  for (const name of names) registrars.add(await COMMANDS[name]!());
+  for (const register of registrars) register(program);
   for (const cmd of program.commands) {
     cmd
       .exitOverride()

@@ -21,6 +21,8 @@ interface RunFlags {
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
+  detach?: boolean;
+  name?: string;
 }
 
 function parseTimeout(value: string): number {
@@ -35,7 +37,7 @@ export function registerRun(program: Command): void {
     .description(
       'boot an image under QEMU (building it first from app.yaml when stale) and exit with its status',
     )
-    .argument('[image-dir]', 'an image directory written by osvb build')
+    .argument('[image-dir]', 'an image directory written by osvb build, or oci:REF (pulled, verified)')
     .option('--config <file>', 'build from this app.yaml first (default: ./app.yaml when no image-dir)')
     .option(
       '--srctree <dir>',
@@ -61,14 +63,23 @@ export function registerRun(program: Command): void {
     )
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
-    .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
+    .option(
+      '--json',
+      'newline-delimited JSON events on stdout, the last one the result (the guest console then goes to stderr)',
+    )
     .option('-v, --verbose', 'say what is happening (accelerator, build steps)')
+    .option('-d, --detach', 'run in the background (console to a log file; see osvb ps, logs, stop, rm)')
+    .option('--name <name>', 'with -d: the instance name (default: <image>-<random>)')
     .action(async (imageDir: string | undefined, flags: RunFlags) => {
       process.exitCode = 0;
       let dir = imageDir;
       const say = (s: string) => process.stderr.write(s);
       if (dir !== undefined && flags.config !== undefined) {
         throw new RunError('give either an image directory or --config, not both', { exitCode: 2 });
+      }
+      if (dir?.startsWith('oci:')) {
+        const { pullImage } = await import('../pkg/pull.js');
+        dir = (await pullImage(dir.slice('oci:'.length))).dir;
       }
       if (dir === undefined) {
         const config = flags.config ?? 'app.yaml';
@@ -78,12 +89,16 @@ export function registerRun(program: Command): void {
             hint: 'osvb run --config path/to/app.yaml, or osvb run IMAGE_DIR',
           });
         }
+        const { progress } = await import('./progress.js');
+        const bar = progress({ json: flags.json && !flags.dryRun });
         const r = await buildOrReuse(config, {
           srctree: flags.srctree,
-          onProgress: flags.verbose || process.stderr.isTTY ? (l) => say(`${l}\n`) : undefined,
+          onProgress: flags.verbose ? (l) => say(`${l}\n`) : undefined,
+          onUnit: (u) =>
+            flags.json ? bar.event('unit', u) : flags.verbose ? undefined : bar.step(u.unit, u.done, u.total),
           onWarning: (t) => say(t.endsWith('\n') ? t : `${t}\n`),
           extraDisks: flags.disk,
-        });
+        }).finally(() => bar.end());
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
       }
@@ -111,6 +126,14 @@ export function registerRun(program: Command): void {
         );
         return;
       }
+      if (flags.detach) {
+        const { startDetached } = await import('../hypervisor/instances.js');
+        const inst = await startDetached(prep, { name: flags.name });
+        process.stdout.write(
+          flags.json ? `${JSON.stringify({ event: 'started', ...inst })}\n` : `${inst.name}\n`,
+        );
+        return;
+      }
       const r = await runPrepared(prep, opts);
       if (r.message) say(`osvb: ${r.message}\n`);
       if (flags.json) {
@@ -121,7 +144,7 @@ export function registerRun(program: Command): void {
           machine: prep.spec.machine,
           wallMs: Math.round(r.wallMs),
         };
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ event: 'result', ...json })}\n`);
       }
       process.exitCode = r.status;
     });

@@ -100,7 +100,13 @@ export interface BuildAppOptions {
   cacheDir?: string;
   jobs?: number;
   onProgress?: (line: string) => void;
+  onUnit?: BuildRequest['onUnit'];
   onWarning?: (text: string) => void;
+  /**
+   * Builds a variant of app.yaml's image (osvb pkg's disk kernel): the spec is
+   * adjusted in memory and the image goes to <default dir>-<suffix>; no stamp.
+   */
+  variant?: { suffix: string; adjust: (spec: AppSpec) => AppSpec };
   /** Disks osvb run attaches besides app.yaml's (--disk): their drivers are built in, the manifest does not list them. */
   extraDisks?: DiskSpec[];
 }
@@ -110,7 +116,8 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const started = Date.now();
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? cacheRoot(env);
-  const spec = await loadAppSpec(file);
+  const loaded = await loadAppSpec(file);
+  const spec = opts.variant ? opts.variant.adjust(loaded) : loaded;
   const srctree = resolve(opts.srctree ?? packageRoot());
   const forConfig = opts.extraDisks?.length
     ? { ...spec, disks: [...(spec.disks ?? []), ...opts.extraDisks] }
@@ -134,15 +141,26 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   warnings.push(...(rootfs?.warnings ?? []).map((w) => `warning: ${w}`));
   for (const w of warnings) opts.onWarning?.(`osvb: ${w}\n`);
   const config = cfg.config;
-  const outDir = opts.outDir ? resolve(opts.outDir) : undefined;
+  const outDir = opts.outDir
+    ? resolve(opts.outDir)
+    : opts.variant
+      ? `${defaultImageDir(spec)}-${opts.variant.suffix}`
+      : undefined;
   const result = await buildImage({
     ...imageRequest(spec, config, { srctree, outDir, rootfs }),
     env,
     cacheDir,
     jobs: opts.jobs,
     onProgress: opts.onProgress,
+    onUnit: opts.onUnit,
     onWarning: opts.onWarning,
   });
+  if (result.compiled > 0 || result.linked) {
+    // New objects went in: keep the cache under its cap (least recently used out first).
+    const { cacheMax, pruneCache } = await import('./lru.js');
+    await pruneCache(cacheDir, { maxBytes: cacheMax(env) }).catch(() => undefined);
+  }
+  if (opts.variant) return result;
   try {
     await writeStamp(
       { appFile: file, srctree, outDir: opts.outDir, cacheDir, env },

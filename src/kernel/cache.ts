@@ -1,10 +1,12 @@
-// Where osvb keeps state shared between builds: ${XDG_CACHE_HOME:-~/.cache}/osvb.
+// Where osvb keeps state shared between builds: $OSVB_CACHE_DIR, else
+// ${XDG_CACHE_HOME:-~/.cache}/osvb.
 
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OSVB_CACHE_DIR) return resolve(env.OSVB_CACHE_DIR);
   const xdg = env.XDG_CACHE_HOME;
   const base = xdg?.startsWith('/') ? xdg : join(env.HOME || homedir(), '.cache');
   return join(base, 'osvb');

@@ -14,6 +14,7 @@ import { dirname, join, sep } from 'node:path';
 import { BuildError } from '../errors.js';
 import { moveIntoPlace, removeStaleTemps, tempSibling, writeFileAtomic } from './atomic.js';
 import { sha256 } from './cache.js';
+import { touch } from './lru.js';
 import type { BuildConfig } from './config.js';
 import { objectSizes, type SectionSizes } from './elf.js';
 import { baseCflags, type BuildPlan, type CompileUnit } from './plan.js';
@@ -231,7 +232,10 @@ async function compileOne(
       const p = objectPaths(opts.objectDir, k.key);
       const meta = await readJson<ObjectMeta>(p.meta);
       if (meta && meta.key === k.key) {
-        if (await exists(p.obj)) return { unit, key: k.key, path: p.obj, compiled: false, sizes: meta.sizes };
+        if (await exists(p.obj)) {
+          await touch(p.obj); // used now: the LRU cap evicts others first
+          return { unit, key: k.key, path: p.obj, compiled: false, sizes: meta.sizes };
+        }
       }
     }
   }

@@ -95,6 +95,39 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env, devKvm?: s
     package: 'qemu-system-data',
     fix: qboot ? undefined : 'install it: apt-get install qemu-system-data',
   });
+  checks.push(...(await pkgChecks(env)));
+  return checks;
+}
+
+/** What `osvb pkg` needs for disk images: optional, since build and run work without them. */
+async function pkgChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const { DISK_TOOLS, findGrubPlatform, findOvmf, findPkgTool } = await import('../pkg/tools.js');
+  const checks: Check[] = [];
+  for (const t of DISK_TOOLS) {
+    checks.push(
+      await toolCheck(`pkg: ${t.name}`, false, async () => {
+        const path = await findPkgTool(t.name, t.debianPackage, env);
+        return { name: t.name, path, version: t.debianPackage, id: path };
+      }),
+    );
+  }
+  for (const p of ['i386-pc', 'x86_64-efi'] as const) {
+    checks.push(
+      await toolCheck(`pkg: GRUB ${p}`, false, async () => {
+        const g = findGrubPlatform(p, env);
+        return { name: p, path: g.dir, version: g.debianPackage, id: g.dir };
+      }),
+    );
+  }
+  const ovmf = findOvmf();
+  checks.push({
+    name: 'ovmf',
+    ok: ovmf !== undefined,
+    required: false,
+    detail: ovmf ?? 'OVMF.fd not found: disk images cannot be boot-tested under UEFI here',
+    package: 'ovmf',
+    fix: ovmf ? undefined : 'install it: apt-get install ovmf',
+  });
   return checks;
 }
 

@@ -8,6 +8,7 @@ import { BuildError } from '../errors.js';
 import { moveIntoPlace, tempSibling, writeFileAtomic } from './atomic.js';
 import { sha256 } from './cache.js';
 import { type CompiledObject, exists, readJson } from './compile.js';
+import { touch } from './lru.js';
 import { checkKernelElf, type KernelElfInfo } from './elf.js';
 import { LDFLAGS } from './plan.js';
 import { execTool } from './spawn.js';
@@ -65,6 +66,7 @@ export async function linkKernel(opts: LinkOptions): Promise<LinkResult> {
   const metaPath = join(dir, `${key}.json`);
   const meta = await readJson<{ key: string; info: KernelElfInfo }>(metaPath);
   if (meta?.key === key && (await exists(elfPath))) {
+    await touch(elfPath); // used now: the LRU cap evicts others first
     return { key, path: elfPath, info: meta.info, linked: false };
   }
   await mkdir(dir, { recursive: true });

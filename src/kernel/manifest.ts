@@ -26,6 +26,8 @@ export interface RunDefaults {
 
 export interface ModuleSize {
   name: string;
+  /** The Kconfig symbol that builds the module (module.yaml enabled-by). */
+  enabledBy?: string;
   objects: number;
   text: number;
   data: number;

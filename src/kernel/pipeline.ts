@@ -42,6 +42,8 @@ export interface BuildRequest {
   jobs?: number;
   /** One line per unit compiled or linked ("CC arch/head.S"). */
   onProgress?: (line: string) => void;
+  /** Each unit as it finishes (compiled or from the cache), for progress bars and --json events. */
+  onUnit?: (u: { unit: string; compiled: boolean; done: number; total: number }) => void;
   onWarning?: (text: string) => void;
 }
 
@@ -62,6 +64,7 @@ export function moduleSizes(plan: BuildPlan, objects: readonly CompiledObject[])
     const mine = objects.filter((o) => o.unit.module === m.name);
     return {
       name: m.name,
+      enabledBy: m.enabledBy,
       objects: mine.length,
       text: mine.reduce((n, o) => n + o.sizes.text, 0),
       data: mine.reduce((n, o) => n + o.sizes.data, 0),
@@ -120,6 +123,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   const plan = planBuild(req.srctree, modules, req.config);
   const configHeaderPath = await writeConfigHeader(cacheDir, plan.configHeader);
 
+  let unitsDone = 0;
   const objects = await compileAll({
     plan,
     config: req.config,
@@ -130,6 +134,12 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     jobs: req.jobs ?? availableParallelism(),
     onUnit: (o) => {
       if (o.compiled) req.onProgress?.(`  ${o.unit.lang === 'asm' ? 'AS' : 'CC'}  ${o.unit.display}`);
+      req.onUnit?.({
+        unit: o.unit.display,
+        compiled: o.compiled,
+        done: ++unitsDone,
+        total: plan.units.length,
+      });
     },
     onWarning: req.onWarning,
   });

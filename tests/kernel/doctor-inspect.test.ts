@@ -32,6 +32,14 @@ describe('doctor', () => {
       'qemu-system-x86_64',
       'kvm',
       'qboot',
+      'pkg: grub-mkimage',
+      'pkg: mformat',
+      'pkg: mmd',
+      'pkg: mcopy',
+      'pkg: qemu-img',
+      'pkg: GRUB i386-pc',
+      'pkg: GRUB x86_64-efi',
+      'ovmf',
     ]);
     expect(doctorFailed(checks)).toBe(false);
     const kvm = checks.find((c) => c.name === 'kvm')!;
@@ -46,6 +54,12 @@ describe('doctor', () => {
     const checks = await runChecks({ PATH: bin, HOME: work });
     expect(doctorFailed(checks)).toBe(true);
     expect(checks.find((c) => c.name === 'gcc')).toMatchObject({ ok: false, required: true, package: 'gcc' });
+    // What osvb pkg needs is optional, and names its Debian package.
+    expect(checks.find((c) => c.name === 'pkg: mformat')).toMatchObject({
+      ok: false,
+      required: false,
+      package: 'mtools',
+    });
     expect(checks.find((c) => c.name === 'nm')).toMatchObject({
       ok: false,
       required: false,

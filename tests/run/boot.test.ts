@@ -136,7 +136,21 @@ describe('osvb run through the CLI', () => {
       '--json',
     ]);
     expect(status).toBe(0);
-    const built = JSON.parse(out.join(''));
+    // --json: newline-delimited events, the last one the result.
+    const events = out
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; done?: number; total?: number });
+    expect(events.filter((e) => e.event === 'unit').map((e) => `${e.done}/${e.total}`)).toEqual([
+      '1/5',
+      '2/5',
+      '3/5',
+      '4/5',
+      '5/5',
+    ]);
+    const built = events.at(-1);
+    expect(built?.event).toBe('result');
     expect(built).toMatchObject({ name: 'fixture', upToDate: false, compiled: 5 });
     out.length = 0;
     expect(await main(['node', 'osvb', 'run', imgDir, '--timeout', '60'])).toBe(42);
