@@ -9,42 +9,20 @@
 #include <uaccess/uaccess.h>
 #include <lib/string.h>
 
-static struct wait_queue wq = WAIT_QUEUE_INIT(wq);
+struct wait_queue poll_wq = WAIT_QUEUE_INIT(poll_wq);
 static struct super anon_sb = { .fstype = "anon", .dev = 0x40 };
+
+void poll_notify(void)
+{
+	wake_up_all(&poll_wq);
+}
 
 static void notify(void)
 {
-	wake_up_all(&wq);
+	poll_notify();
 }
 
-/* Wait until cond holds, a signal arrives (-EINTR) or deadline passes (-ETIMEDOUT; 0 = none). */
-#define WAIT_INTR(cond, deadline)                                          \
-	({                                                                 \
-		struct waiter w_ = { .queued = false };                    \
-		struct uthread *ut_ = current_uthread();                   \
-		int r_ = 0;                                                \
-		uint64_t dl_ = (deadline);                                 \
-		for (;;) {                                                 \
-			wait_prepare(&wq, &w_);                            \
-			if (cond)                                          \
-				break;                                     \
-			if (signal_pending()) {                            \
-				r_ = -EINTR;                               \
-				break;                                     \
-			}                                                  \
-			if (dl_ && clock_monotonic_ns() >= dl_) {          \
-				r_ = -ETIMEDOUT;                           \
-				break;                                     \
-			}                                                  \
-			ut_->sleeping = true;                              \
-			wait_block(dl_);                                   \
-			ut_->sleeping = false;                             \
-		}                                                          \
-		wait_finish(&wq, &w_);                                     \
-		r_;                                                        \
-	})
-
-static struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, unsigned flags)
+struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, unsigned flags)
 {
 	struct inode *ino = inode_new(&anon_sb, mode | 0600);
 	if (!ino)
