@@ -11,7 +11,6 @@
 #include <lib/string.h>
 #include <mm/kmalloc.h>
 #include <sched/mutex.h>
-#include <console/printk.h>
 
 struct ksock {
 	int fd;             /* lwIP's socket number */

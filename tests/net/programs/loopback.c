@@ -143,7 +143,7 @@ static void tcp4(void)
 			}
 		}
 		struct pollfd pp = { a, POLLIN, 0 };
-		if (poll(&pp, 1, 15000) != 1) {
+		if (poll(&pp, 1, 5000) != 1) {
 			int av = -1;
 			ioctl(a, FIONREAD, &av);
 			ssize_t x = recv(a, in, 100, MSG_DONTWAIT);
