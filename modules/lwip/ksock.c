@@ -17,6 +17,7 @@ struct ksock {
 	int domain, type, protocol;
 	bool listening;
 	bool connected;     /* had a connection: a later ENOTCONN on send is EPIPE */
+	bool connecting;    /* a nonblocking connect is in progress */
 	bool eof;           /* recv saw the end of the stream: readable from now on */
 	bool shut_wr;
 	int sndbuf, rcvbuf;
@@ -91,13 +92,22 @@ static int sa_from_linux(const void *sa, uint32_t len, struct sockaddr_storage *
 	return 0;
 }
 
-/* lwIP's address to Linux's, truncated to *len bytes; *len becomes the full size. */
-static void sa_to_linux(const struct sockaddr_storage *ss, void *sa, uint32_t *len)
+/* lwIP's address to Linux's, truncated to *len bytes; *len becomes the full
+ * size. An AF_INET6 socket sees IPv4 peers as ::ffff:a.b.c.d, as on Linux. */
+static void sa_to_linux(const struct sockaddr_storage *ss, int domain, void *sa, uint32_t *len)
 {
 	uint8_t tmp[28];
 	uint32_t n;
 	memset(tmp, 0, sizeof(tmp));
-	if (ss->ss_family == AF_INET6) {
+	if (ss->ss_family == AF_INET && domain == LINUX_AF_INET6) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		uint16_t fam = LINUX_AF_INET6;
+		memcpy(tmp, &fam, 2);
+		memcpy(tmp + 2, &in->sin_port, 2);
+		tmp[18] = tmp[19] = 0xff;
+		memcpy(tmp + 20, &in->sin_addr, 4);
+		n = 28;
+	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
 		uint16_t fam = LINUX_AF_INET6;
 		memcpy(tmp, &fam, 2);
@@ -260,7 +270,7 @@ int ksock_accept(struct ksock *s, struct ksock **out, void *sa, uint32_t *len)
 		return r == -EWOULDBLOCK ? -EAGAIN : r;
 	n->connected = true;
 	if (sa && len)
-		sa_to_linux(&ss, sa, len);
+		sa_to_linux(&ss, s->domain, sa, len);
 	*out = n;
 	return 0;
 }
@@ -278,6 +288,10 @@ int ksock_connect(struct ksock *s, const void *sa, uint32_t len)
 	mutex_unlock(&ksock_lock);
 	if (!r || r == -EISCONN)
 		s->connected = true;
+	if (r == -EINPROGRESS)
+		s->connecting = true;
+	if (r == -ECONNRESET && s->type == LINUX_SOCK_STREAM)
+		r = -ECONNREFUSED; /* a RST answering the SYN */
 	return r;
 }
 
@@ -344,7 +358,7 @@ int64_t ksock_recv(struct ksock *s, void *buf, size_t n, int flags, void *sa, ui
 			s->eof = true;
 	}
 	if (ret >= 0 && sa && salen && s->type != LINUX_SOCK_STREAM)
-		sa_to_linux(&ss, sa, salen);
+		sa_to_linux(&ss, s->domain, sa, salen);
 	return ret;
 }
 
@@ -381,7 +395,7 @@ int ksock_getname(struct ksock *s, void *sa, uint32_t *len, bool peer)
 		return r;
 	if (ss.ss_family == AF_UNSPEC || ss.ss_family == 0)
 		ss.ss_family = s->domain == LINUX_AF_INET6 ? AF_INET6 : AF_INET;
-	sa_to_linux(&ss, sa, len);
+	sa_to_linux(&ss, s->domain, sa, len);
 	return 0;
 }
 
@@ -516,6 +530,17 @@ int ksock_getsockopt(struct ksock *s, int level, int name, void *val, uint32_t *
 			return r;
 		if (lname == SO_KEEPALIVE || lname == SO_REUSEADDR || lname == TCP_NODELAY || lname == SO_BROADCAST)
 			v = v != 0;
+		if (lname == SO_ERROR && s->connecting) {
+			/* The connect finished: a RST answering the SYN is "refused" on Linux. */
+			if (v == ECONNRESET)
+				v = ECONNREFUSED;
+			if (v == 0 && (ksock_poll(s) & KSOCK_POLLOUT)) {
+				s->connecting = false;
+				s->connected = true;
+			} else if (v) {
+				s->connecting = false;
+			}
+		}
 	} else if (accepted_noop(level, name)) {
 		v = 0;
 	} else {

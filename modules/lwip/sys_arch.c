@@ -233,11 +233,21 @@ u32_t sys_arch_mbox_fetch(sys_mbox_t *mbox, void **msg, u32_t timeout)
 {
 	struct lwip_mbox *m = *mbox;
 	uint64_t start = clock_monotonic_ns();
-	if (timeout == 0) {
-		wait_event(&m->readers, mbox_get(m, msg));
-	} else if (!wait_event_timeout(&m->readers, mbox_get(m, msg), (uint64_t)timeout * NSEC_PER_MSEC)) {
-		return SYS_ARCH_TIMEOUT;
+	uint64_t deadline = timeout ? start + (uint64_t)timeout * NSEC_PER_MSEC : 0;
+	/* Not wait_event_timeout: it may evaluate its condition twice after a
+	 * timeout, and taking a message twice would lose the first one. */
+	struct waiter w = { .queued = false };
+	bool ok;
+	for (;;) {
+		wait_prepare(&m->readers, &w);
+		if ((ok = mbox_get(m, msg)))
+			break;
+		if (!wait_block(deadline))
+			break;
 	}
+	wait_finish(&m->readers, &w);
+	if (!ok && !mbox_get(m, msg))
+		return SYS_ARCH_TIMEOUT;
 	return (u32_t)((clock_monotonic_ns() - start) / NSEC_PER_MSEC);
 }
 
