@@ -84,6 +84,11 @@ static unsigned inet_poll(struct sock *s)
 	return ksock_poll(ks(s));
 }
 
+static uint64_t inet_poll_gen(struct sock *s)
+{
+	return ksock_poll_gen(ks(s));
+}
+
 static int inet_nread(struct sock *s)
 {
 	return ksock_nread(ks(s));
@@ -107,6 +112,7 @@ static const struct sock_ops inet_ops = {
 	.setsockopt = inet_setsockopt,
 	.getsockopt = inet_getsockopt,
 	.poll = inet_poll,
+	.poll_gen = inet_poll_gen,
 	.nread = inet_nread,
 	.release = inet_release,
 };

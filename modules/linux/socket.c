@@ -118,6 +118,12 @@ static unsigned sock_poll(struct file *f)
 	return s->ops->poll(s);
 }
 
+static uint64_t sock_poll_gen(struct file *f)
+{
+	struct sock *s = f->priv;
+	return s->ops->poll_gen ? s->ops->poll_gen(s) : 0;
+}
+
 static int sock_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 {
 	struct sock *s = f->priv;
@@ -153,6 +159,7 @@ static const struct file_ops sock_fops = {
 	.read = sock_read,
 	.write = sock_write,
 	.poll = sock_poll,
+	.poll_gen = sock_poll_gen,
 	.ioctl = sock_ioctl,
 	.release = sock_release,
 	.stream = true,

@@ -30,6 +30,8 @@ struct sock_ops {
 	int (*setsockopt)(struct sock *s, int level, int name, const void *val, uint32_t len);
 	int (*getsockopt)(struct sock *s, int level, int name, void *val, uint32_t *len);
 	unsigned (*poll)(struct sock *s);
+	/* Optional event counter (see file_ops.poll_gen). */
+	uint64_t (*poll_gen)(struct sock *s);
 	int (*nread)(struct sock *s);
 	void (*release)(struct sock *s);
 };

@@ -579,6 +579,7 @@ struct interest {
 	uint32_t events;
 	uint64_t data;
 	uint32_t last;     /* readiness last reported (edge-triggered emulation) */
+	uint64_t gen;      /* the file's event counter when last scanned (poll_gen) */
 	bool disabled;     /* EPOLLONESHOT fired */
 };
 
@@ -715,9 +716,13 @@ static int ep_scan(struct epoll *ep, struct epoll_event *out, int max)
 		if (in->disabled)
 			continue;
 		unsigned m = file_poll(in->file);
+		uint64_t gen = in->file->ops && in->file->ops->poll_gen ? in->file->ops->poll_gen(in->file) : 0;
 		uint32_t ready = m & (in->events | EPOLLERR | EPOLLHUP);
-		uint32_t report = (in->events & EPOLLET) ? ready & ~in->last : ready;
+		/* An edge: a bit that was not set, or a new event on the file (data
+		 * that arrived after the reader drained it without a scan in between). */
+		uint32_t report = (in->events & EPOLLET) ? (gen != in->gen ? ready : ready & ~in->last) : ready;
 		in->last = ready;
+		in->gen = gen;
 		if (!report)
 			continue;
 		out[n].events = report;

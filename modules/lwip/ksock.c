@@ -38,10 +38,16 @@ bool ksock_ready(void)
 	return lwip_port_up;
 }
 
+/* Events per lwIP socket number, for edge-triggered epoll. */
+static uint64_t event_gen[MEMP_NUM_NETCONN];
+
 /* lwIP's own event callback first (it updates the readiness counters), then wake the waiters. */
 static void event_cb(struct netconn *conn, enum netconn_evt evt, u16_t len)
 {
 	lwip_event_cb(conn, evt, len);
+	if (conn && conn->socket >= 0 && conn->socket < MEMP_NUM_NETCONN &&
+	    (evt == NETCONN_EVT_RCVPLUS || evt == NETCONN_EVT_SENDPLUS || evt == NETCONN_EVT_ERROR))
+		__atomic_add_fetch(&event_gen[conn->socket], 1, __ATOMIC_RELAXED);
 	if (notify_hook)
 		notify_hook();
 }
@@ -579,6 +585,11 @@ unsigned ksock_poll(struct ksock *s)
 	if (s->type != LINUX_SOCK_STREAM && !s->listening)
 		m |= KSOCK_POLLOUT | KSOCK_POLLWRNORM; /* datagrams: always writable */
 	return m;
+}
+
+uint64_t ksock_poll_gen(struct ksock *s)
+{
+	return __atomic_load_n(&event_gen[s->fd], __ATOMIC_RELAXED);
 }
 
 int ksock_nread(struct ksock *s)

@@ -46,6 +46,8 @@ int ksock_setsockopt(struct ksock *s, int level, int name, const void *val, uint
 int ksock_getsockopt(struct ksock *s, int level, int name, void *val, uint32_t *len);
 /* Current KSOCK_POLL* readiness; never sleeps (callable under a spinlock). */
 unsigned ksock_poll(struct ksock *s);
+/* A counter that moves on every event of the socket (edge-triggered epoll). */
+uint64_t ksock_poll_gen(struct ksock *s);
 /* Bytes ready to read (FIONREAD). */
 int ksock_nread(struct ksock *s);
 void ksock_set_notify(void (*fn)(void));
