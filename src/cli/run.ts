@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type DiskSpec, parseDiskOption } from '../config/disks.js';
 import { RunError } from '../errors.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
@@ -15,6 +16,7 @@ interface RunFlags {
   timeout?: number;
   dryRun?: boolean;
   append?: string;
+  disk: DiskSpec[];
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -44,6 +46,12 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
     .option('--append <args>', 'extra kernel command line arguments')
+    .option(
+      '--disk <file[,if=nvme][,ro][,format=qcow2]>',
+      'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
+      (v: string, prev: DiskSpec[]) => [...prev, parseDiskOption(v)],
+      [] as DiskSpec[],
+    )
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
     .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
@@ -67,6 +75,7 @@ export function registerRun(program: Command): void {
           srctree: flags.srctree,
           onProgress: flags.verbose || process.stderr.isTTY ? (l) => say(`${l}\n`) : undefined,
           onWarning: (t) => say(t.endsWith('\n') ? t : `${t}\n`),
+          extraDisks: flags.disk,
         });
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
@@ -76,6 +85,7 @@ export function registerRun(program: Command): void {
         memory: flags.memory,
         cpus: flags.cpus,
         machine: flags.machine,
+        disks: flags.disk,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,

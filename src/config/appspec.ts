@@ -6,6 +6,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -89,6 +90,8 @@ export interface AppSpec {
     memory: number;
     cpus: number;
   };
+  /** app.yaml disks: in order (files are checked when the VM starts); absent = none. */
+  disks?: DiskSpec[];
   /** Where each value was written, by dotted key ('app.exec', 'kernel.profile', …). */
   locs: Record<string, SourceLocation>;
 }
@@ -133,7 +136,7 @@ export const nodeHostProbe: HostProbe = {
 
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
-  '': ['name', 'app', 'files', 'kernel', 'run'],
+  '': ['name', 'app', 'files', 'kernel', 'run', 'disks'],
   app: ['exec', 'args', 'env', 'runtime', 'script'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus'],
@@ -231,7 +234,20 @@ class Parser {
     const files = this.parseFiles(sections.get('files'));
     const kernel = this.parseKernel(sections.get('kernel'));
     const run = this.parseRun(sections.get('run'));
-    return { file: this.ctx.file, baseDir: this.baseDir, name, app, files, kernel, run, locs: this.locs };
+    const disksEntry = sections.get('disks');
+    const disks = disksEntry ? parseDisksYaml(this.ctx, disksEntry.value, this.baseDir) : [];
+    if (disksEntry) this.note('disks', disksEntry.value);
+    return {
+      file: this.ctx.file,
+      baseDir: this.baseDir,
+      name,
+      app,
+      files,
+      kernel,
+      run,
+      disks,
+      locs: this.locs,
+    };
   }
 
   /** Checks keys against the schema; an unknown key is an error with a did-you-mean. */

@@ -2,6 +2,7 @@
 // → the status osvb run exits with (and the one line explaining it).
 
 import { join, resolve } from 'node:path';
+import { checkDisks, type DiskSpec } from '../config/disks.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
@@ -15,6 +16,8 @@ export interface RunOptions {
   memory?: string;
   cpus?: number;
   machine?: Machine;
+  /** Disks after the manifest's (osvb run --disk). */
+  disks?: DiskSpec[];
   /** Appended to the manifest's kernel command line. */
   append?: string;
   timeoutSeconds?: number;
@@ -33,6 +36,22 @@ export interface PreparedRun {
   accel: AccelChoice;
 }
 
+/** Kernel module each disk interface needs; a disk the image cannot drive is an error, not a silent no-op. */
+const DISK_MODULES: Record<DiskSpec['interface'], string> = { virtio: 'virtio_blk', nvme: 'nvme' };
+
+function checkDiskDrivers(disks: readonly DiskSpec[], manifest: Manifest): void {
+  const have = new Set(manifest.modules.map((m) => m.name));
+  for (const d of disks) {
+    const mod = DISK_MODULES[d.interface];
+    if (!have.has(mod)) {
+      throw new RunError(`disk ${d.file} (interface ${d.interface}): the image has no ${mod} driver`, {
+        exitCode: 2,
+        hint: 'list the disk under disks: in app.yaml and rebuild, or run with --config app.yaml',
+      });
+    }
+  }
+}
+
 export async function prepareRun(imageDir: string, opts: RunOptions): Promise<PreparedRun> {
   const env = opts.env ?? process.env;
   const dir = resolve(imageDir);
@@ -45,6 +64,9 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
+  const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
+  checkDisks(disks);
+  checkDiskDrivers(disks, manifest);
   const cmdline = [manifest.kernel.cmdline, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,
@@ -57,6 +79,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     accel: accel.accel,
     bios: machine === 'microvm' ? await findQboot(qemu.path) : undefined,
     exitRecordPath: exitRecordPath(),
+    disks,
   };
   return { spec, argv: qemuArgv(spec), manifest, accel };
 }

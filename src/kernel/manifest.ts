@@ -2,6 +2,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DiskSpec } from '../config/disks.js';
 import { InputError } from '../errors.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
@@ -14,6 +15,8 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {
