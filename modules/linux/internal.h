@@ -215,6 +215,9 @@ struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, un
 		r_;                                                        \
 	})
 
+/* sockets (socket.c): close them and let queued data leave, at exit. */
+void sockets_exit(void);
+
 /* Helpers */
 #define RFLAGS_USER_MASK 0x254dd5ul   /* CF PF AF ZF SF TF DF OF AC ID: what user code may set */
 

@@ -3,6 +3,7 @@
 #include "socket.h"
 #include <inet/ksock.h>
 #include <init/initcall.h>
+#include <time/clock.h>
 
 static struct ksock *ks(struct sock *s)
 {
@@ -128,8 +129,14 @@ static int inet_create(struct sock *s, int type, int protocol)
 	return 0;
 }
 
-SOCK_FAMILY(inet) = { LINUX_AF_INET, inet_create, NULL };
-SOCK_FAMILY(inet6) = { LINUX_AF_INET6, inet_create, NULL };
+/* At most two seconds for the last data of an exiting program. */
+static void inet_drain(void)
+{
+	ksock_drain(2000 * NSEC_PER_MSEC);
+}
+
+SOCK_FAMILY(inet) = { LINUX_AF_INET, inet_create, NULL, inet_drain };
+SOCK_FAMILY(inet6) = { LINUX_AF_INET6, inet_create, NULL, NULL };
 
 /* Socket state changes wake poll/select/epoll and blocked socket calls. */
 static int inet_notify_init(void)

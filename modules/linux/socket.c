@@ -719,3 +719,22 @@ SYSCALL(47, recvmsg, 3)
 		return -EFAULT;
 	return (a2 & LINUX_MSG_TRUNC) ? r : (r > total ? total : r);
 }
+
+/* The program exited: close its sockets as Linux would (a FIN, not a silent
+ * power-off) and give what they queued a moment to reach the peer. */
+void sockets_exit(void)
+{
+	for (int fd = 0; fd < NR_FDS; fd++) {
+		struct file *f = fd_get(fd);
+		if (!f)
+			continue;
+		bool sock = sock_of(f) != NULL;
+		file_put(f);
+		if (sock)
+			fd_close(fd);
+	}
+	const struct sock_family *fam;
+	ktable_foreach(fam, sock_family)
+		if (fam->drain)
+			fam->drain();
+}

@@ -49,6 +49,8 @@ struct sock_family {
 	int (*create)(struct sock *s, int type, int protocol);
 	/* socketpair; NULL: -EOPNOTSUPP. */
 	int (*pair)(struct sock *a, struct sock *b, int type, int protocol);
+	/* At exit, after every socket is closed: let queued data leave (optional). */
+	void (*drain)(void);
 };
 KTABLE_DECLARE(struct sock_family, sock_family);
 #define SOCK_FAMILY(ident) KTABLE_ENTRY(struct sock_family, sock_family, 5, __sock_family_##ident)

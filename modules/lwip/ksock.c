@@ -11,6 +11,10 @@
 #include <lib/string.h>
 #include <mm/kmalloc.h>
 #include <sched/mutex.h>
+#include <sched/thread.h>
+#include <time/clock.h>
+#include <lwip/priv/tcp_priv.h>
+#include <lwip/tcpip.h>
 
 struct ksock {
 	int fd;             /* lwIP's socket number */
@@ -600,4 +604,24 @@ int ksock_nread(struct ksock *s)
 	int r = lwip_ioctl(s->fd, FIONREAD, &v) < 0 ? lwip_err() : v;
 	mutex_unlock(&ksock_lock);
 	return r == -ENOTCONN ? 0 : r;
+}
+
+static bool tcp_idle(void)
+{
+	bool idle = true;
+	LOCK_TCPIP_CORE();
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+		if (p->unsent || p->unacked)
+			idle = false;
+	UNLOCK_TCPIP_CORE();
+	return idle;
+}
+
+void ksock_drain(uint64_t timeout_ns)
+{
+	if (!lwip_port_up)
+		return;
+	uint64_t deadline = clock_monotonic_ns() + timeout_ns;
+	while (!tcp_idle() && clock_monotonic_ns() < deadline)
+		thread_sleep_ns(5 * NSEC_PER_MSEC);
 }

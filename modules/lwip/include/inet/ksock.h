@@ -51,6 +51,9 @@ uint64_t ksock_poll_gen(struct ksock *s);
 /* Bytes ready to read (FIONREAD). */
 int ksock_nread(struct ksock *s);
 void ksock_set_notify(void (*fn)(void));
+/* Wait (at most timeout_ns) until every TCP connection has sent and had
+ * acknowledged what it queued: the program exited, the VM is about to stop. */
+void ksock_drain(uint64_t timeout_ns);
 /* True once the stack is up (the tcpip thread runs and loopback exists). */
 bool ksock_ready(void);
 
