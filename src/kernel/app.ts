@@ -49,6 +49,7 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
     cpus: spec.run.cpus,
   };
   if (spec.disks?.length) run.disks = spec.disks;
+  if (spec.network?.length) run.network = spec.network;
   return run;
 }
 

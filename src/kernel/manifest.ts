@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskSpec } from '../config/disks.js';
+import type { NicSpec } from '../config/network.js';
 import { InputError } from '../errors.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
@@ -17,6 +18,8 @@ export interface RunDefaults {
   cpus: number;
   /** app.yaml disks: (absolute paths), attached by osvb run. */
   disks?: DiskSpec[];
+  /** app.yaml network: NICs (eth0, eth1...), attached by osvb run. */
+  network?: NicSpec[];
 }
 
 export interface ModuleSize {

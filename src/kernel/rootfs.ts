@@ -3,6 +3,7 @@
 // The archive itself is written while the image directory is assembled.
 
 import { stat } from 'node:fs/promises';
+import { nicCmdline } from '../config/network.js';
 import { dirname } from 'node:path';
 import type { AppSpec } from '../config/appspec.js';
 import { InputError } from '../errors.js';
@@ -104,6 +105,7 @@ function cmdlineWord(word: string, what: string, spec: AppSpec, key: string): st
  */
 export function imageCmdline(spec: AppSpec, command: readonly string[] | undefined): string {
   const words: string[] = spec.kernel.cmdline === '' ? [] : [spec.kernel.cmdline];
+  words.push(...nicCmdline(spec.network ?? []));
   if (command !== undefined && spec.app !== undefined) {
     const [prog, ...lead] = command;
     words.push(`osvb.exec=${cmdlineWord(prog ?? '', 'program path', spec, 'app.exec')}`);
