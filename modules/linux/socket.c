@@ -680,32 +680,32 @@ SYSCALL(45, recvfrom, 6)
 	return do_recv(a0, &v, 1, a2, a3, a4, a5, &of);
 }
 
-SYSCALL(46, sendmsg, 3)
+static int64_t do_sendmsg(int fd, uint64_t umsg, int flags)
 {
 	struct user_msghdr m;
 	struct iovec *v;
-	if (copy_from_user(&m, (const void *)a1, sizeof(m)))
+	if (copy_from_user(&m, (const void *)umsg, sizeof(m)))
 		return -EFAULT;
 	int64_t total = iov_load(m.iov, m.iovlen, &v);
 	if (total < 0)
 		return total;
-	int64_t r = do_send(a0, v, m.iovlen, total, a2, m.name, m.namelen);
+	int64_t r = do_send(fd, v, m.iovlen, total, flags, m.name, m.namelen);
 	kfree(v);
 	return r;
 }
 
-SYSCALL(47, recvmsg, 3)
+static int64_t do_recvmsg(int fd, uint64_t umsg, int flags)
 {
 	struct user_msghdr m;
 	struct iovec *v;
-	if (copy_from_user(&m, (const void *)a1, sizeof(m)))
+	if (copy_from_user(&m, (const void *)umsg, sizeof(m)))
 		return -EFAULT;
 	int64_t total = iov_load(m.iov, m.iovlen, &v);
 	if (total < 0)
 		return total;
 	int of = 0;
-	uint64_t namelen_addr = a1 + __builtin_offsetof(struct user_msghdr, namelen);
-	int64_t r = do_recv(a0, v, m.iovlen, total, a2 & ~MSG_CMSG_CLOEXEC, m.name, m.name ? namelen_addr : 0, &of);
+	uint64_t namelen_addr = umsg + __builtin_offsetof(struct user_msghdr, namelen);
+	int64_t r = do_recv(fd, v, m.iovlen, total, flags & ~MSG_CMSG_CLOEXEC, m.name, m.name ? namelen_addr : 0, &of);
 	kfree(v);
 	if (r < 0)
 		return r;
@@ -714,10 +714,62 @@ SYSCALL(47, recvmsg, 3)
 	int32_t fl = of;
 	if (r > total)
 		fl |= LINUX_MSG_TRUNC;
-	if (copy_to_user((void *)(a1 + __builtin_offsetof(struct user_msghdr, controllen)), &zero, sizeof(zero)) ||
-	    copy_to_user((void *)(a1 + __builtin_offsetof(struct user_msghdr, flags)), &fl, sizeof(fl)))
+	if (copy_to_user((void *)(umsg + __builtin_offsetof(struct user_msghdr, controllen)), &zero, sizeof(zero)) ||
+	    copy_to_user((void *)(umsg + __builtin_offsetof(struct user_msghdr, flags)), &fl, sizeof(fl)))
 		return -EFAULT;
-	return (a2 & LINUX_MSG_TRUNC) ? r : (r > total ? total : r);
+	return (flags & LINUX_MSG_TRUNC) ? r : (r > total ? total : r);
+}
+
+SYSCALL(46, sendmsg, 3)
+{
+	return do_sendmsg(a0, a1, a2);
+}
+
+SYSCALL(47, recvmsg, 3)
+{
+	return do_recvmsg(a0, a1, a2);
+}
+
+/* struct mmsghdr: a msghdr and the byte count of that message. */
+#define MMSG_SIZE 64
+#define MMSG_LEN_OFF 56
+#define MSG_WAITFORONE 0x10000
+#define MMSG_MAX 1024
+
+/* sendmmsg/recvmmsg: one message after another; the count done, or the first error. */
+static long do_mmsg(int fd, uint64_t uvec, uint64_t vlen, int flags, bool send)
+{
+	if (vlen > MMSG_MAX)
+		vlen = MMSG_MAX;
+	uint64_t i;
+	int64_t r = 0;
+	for (i = 0; i < vlen; i++) {
+		uint64_t um = uvec + i * MMSG_SIZE;
+		int f = flags & ~MSG_WAITFORONE;
+		/* MSG_WAITFORONE: only the first receive may block. */
+		if (!send && (flags & MSG_WAITFORONE) && i > 0)
+			f |= LINUX_MSG_DONTWAIT;
+		r = send ? do_sendmsg(fd, um, f) : do_recvmsg(fd, um, f);
+		if (r < 0)
+			break;
+		uint32_t n = (uint32_t)r;
+		if (copy_to_user((void *)(um + MMSG_LEN_OFF), &n, sizeof(n))) {
+			r = -EFAULT;
+			break;
+		}
+	}
+	return i ? (long)i : r;
+}
+
+SYSCALL(307, sendmmsg, 4)
+{
+	return do_mmsg(a0, a1, a2, a3, true);
+}
+
+/* The timeout (a4) is not honoured beyond the sockets' own SO_RCVTIMEO. */
+SYSCALL(299, recvmmsg, 5)
+{
+	return do_mmsg(a0, a1, a2, a3, false);
 }
 
 /* The program exited: close its sockets as Linux would (a FIN, not a silent

@@ -179,3 +179,20 @@ export function nicCmdline(nics: readonly NicSpec[]): string[] {
     })
     .filter((w) => w !== '');
 }
+
+/**
+ * /etc/hosts and /etc/resolv.conf for an image with NICs, so getaddrinfo
+ * resolves localhost and the image's own name without a DNS server, and
+ * other names through QEMU user networking's resolver (10.0.2.3).
+ */
+export function networkEtcFiles(name: string, nics: readonly NicSpec[]): { path: string; text: string }[] {
+  if (nics.length === 0) return [];
+  const own = nics.find((n) => n.ipv4 && n.ipv4 !== 'dhcp')?.ipv4?.split('/')[0] ?? '127.0.1.1';
+  const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own}\t${name}\n`;
+  const servers = nics.some((n) => n.mode === 'user') ? ['10.0.2.3'] : [];
+  const resolv = `${servers.map((s) => `nameserver ${s}\n`).join('')}options timeout:2 attempts:2\n`;
+  return [
+    { path: '/etc/hosts', text: hosts },
+    { path: '/etc/resolv.conf', text: resolv },
+  ];
+}
