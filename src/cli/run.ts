@@ -15,6 +15,7 @@ interface RunFlags {
   cpus?: number;
   machine?: Machine;
   timeout?: number;
+  accel?: string;
   dryRun?: boolean;
   append?: string;
   disk: DiskSpec[];
@@ -47,6 +48,12 @@ export function registerRun(program: Command): void {
     .option('-m, --memory <size>', 'guest memory, e.g. 128M (default: app.yaml run.memory)')
     .option('-c, --cpus <n>', 'virtual CPUs (default: app.yaml run.cpus)', parsePositiveInt)
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
+    .addOption(
+      new Option(
+        '--accel <mode>',
+        'auto (prove KVM works, else TCG), kvm, or tcg (default: OSVB_ACCEL, app.yaml run.accel, auto)',
+      ).choices(['auto', 'kvm', 'tcg']),
+    )
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
     .option('--append <args>', 'extra kernel command line arguments')
     .option(
@@ -101,6 +108,7 @@ export function registerRun(program: Command): void {
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,
+        accel: flags.accel,
         stdout: out,
         stderr: say,
         announceAccel: Boolean(flags.verbose || process.stderr.isTTY),

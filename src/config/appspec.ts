@@ -8,6 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'y
 import { ConfigError, type SourceLocation } from '../errors.js';
 import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { type NicSpec, parseNetworkYaml } from './network.js';
+import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -90,6 +91,8 @@ export interface AppSpec {
     /** Guest RAM in bytes. */
     memory: number;
     cpus: number;
+    /** Accelerator preference; OSVB_ACCEL and --accel override it. */
+    accel: AccelMode;
   };
   /** app.yaml disks: in order (files are checked when the VM starts); absent = none. */
   disks?: DiskSpec[];
@@ -142,7 +145,7 @@ const SCHEMA = {
   '': ['name', 'app', 'files', 'kernel', 'run', 'disks', 'network'],
   app: ['exec', 'args', 'env', 'runtime', 'script'],
   kernel: ['profile', 'config', 'cmdline'],
-  run: ['hypervisor', 'memory', 'cpus'],
+  run: ['hypervisor', 'memory', 'cpus', 'accel'],
 } as const;
 
 const ALL_KEYS: string[] = Object.entries(SCHEMA).flatMap(([section, keys]) =>
@@ -669,7 +672,21 @@ class Parser {
       if (v < 1 || v > MAX_CPUS) this.ctx.fail(cp.value, `run.cpus: ${v} is out of range 1..${MAX_CPUS}`);
       cpus = v;
     }
-    return { hypervisor, memory, cpus };
+    let accel: AccelMode = 'auto';
+    const ac = keys.get('accel');
+    if (ac !== undefined) {
+      const text = expectString(this.ctx, ac.value, 'run.accel');
+      this.note('run.accel', ac.value);
+      if (!isAccelMode(text)) {
+        this.ctx.fail(
+          ac.value,
+          `run.accel: ${JSON.stringify(text)} is not an accelerator`,
+          `use ${ACCEL_MODES.join(', ')}`,
+        );
+      }
+      accel = text;
+    }
+    return { hypervisor, memory, cpus, accel };
   }
 }
 

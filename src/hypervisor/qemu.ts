@@ -120,6 +120,8 @@ export interface SuperviseOptions {
 export interface RunOutcome {
   outcome: GuestOutcome;
   qemuStderr: string;
+  /** What the guest wrote on the exit-record channel (COM2). */
+  record: string;
   wallMs: number;
 }
 
@@ -190,13 +192,14 @@ export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<R
     const record = await readFile(spec.exitRecordPath, 'latin1').catch(() => '');
     const outcome = classify({
       exitCode: r.exitCode,
-      signal: forwarded ?? r.signal,
+      signal: r.signal,
+      forwarded,
       timedOut,
       timeoutSeconds: opts.timeoutSeconds ?? 0,
       record,
-      qemuComplained: qemuStderr.trim() !== '',
+      qemuStderr,
     });
-    return { outcome, qemuStderr, wallMs };
+    return { outcome, qemuStderr, record, wallMs };
   } finally {
     if (timer) clearTimeout(timer);
     if (killTimer) clearTimeout(killTimer);

@@ -47,6 +47,7 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
     machine: machineFor(spec, config),
     memory: memoryArg(spec.run.memory),
     cpus: spec.run.cpus,
+    accel: spec.run.accel,
   };
   if (spec.disks?.length) run.disks = spec.disks;
   if (spec.network?.length) run.network = spec.network;

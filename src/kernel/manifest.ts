@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec } from '../config/network.js';
 import { InputError } from '../errors.js';
+import type { AccelMode } from '../hypervisor/accel-mode.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
 
@@ -20,6 +21,8 @@ export interface RunDefaults {
   disks?: DiskSpec[];
   /** app.yaml network: NICs (eth0, eth1...), attached by osvb run. */
   network?: NicSpec[];
+  /** app.yaml run.accel; absent in images built before it existed (= auto). */
+  accel?: AccelMode;
 }
 
 export interface ModuleSize {
