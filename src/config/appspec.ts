@@ -6,9 +6,9 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
 import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { type NicSpec, parseNetworkYaml } from './network.js';
-import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
 import { closest } from './suggest.js';
 import {
   describeNode,

@@ -112,14 +112,20 @@ export function parseDisksYaml(ctx: YamlContext, node: Node | null, baseDir: str
 
 /** Split at single commas; ",," is a comma (QEMU's escape), so any file name can be given. */
 function splitOptions(text: string): string[] {
-  const out = [''];
+  const out: string[] = [];
+  let cur = '';
   for (let i = 0; i < text.length; i++) {
-    if (text[i] !== ',') out[out.length - 1] += text[i];
+    const c = text[i];
+    if (c !== ',') cur += c;
     else if (text[i + 1] === ',') {
-      out[out.length - 1] += ',';
+      cur += ',';
       i++;
-    } else out.push('');
+    } else {
+      out.push(cur);
+      cur = '';
+    }
   }
+  out.push(cur);
   return out;
 }
 
