@@ -1,7 +1,8 @@
 // Sockets with no NIC: a C program serves and connects to itself over
 // 127.0.0.1 and ::1 (TCP and UDP, blocking and nonblocking, poll/select/epoll
 // level and edge triggered, EPOLLONESHOT, sendfile, SIGPIPE/EPIPE, socket
-// options) on the osvb kernel with lwIP, booted with `osvb run` under QEMU.
+// options, AF_UNIX stream and datagram sockets on socketpairs and tmpfs
+// paths) on the osvb kernel with lwIP, booted with `osvb run` under QEMU.
 // The program prints one "ok NAME" per check and exits 1 at the first failure.
 
 import { execFileSync } from 'node:child_process';
@@ -59,6 +60,14 @@ const CHECKS = [
   'epoll.oneshot_rearm',
   'select.ready',
   'sendfile.socket',
+  'unix.eof',
+  'unix.epipe',
+  'unix.dgram_boundaries',
+  'unix.accept',
+  'unix.getpeername',
+  'unix.socket_inode',
+  'unix.connect_missing',
+  'unix.dgram_recvfrom',
 ];
 
 describe('loopback sockets (lwIP, no NIC)', () => {
@@ -74,7 +83,7 @@ describe('loopback sockets (lwIP, no NIC)', () => {
       const r = await runApp(`name: loopback\napp:\n  exec: ${exe}\nkernel:\n  config: { LWIP: y }\n`);
       for (const c of CHECKS) expect(r.lines).toContain(`ok ${c}`);
       expect(r.out).not.toMatch(/FAIL|unimplemented syscall/);
-      expect(r.lines).toContain('loopback: 75 checks ok');
+      expect(r.lines).toContain('loopback: 94 checks ok');
       expect(r.status).toBe(0);
     }, 300_000);
   }

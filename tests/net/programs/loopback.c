@@ -16,8 +16,10 @@
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -408,6 +410,76 @@ static void epoll_edge_oneshot_select_sendfile(void)
 	close(ls);
 }
 
+static void unix_sockets(void)
+{
+	/* socketpair, stream: bytes both ways, EOF and EPIPE after the peer closes. */
+	int sv[2];
+	CHECK("unix.socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	char tmp[64] = { 0 };
+	CHECK("unix.pair_write", write(sv[0], "abc", 3) == 3 && write(sv[1], "xy", 2) == 2);
+	CHECK("unix.pair_read", read(sv[1], tmp, sizeof(tmp)) == 3 && memcmp(tmp, "abc", 3) == 0 &&
+					read(sv[0], tmp, sizeof(tmp)) == 2 && memcmp(tmp, "xy", 2) == 0);
+	struct pollfd p = { sv[1], POLLIN, 0 };
+	CHECK("unix.poll_empty", poll(&p, 1, 0) == 0);
+	close(sv[0]);
+	CHECK("unix.eof", read(sv[1], tmp, sizeof(tmp)) == 0);
+	CHECK("unix.epipe", send(sv[1], "z", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
+	close(sv[1]);
+
+	/* socketpair, datagram: message boundaries kept. */
+	CHECK("unix.dgram_pair", socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+	send(sv[0], "one", 3, 0);
+	send(sv[0], "three", 5, 0);
+	CHECK("unix.dgram_boundaries", recv(sv[1], tmp, sizeof(tmp), 0) == 3 && recv(sv[1], tmp, sizeof(tmp), 0) == 5);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A path in tmpfs: bind, listen, connect, accept, names. */
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	strcpy(a.sun_path, "/tmp/test.sock");
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK("unix.bind_path", bind(ls, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(ls, 4) == 0);
+	CHECK("unix.bind_inuse", bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, sizeof(a)) == -1 &&
+					 errno == EADDRINUSE);
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK("unix.connect_path", connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
+	p = (struct pollfd){ ls, POLLIN, 0 };
+	CHECK("unix.poll_listener", poll(&p, 1, 1000) == 1);
+	int s = accept(ls, NULL, NULL);
+	CHECK("unix.accept", s >= 0);
+	struct sockaddr_un pn;
+	socklen_t pl = sizeof(pn);
+	CHECK("unix.getpeername", getpeername(c, (struct sockaddr *)&pn, &pl) == 0 && strcmp(pn.sun_path, "/tmp/test.sock") == 0);
+	CHECK("unix.path_stream", write(c, "hello", 5) == 5 && read(s, tmp, sizeof(tmp)) == 5);
+	struct stat st;
+	CHECK("unix.socket_inode", stat("/tmp/test.sock", &st) == 0 && S_ISSOCK(st.st_mode));
+	close(c);
+	close(s);
+	close(ls);
+	struct sockaddr_un none = { .sun_family = AF_UNIX };
+	strcpy(none.sun_path, "/tmp/nobody.sock");
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK("unix.connect_missing", connect(c, (struct sockaddr *)&none, sizeof(none)) == -1 && errno == ENOENT);
+	close(c);
+
+	/* Datagrams to a path, with the sender's address. */
+	struct sockaddr_un da = { .sun_family = AF_UNIX }, db = { .sun_family = AF_UNIX };
+	strcpy(da.sun_path, "/tmp/d1.sock");
+	strcpy(db.sun_path, "/tmp/d2.sock");
+	int d1 = socket(AF_UNIX, SOCK_DGRAM, 0), d2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	bind(d1, (struct sockaddr *)&da, sizeof(da));
+	bind(d2, (struct sockaddr *)&db, sizeof(db));
+	CHECK("unix.dgram_sendto", sendto(d2, "ping", 4, 0, (struct sockaddr *)&da, sizeof(da)) == 4);
+	struct sockaddr_un from;
+	socklen_t fl = sizeof(from);
+	ssize_t got = recvfrom(d1, tmp, sizeof(tmp), 0, (struct sockaddr *)&from, &fl);
+	if (got != 4 || strcmp(from.sun_path, "/tmp/d2.sock"))
+		printf("got %zd fl %u fam %d path %s\n", got, fl, from.sun_family, from.sun_path);
+	CHECK("unix.dgram_recvfrom", got == 4 && strcmp(from.sun_path, "/tmp/d2.sock") == 0);
+	close(d1);
+	close(d2);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -416,6 +488,7 @@ int main(void)
 	udp(AF_INET, "127.0.0.1");
 	udp(AF_INET6, "::1");
 	epoll_edge_oneshot_select_sendfile();
+	unix_sockets();
 	printf("loopback: %d checks ok\n", checks);
 	return 0;
 }
