@@ -11,6 +11,7 @@
 #include <lib/string.h>
 
 KTABLE_DEFINE(struct sock_family, sock_family);
+KTABLE_DEFINE(struct sock_ifioctl, sock_ifioctl);
 
 #define SOCK_BUF (256u << 10)  /* bytes moved per call into a family */
 #define DGRAM_MAX 65536        /* largest datagram accepted */
@@ -142,6 +143,12 @@ static int sock_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	case SIOCATMARK:
 		v = 0;
 		return copy_to_user((void *)arg, &v, sizeof(v)) ? -EFAULT : 0;
+	}
+	const struct sock_ifioctl *h;
+	ktable_foreach(h, sock_ifioctl) {
+		int r = h->ioctl(cmd, arg);
+		if (r != -ENOTTY)
+			return r;
 	}
 	return -ENOTTY;
 }

@@ -55,6 +55,14 @@ struct sock_family {
 KTABLE_DECLARE(struct sock_family, sock_family);
 #define SOCK_FAMILY(ident) KTABLE_ENTRY(struct sock_family, sock_family, 5, __sock_family_##ident)
 
+/* Interface ioctls (SIOCGIFINDEX, SIOCGIFFLAGS...) on any socket: answered
+ * by the stack that knows the interfaces; -ENOTTY when it does not know cmd. */
+struct sock_ifioctl {
+	int (*ioctl)(unsigned cmd, unsigned long arg);
+};
+KTABLE_DECLARE(struct sock_ifioctl, sock_ifioctl);
+#define SOCK_IFIOCTL(ident) KTABLE_ENTRY(struct sock_ifioctl, sock_ifioctl, 5, __sock_ifioctl_##ident)
+
 /* The sock of a socket file, or NULL. */
 struct file;
 struct sock *sock_of(struct file *f);

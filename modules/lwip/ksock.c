@@ -9,6 +9,8 @@
 #include <lwip/tcp.h>
 #include <inet/ksock.h>
 #include <lib/string.h>
+#include <lib/printf.h>
+#include <lwip/netif.h>
 #include <mm/kmalloc.h>
 #include <sched/mutex.h>
 #include <sched/thread.h>
@@ -624,4 +626,46 @@ void ksock_drain(uint64_t timeout_ns)
 	uint64_t deadline = clock_monotonic_ns() + timeout_ns;
 	while (!tcp_idle() && clock_monotonic_ns() < deadline)
 		thread_sleep_ns(5 * NSEC_PER_MSEC);
+}
+
+int ksock_interfaces(struct ksock_if *out, int max)
+{
+	if (!lwip_port_up)
+		return 0;
+	int n = 0, eth = 0;
+	struct netif *nif;
+	LOCK_TCPIP_CORE();
+	NETIF_FOREACH(nif) {
+		bool lo = nif->name[0] == 'l' && nif->name[1] == 'o';
+		if (n < max) {
+			struct ksock_if *k = &out[n];
+			memset(k, 0, sizeof(*k));
+			if (lo)
+				memcpy(k->name, "lo", 3);
+			else
+				snprintf(k->name, sizeof(k->name), "eth%d", eth);
+			k->index = netif_get_index(nif);
+			memcpy(k->mac, nif->hwaddr, nif->hwaddr_len < 6 ? nif->hwaddr_len : 6);
+			k->mtu = lo ? 65536 : nif->mtu;
+			k->up = netif_is_up(nif);
+			k->running = k->up && netif_is_link_up(nif);
+			k->loopback = lo;
+			memcpy(k->ipv4, &ip_2_ip4(&nif->ip_addr)->addr, 4);
+			uint32_t mask = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&nif->netmask)));
+			while (mask & 0x80000000u) {
+				k->ipv4_prefix++;
+				mask <<= 1;
+			}
+			for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES && k->n6 < 4; i++) {
+				if (!ip6_addr_isvalid(netif_ip6_addr_state(nif, i)))
+					continue;
+				memcpy(k->ipv6[k->n6++], ip_2_ip6(&nif->ip6_addr[i])->addr, 16);
+			}
+		}
+		n++;
+		if (!lo)
+			eth++;
+	}
+	UNLOCK_TCPIP_CORE();
+	return n;
 }

@@ -2,7 +2,8 @@
 // 127.0.0.1 and ::1 (TCP and UDP, blocking and nonblocking, poll/select/epoll
 // level and edge triggered, EPOLLONESHOT, sendfile, SIGPIPE/EPIPE, socket
 // options, AF_UNIX stream and datagram sockets on socketpairs and tmpfs
-// paths) on the osvb kernel with lwIP, booted with `osvb run` under QEMU.
+// paths, the netlink route dump behind getifaddrs/getaddrinfo and
+// if_nametoindex) on the osvb kernel with lwIP, booted with `osvb run` under QEMU.
 // The program prints one "ok NAME" per check and exits 1 at the first failure.
 
 import { execFileSync } from 'node:child_process';
@@ -68,6 +69,11 @@ const CHECKS = [
   'unix.socket_inode',
   'unix.connect_missing',
   'unix.dgram_recvfrom',
+  'netlink.lo_ipv4',
+  'netlink.lo_ipv6',
+  'netlink.lo_link',
+  'netlink.if_nametoindex',
+  'netlink.getaddrinfo_addrconfig',
 ];
 
 describe('loopback sockets (lwIP, no NIC)', () => {
@@ -83,7 +89,7 @@ describe('loopback sockets (lwIP, no NIC)', () => {
       const r = await runApp(`name: loopback\napp:\n  exec: ${exe}\nkernel:\n  config: { LWIP: y }\n`);
       for (const c of CHECKS) expect(r.lines).toContain(`ok ${c}`);
       expect(r.out).not.toMatch(/FAIL|unimplemented syscall/);
-      expect(r.lines).toContain('loopback: 94 checks ok');
+      expect(r.lines).toContain('loopback: 100 checks ok');
       expect(r.status).toBe(0);
     }, 300_000);
   }

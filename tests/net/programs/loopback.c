@@ -20,6 +20,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -480,6 +483,38 @@ static void unix_sockets(void)
 	close(d2);
 }
 
+/* getifaddrs and getaddrinfo read the netlink route dump (RTM_GETLINK, RTM_GETADDR). */
+static void netlink(void)
+{
+	struct ifaddrs *ifa = NULL;
+	CHECK("netlink.getifaddrs", getifaddrs(&ifa) == 0 && ifa != NULL);
+	int lo4 = 0, lo6 = 0, lolink = 0;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (strcmp(i->ifa_name, "lo") || !(i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			continue;
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET &&
+		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+			lo4 = 1;
+		if (i->ifa_addr->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+			lo6 = 1;
+		if (i->ifa_addr->sa_family == AF_PACKET)
+			lolink = 1;
+	}
+	freeifaddrs(ifa);
+	CHECK("netlink.lo_ipv4", lo4);
+	CHECK("netlink.lo_ipv6", lo6);
+	CHECK("netlink.lo_link", lolink);
+	CHECK("netlink.if_nametoindex", if_nametoindex("lo") >= 1);
+	/* AI_ADDRCONFIG makes glibc ask netlink which families have addresses. */
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG | AI_NUMERICHOST },
+			*res;
+	CHECK("netlink.getaddrinfo_addrconfig", getaddrinfo("::1", "80", &hints, &res) == 0 && res != NULL &&
+							res->ai_family == AF_INET6);
+	freeaddrinfo(res);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -489,6 +524,7 @@ int main(void)
 	udp(AF_INET6, "::1");
 	epoll_edge_oneshot_select_sendfile();
 	unix_sockets();
+	netlink();
 	printf("loopback: %d checks ok\n", checks);
 	return 0;
 }

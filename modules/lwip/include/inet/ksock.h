@@ -54,6 +54,21 @@ void ksock_set_notify(void (*fn)(void));
 /* Wait (at most timeout_ns) until every TCP connection has sent and had
  * acknowledged what it queued: the program exited, the VM is about to stop. */
 void ksock_drain(uint64_t timeout_ns);
+/* What the netlink route dump reports about each interface. */
+struct ksock_if {
+	char name[16];       /* lo, eth0, eth1... */
+	int index;           /* 1 = lo */
+	uint8_t mac[6];
+	unsigned mtu;
+	bool up, running, loopback;
+	uint8_t ipv4[4];     /* 0.0.0.0: none */
+	int ipv4_prefix;
+	int n6;
+	uint8_t ipv6[4][16]; /* valid addresses */
+};
+/* Fill up to max entries; returns how many interfaces there are. */
+int ksock_interfaces(struct ksock_if *out, int max);
+
 /* True once the stack is up (the tcpip thread runs and loopback exists). */
 bool ksock_ready(void);
 
