@@ -20,6 +20,9 @@
 #include <lib/string.h>
 #include <lib/printf.h>
 #include <mm/kmalloc.h>
+#include <init/initcall.h>
+#include <sched/thread.h>
+#include <time/clock.h>
 
 CMDLINE_OPTION(net0, "net0", "eth0: ip=A.B.C.D/LEN|dhcp,gw=A.B.C.D,ip6=auto|ADDR/LEN,gw6=ADDR");
 CMDLINE_OPTION(net1, "net1", "eth1 (as net0)");
@@ -106,14 +109,20 @@ static bool split_prefix(char *s, int *len, int max)
 
 static bool have_default;
 
-static void configure(struct netif *netif, const char *cfg)
+#define DHCP_WAIT_MS 10000
+static struct netif *dhcp_ifs[NETDEV_MAX];
+static int ndhcp;
+
+/* Returns true when the interface asked for DHCP. */
+static bool configure(struct netif *netif, const char *cfg)
 {
 	char v[64];
+	bool dhcp = false;
 	if (opt(cfg, "ip", v, sizeof(v))) {
 		int plen;
 		ip4_addr_t a, m, g;
 		if (!strcmp(v, "dhcp")) {
-			dhcp_start(netif);
+			dhcp = true;
 		} else if (split_prefix(v, &plen, 32) && ip4addr_aton(v, &a)) {
 			ip4_addr_set_u32(&m, plen ? lwip_htonl(0xffffffffu << (32 - plen)) : 0);
 			ip4_addr_set_zero(&g);
@@ -144,6 +153,7 @@ static void configure(struct netif *netif, const char *cfg)
 			pr_err("net: bad ip6=%s (want ADDR/LEN or auto)\n", v);
 		}
 	}
+	return dhcp;
 }
 
 static void attach(struct netdev *nd)
@@ -162,14 +172,48 @@ static void attach(struct netdev *nd)
 		return;
 	}
 	nd->stack = netif;
-	if (cfg)
-		configure(netif, cfg);
+	bool dhcp = cfg && configure(netif, cfg);
 	netif_set_up(netif);
 	if (nd->link_up)
 		netif_set_link_up(netif);
-	UNLOCK_TCPIP_CORE();
 	nd->rx = rx;
+	UNLOCK_TCPIP_CORE();
 	pr_info("net: %s %s\n", nd->name, cfg ? cfg : "(not configured)");
+	if (dhcp && ndhcp < NETDEV_MAX)
+		dhcp_ifs[ndhcp++] = netif;
 }
+
+/* After the drivers are up (a device starts only once its probe returned):
+ * only interfaces that asked for DHCP make the boot wait, and not forever. */
+static int dhcp_wait(void)
+{
+	LOCK_TCPIP_CORE();
+	for (int i = 0; i < ndhcp; i++)
+		dhcp_start(dhcp_ifs[i]);
+	UNLOCK_TCPIP_CORE();
+	uint64_t deadline = clock_monotonic_ns() + DHCP_WAIT_MS * NSEC_PER_MSEC;
+	for (int i = 0; i < ndhcp; i++) {
+		struct netif *netif = dhcp_ifs[i];
+		struct netdev *nd = netif->state;
+		while (!dhcp_supplied_address(netif) && clock_monotonic_ns() < deadline)
+			thread_sleep_ns(10 * NSEC_PER_MSEC);
+		char a[16];
+		ip4addr_ntoa_r(netif_ip4_addr(netif), a, sizeof(a));
+		if (!dhcp_supplied_address(netif)) {
+			pr_warn("net: %s no DHCP answer in %d s; going on without an address\n", nd->name,
+				DHCP_WAIT_MS / 1000);
+			continue;
+		}
+		LOCK_TCPIP_CORE();
+		if (!have_default && !ip4_addr_isany_val(*netif_ip4_gw(netif))) {
+			netif_set_default(netif);
+			have_default = true;
+		}
+		UNLOCK_TCPIP_CORE();
+		pr_info("net: %s DHCP address %s\n", nd->name, a);
+	}
+	return 0;
+}
+INITCALL(INIT_LATE, dhcp_wait);
 
 NETDEV_CLIENT(lwip) = { "lwip", attach };

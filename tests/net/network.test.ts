@@ -135,31 +135,42 @@ async function echo(port: number, data: Buffer, deadline: number): Promise<Buffe
 }
 
 describe('virtio-net with user networking', () => {
-  it('osvb run -p: 4 MiB echoed through the forwarded port, checksum equal', async () => {
-    const exe = join(dir, 'echo');
-    execFileSync('musl-gcc', ['-static', '-O1', '-o', exe, join(PROGRAMS, 'echo.c')]);
-    const file = join(dir, 'echo.yaml');
-    await writeFile(
-      file,
-      `name: echo\napp:\n  exec: ${exe}\n  args: ["8080", "1"]\nnetwork:\n  - mode: user\n`,
-    );
-    const port = await freePort();
-    let out = '';
-    const capture = (s: unknown) => {
-      out += String(s);
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    const run = main(['node', 'osvb', 'run', '--config', file, '-p', `${port}:8080`, '--timeout', '200']);
-    const data = randomBytes(4 << 20);
-    const back = await echo(port, data, Date.now() + 180_000).finally(() => undefined);
-    const status = await run;
-    vi.restoreAllMocks();
-    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-    expect(back.length).toBe(data.length);
-    expect(sha(back)).toBe(sha(data));
-    expect(out).toMatch(/served 4194304 bytes from ::ffff:10\.0\.2\.2/);
-    expect(status).toBe(0);
-  }, 300_000);
+  for (const [what, nic, cmdline, expectLine] of [
+    ['static 10.0.2.15/24', '  - mode: user\n', '', undefined],
+    [
+      'DHCP (ipv4: dhcp)',
+      '  - { mode: user, ipv4: dhcp }\n',
+      'kernel:\n  cmdline: osvb.loglevel=6\n',
+      /net: eth0 DHCP address 10\.0\.2\.15/,
+    ],
+  ] as const) {
+    it(`${what}: osvb run -p, 4 MiB echoed through the forwarded port, checksum equal`, async () => {
+      const exe = join(dir, 'echo');
+      execFileSync('musl-gcc', ['-static', '-O1', '-o', exe, join(PROGRAMS, 'echo.c')]);
+      const file = join(dir, `echo-${Math.random().toString(36).slice(2)}.yaml`);
+      await writeFile(
+        file,
+        `name: echo\napp:\n  exec: ${exe}\n  args: ["8080", "1"]\nnetwork:\n${nic}${cmdline}`,
+      );
+      const port = await freePort();
+      let out = '';
+      const capture = (s: unknown) => {
+        out += String(s);
+        return true;
+      };
+      vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+      vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+      const run = main(['node', 'osvb', 'run', '--config', file, '-p', `${port}:8080`, '--timeout', '200']);
+      const data = randomBytes(4 << 20);
+      const back = await echo(port, data, Date.now() + 180_000);
+      const status = await run;
+      vi.restoreAllMocks();
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      expect(back.length).toBe(data.length);
+      expect(sha(back)).toBe(sha(data));
+      expect(out).toMatch(/served 4194304 bytes from ::ffff:10\.0\.2\.2/);
+      if (expectLine) expect(out).toMatch(expectLine);
+      expect(status).toBe(0);
+    }, 300_000);
+  }
 });
