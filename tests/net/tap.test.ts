@@ -1,0 +1,73 @@
+// A tap NIC in a network namespace this test creates (needs root and iproute2):
+// static IPv4 and static IPv6 on the guest, the host reaches the guest's echo
+// server over both (1 MiB each, byte-exact), and the guest sees the host's
+// own addresses as the peers. The namespace is removed afterwards.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../kernel/helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const PROGRAMS = resolve(import.meta.dirname, 'programs');
+const CLIENT = resolve(import.meta.dirname, 'host/echo_client.py');
+const NS = `osvbt${process.pid}`;
+const isRoot = process.getuid?.() === 0;
+let dir: string;
+
+const ns = (...args: string[]) => execFileSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8' });
+
+beforeAll(async () => {
+  dir = await tempDir();
+  if (!isRoot) return;
+  execFileSync('ip', ['netns', 'add', NS]);
+  ns('ip', 'link', 'set', 'lo', 'up');
+  ns('ip', 'tuntap', 'add', 'tap0', 'mode', 'tap');
+  ns('ip', 'link', 'set', 'tap0', 'up');
+  ns('ip', 'addr', 'add', '192.168.77.1/24', 'dev', 'tap0');
+  ns('ip', '-6', 'addr', 'add', 'fd00:77::1/64', 'dev', 'tap0', 'nodad');
+});
+
+afterAll(() => {
+  if (isRoot) execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
+});
+
+/** Runs argv inside the namespace; resolves with its exit code and output. */
+function inNs(argv: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((res) => {
+    const p = spawn('ip', ['netns', 'exec', NS, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (b) => (out += String(b)));
+    p.stderr.on('data', (b) => (out += String(b)));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      res({ code, out });
+    });
+  });
+}
+
+describe.skipIf(!isRoot)('tap NIC in a network namespace (root)', () => {
+  it('static IPv4 and IPv6: the host reaches the guest over both', async () => {
+    const exe = join(dir, 'echo');
+    execFileSync('musl-gcc', ['-static', '-O1', '-o', exe, join(PROGRAMS, 'echo.c')]);
+    const file = join(dir, 'tap.yaml');
+    await writeFile(
+      file,
+      `name: tap\napp:\n  exec: ${exe}\n  args: ["8080", "2"]\nnetwork:\n  - { mode: tap, tap: tap0, ipv4: 192.168.77.2/24, ipv6: fd00:77::2/64 }\n`,
+    );
+    const guest = inNs(
+      ['node', join(ROOT, 'bin/osvb.js'), 'run', '--config', file, '--timeout', '200'],
+      250_000,
+    );
+    const v6 = await inNs(['python3', CLIENT, 'fd00:77::2', '8080', String(1 << 20)], 200_000);
+    const v4 = await inNs(['python3', CLIENT, '192.168.77.2', '8080', String(1 << 20)], 200_000);
+    const g = await guest;
+    expect(v6.out.trim()).toBe('ok fd00:77::2');
+    expect(v4.out.trim()).toBe('ok 192.168.77.2');
+    expect(g.out).toContain('served 1048576 bytes from fd00:77::1');
+    expect(g.out).toContain('served 1048576 bytes from ::ffff:192.168.77.1');
+    expect(g.code).toBe(0);
+  }, 400_000);
+});
