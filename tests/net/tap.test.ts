@@ -1,7 +1,9 @@
-// A tap NIC in a network namespace this test creates (needs root and iproute2):
+// Tap NICs in a network namespace this test creates (needs root and iproute2):
 // static IPv4 and static IPv6 on the guest, the host reaches the guest's echo
 // server over both (1 MiB each, byte-exact), and the guest sees the host's
-// own addresses as the peers. The namespace is removed afterwards.
+// own addresses as the peers; multi-homing: two NICs on two subnets, the guest
+// dials a host service on each and the host sees the matching source address.
+// The namespace is removed afterwards.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { tempDir } from '../kernel/helpers.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROGRAMS = resolve(import.meta.dirname, 'programs');
 const CLIENT = resolve(import.meta.dirname, 'host/echo_client.py');
+const PEER_SERVER = resolve(import.meta.dirname, 'host/peer_server.py');
 const NS = `osvbt${process.pid}`;
 const isRoot = process.getuid?.() === 0;
 let dir: string;
@@ -27,6 +30,9 @@ beforeAll(async () => {
   ns('ip', 'link', 'set', 'tap0', 'up');
   ns('ip', 'addr', 'add', '192.168.77.1/24', 'dev', 'tap0');
   ns('ip', '-6', 'addr', 'add', 'fd00:77::1/64', 'dev', 'tap0', 'nodad');
+  ns('ip', 'tuntap', 'add', 'tap1', 'mode', 'tap');
+  ns('ip', 'link', 'set', 'tap1', 'up');
+  ns('ip', 'addr', 'add', '192.168.78.1/24', 'dev', 'tap1');
 });
 
 afterAll(() => {
@@ -68,6 +74,28 @@ describe.skipIf(!isRoot)('tap NIC in a network namespace (root)', () => {
     expect(v4.out.trim()).toBe('ok 192.168.77.2');
     expect(g.out).toContain('served 1048576 bytes from fd00:77::1');
     expect(g.out).toContain('served 1048576 bytes from ::ffff:192.168.77.1');
+    expect(g.code).toBe(0);
+  }, 400_000);
+
+  it('multi-homing: two NICs on two subnets, each host service reached through the right one', async () => {
+    const exe = join(dir, 'dial');
+    execFileSync('musl-gcc', ['-static', '-O1', '-o', exe, join(PROGRAMS, 'dial.c')]);
+    const file = join(dir, 'multi.yaml');
+    await writeFile(
+      file,
+      `name: multi\napp:\n  exec: ${exe}\n  args: ["192.168.77.1:9000", "192.168.78.1:9000"]\nnetwork:\n` +
+        '  - { mode: tap, tap: tap0, ipv4: 192.168.77.2/24 }\n  - { mode: tap, tap: tap1, ipv4: 192.168.78.2/24 }\n',
+    );
+    const server = inNs(['python3', PEER_SERVER, '9000', '2'], 250_000);
+    const g = await inNs(
+      ['node', join(ROOT, 'bin/osvb.js'), 'run', '--config', file, '--timeout', '200'],
+      250_000,
+    );
+    const srv = await server;
+    expect(g.out).toContain('dial 192.168.77.1 -> 192.168.77.2');
+    expect(g.out).toContain('dial 192.168.78.1 -> 192.168.78.2');
+    expect(srv.out).toContain('peer 192.168.77.2');
+    expect(srv.out).toContain('peer 192.168.78.2');
     expect(g.code).toBe(0);
   }, 400_000);
 });
