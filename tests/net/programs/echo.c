@@ -1,7 +1,8 @@
 /* A TCP echo server for host-side tests: listens on [::]:PORT (IPv4 too),
  * serves COUNT connections one after another (each: echo everything until
  * the client shuts its side, then close) and exits 0. Prints "listening"
- * once ready and "served N bytes from ADDR" per connection. */
+ * once ready, "served N bytes from ADDR" per connection, and at the end the
+ * kernel's per-queue NIC counters (/proc/net/netdev_queues) when it has /proc. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -48,6 +49,14 @@ int main(int argc, char **argv)
 		inet_ntop(AF_INET6, &peer.sin6_addr, name, sizeof(name));
 		printf("served %ld bytes from %s\n", total, name);
 		close(c);
+	}
+	/* The guest's interface counters, when the image has /proc. */
+	FILE *f = fopen("/proc/net/netdev_queues", "r");
+	if (f) {
+		char line[256];
+		while (fgets(line, sizeof(line), f))
+			printf("%s", line);
+		fclose(f);
 	}
 	return 0;
 }
