@@ -23,6 +23,10 @@ export interface RunDefaults {
   network?: NicSpec[];
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
+  /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
+  maxCpus?: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {

@@ -201,6 +201,8 @@ describe('choosing the accelerator', () => {
 
 describe.skipIf(!isRoot)(
   'osvb run and doctor on a host whose /dev/kvm cannot run guests, and on one without',
+  // Each test starts the CLI in a mount namespace: room for a loaded host.
+  { timeout: 300_000 },
   () => {
     let image: string;
     let cache: string;
