@@ -25,8 +25,6 @@ export interface RunDefaults {
   accel?: AccelMode;
   /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
   maxCpus?: number;
-  /** app.yaml disks: (absolute paths), attached by osvb run. */
-  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {
