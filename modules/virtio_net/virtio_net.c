@@ -5,6 +5,7 @@
  * num_buffers -- is checked; a bad frame is counted and its buffers reposted. */
 #include <virtio/virtio.h>
 #include <netdev/netdev.h>
+#include <arch/smp.h>
 #include <arch/spinlock.h>
 #include <console/printk.h>
 #include <lib/errno.h>
@@ -12,15 +13,22 @@
 #include <mm/kmalloc.h>
 #include <sched/thread.h>
 #include <sched/wait.h>
+#include <time/clock.h>
 
 #define VIRTIO_NET_F_MTU 3
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_MRG_RXBUF 15
 #define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ 22
 #define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK 0
 
 #define CFG_MAC 0
 #define CFG_STATUS 6
+#define CFG_MAX_PAIRS 8
 #define CFG_MTU 10
 
 #define RX_BUF 2048
@@ -178,6 +186,12 @@ static void tx_irq(struct virtqueue *vq)
 	virtqueue_disable_cb(vq);
 }
 
+/* Queues of pairs we do not use (and the control queue): nothing to do. */
+static void idle_irq(struct virtqueue *vq)
+{
+	virtqueue_disable_cb(vq);
+}
+
 static int vnet_xmit(struct netdev *nd, unsigned qi, const void *frame, size_t len)
 {
 	struct vnet *vn = nd->priv;
@@ -202,6 +216,40 @@ static int vnet_xmit(struct netdev *nd, unsigned qi, const void *frame, size_t l
 }
 
 static const struct netdev_ops vnet_ops = { .xmit = vnet_xmit };
+
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET on the control queue, polled (probe time,
+ * before interrupts matter); the device must answer VIRTIO_NET_OK. */
+static int set_pairs(struct virtqueue *cvq, uint16_t pairs)
+{
+	struct ctrl {
+		uint8_t class, cmd;
+		uint16_t pairs;
+		uint8_t ack;
+	} __attribute__((packed)) *c = kzalloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->class = VIRTIO_NET_CTRL_MQ;
+	c->cmd = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+	c->pairs = pairs;
+	c->ack = 0xff;
+	struct vq_buf b[3] = { { &c->class, 2 }, { &c->pairs, 2 }, { &c->ack, 1 } };
+	virtqueue_disable_cb(cvq);
+	int r = virtqueue_add(cvq, b, 2, 1, c);
+	if (!r) {
+		virtqueue_kick(cvq);
+		uint32_t len = 0;
+		void *t = NULL;
+		uint64_t deadline = clock_monotonic_ns() + 1000 * NSEC_PER_MSEC;
+		while (!(t = virtqueue_get_buf(cvq, &len)) && clock_monotonic_ns() < deadline)
+			clock_delay_us(50);
+		/* The ack byte must have been written (len) and say OK. */
+		r = t == c && len >= 1 && c->ack == VIRTIO_NET_OK ? 0 : -EIO;
+		if (!t)
+			return -ETIMEDOUT; /* the device still owns c: leak it rather than reuse */
+	}
+	kfree(c);
+	return r;
+}
 
 static int vnet_probe(struct virtio_device *vdev)
 {
@@ -229,17 +277,43 @@ static int vnet_probe(struct virtio_device *vdev)
 	}
 	nd->link_up = !virtio_has_feature(vdev, VIRTIO_NET_F_STATUS) ||
 		      (virtio_cread(vdev, uint16_t, CFG_STATUS) & VIRTIO_NET_S_LINK_UP);
-	/* One queue pair until the kernel runs on several CPUs. */
+	/* One queue pair per CPU when the device has several (MQ + control queue). */
 	unsigned np = 1;
-	struct virtqueue *vqs[2 * NETDEV_MAX_QUEUES];
-	vq_callback_t cbs[2 * NETDEV_MAX_QUEUES];
+	bool mq = virtio_has_feature(vdev, VIRTIO_NET_F_MQ) && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ);
+	if (mq) {
+		uint16_t max = virtio_cread(vdev, uint16_t, CFG_MAX_PAIRS);
+		np = max < cpu_count() ? max : cpu_count();
+		if (np > NETDEV_MAX_QUEUES)
+			np = NETDEV_MAX_QUEUES;
+		if (np == 0)
+			np = 1;
+	}
+	struct virtqueue *vqs[2 * NETDEV_MAX_QUEUES + 1];
+	vq_callback_t cbs[2 * NETDEV_MAX_QUEUES + 1];
 	for (unsigned i = 0; i < np; i++) {
 		cbs[2 * i] = rx_irq;
 		cbs[2 * i + 1] = tx_irq;
 	}
-	int r = vdev->config->find_vqs(vdev, 2 * np, vqs, cbs);
+	/* The control queue comes after every queue pair the device has, not only the ones used. */
+	unsigned nvq = 2 * np;
+	if (mq) {
+		uint16_t max = virtio_cread(vdev, uint16_t, CFG_MAX_PAIRS);
+		if (max > NETDEV_MAX_QUEUES)
+			mq = false, np = 1, nvq = 2; /* the control queue would be out of reach */
+		else {
+			for (unsigned i = 2 * np; i < 2u * max; i++)
+				cbs[i] = idle_irq;
+			nvq = 2 * max + 1;
+			cbs[nvq - 1] = idle_irq;
+		}
+	}
+	int r = vdev->config->find_vqs(vdev, nvq, vqs, cbs);
 	if (r)
 		goto fail;
+	if (mq && np > 1 && (r = set_pairs(vqs[nvq - 1], (uint16_t)np))) {
+		pr_warn("virtio%u: the device refused %u queue pairs; using one\n", vdev->index, np);
+		np = 1;
+	}
 	for (unsigned i = 0; i < np; i++) {
 		struct vnet_rxq *q = &vn->rx[i];
 		q->vn = vn;
@@ -278,6 +352,6 @@ VIRTIO_DRIVER(virtio_net) = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
 	.features = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
-		    VIRTIO_BIT(VIRTIO_NET_F_MTU),
+		    VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_MQ),
 	.probe = vnet_probe,
 };
