@@ -180,6 +180,44 @@ uint64_t linux_monotonic_ns(void);
 /* Sleep until the monotonic deadline; -EINTR when a signal arrived first. */
 int sleep_until_ns(uint64_t deadline);
 
+/* Pollable objects (sys_poll.c): every state change of one wakes poll_wq;
+ * waiters recheck their condition. */
+struct wait_queue;
+extern struct wait_queue poll_wq;
+void poll_notify(void);
+/* A file on an anonymous inode (pipes, eventfd, epoll, sockets). */
+struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, unsigned flags);
+
+/* Wait until cond holds, a signal arrives (-EINTR) or deadline passes (-ETIMEDOUT; 0 = none). */
+#define WAIT_INTR(cond, deadline)                                          \
+	({                                                                 \
+		struct waiter w_ = { .queued = false };                    \
+		struct uthread *ut_ = current_uthread();                   \
+		int r_ = 0;                                                \
+		uint64_t dl_ = (deadline);                                 \
+		for (;;) {                                                 \
+			wait_prepare(&poll_wq, &w_);                       \
+			if (cond)                                          \
+				break;                                     \
+			if (signal_pending()) {                            \
+				r_ = -EINTR;                               \
+				break;                                     \
+			}                                                  \
+			if (dl_ && clock_monotonic_ns() >= dl_) {          \
+				r_ = -ETIMEDOUT;                           \
+				break;                                     \
+			}                                                  \
+			ut_->sleeping = true;                              \
+			wait_block(dl_);                                   \
+			ut_->sleeping = false;                             \
+		}                                                          \
+		wait_finish(&poll_wq, &w_);                                \
+		r_;                                                        \
+	})
+
+/* sockets (socket.c): close them and let queued data leave, at exit. */
+void sockets_exit(void);
+
 /* Helpers */
 #define RFLAGS_USER_MASK 0x254dd5ul   /* CF PF AF ZF SF TF DF OF AC ID: what user code may set */
 

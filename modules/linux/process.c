@@ -100,6 +100,7 @@ void process_exit(int status)
 	if (fork_in_child())
 		fork_child_exit((status & 0xff) << 8);
 	proc.exiting = true;
+	sockets_exit();
 	printk(LOG_INFO, "osvb: %s exited with status %d\n", proc.comm ? proc.comm : "program", status & 0xff);
 	shutdown_exit(status & 0xff);
 }
@@ -109,6 +110,7 @@ void process_kill(int sig)
 	if (fork_in_child())
 		fork_child_exit(sig & 0x7f);
 	proc.exiting = true;
+	sockets_exit();
 	shutdown_exit(128 + sig);
 }
 

@@ -1157,6 +1157,11 @@ SYSCALL(40, sendfile, 4)
 			break;
 		}
 		ssize_t put = vfs_write(out, k, got, &out->pos);
+		if (put < got) {
+			/* What the output did not take stays unread (a nonblocking socket). */
+			uint64_t *p = a2 ? &off : &in->pos;
+			*p -= got - (put > 0 ? put : 0);
+		}
 		if (put < 0) {
 			r = put;
 			break;
@@ -1325,40 +1330,4 @@ SYSCALL(189, lsetxattr, 5)
 SYSCALL(190, fsetxattr, 5)
 {
 	return xattr_none(0, 0, a0, -ENOTSUP);
-}
-
-/* Socket calls on descriptors: none of ours is a socket (no network stack yet;
- * socket() itself stays unimplemented and is reported). */
-static long not_a_socket(int fd)
-{
-	struct file *f = fd_get(fd);
-	if (!f)
-		return -EBADF;
-	file_put(f);
-	return -ENOTSOCK;
-}
-
-SYSCALL(51, getsockname, 3)
-{
-	return not_a_socket(a0);
-}
-
-SYSCALL(52, getpeername, 3)
-{
-	return not_a_socket(a0);
-}
-
-SYSCALL(54, setsockopt, 5)
-{
-	return not_a_socket(a0);
-}
-
-SYSCALL(55, getsockopt, 5)
-{
-	return not_a_socket(a0);
-}
-
-SYSCALL(48, shutdown, 2)
-{
-	return not_a_socket(a0);
 }

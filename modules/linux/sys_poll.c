@@ -9,42 +9,20 @@
 #include <uaccess/uaccess.h>
 #include <lib/string.h>
 
-static struct wait_queue wq = WAIT_QUEUE_INIT(wq);
+struct wait_queue poll_wq = WAIT_QUEUE_INIT(poll_wq);
 static struct super anon_sb = { .fstype = "anon", .dev = 0x40 };
+
+void poll_notify(void)
+{
+	wake_up_all(&poll_wq);
+}
 
 static void notify(void)
 {
-	wake_up_all(&wq);
+	poll_notify();
 }
 
-/* Wait until cond holds, a signal arrives (-EINTR) or deadline passes (-ETIMEDOUT; 0 = none). */
-#define WAIT_INTR(cond, deadline)                                          \
-	({                                                                 \
-		struct waiter w_ = { .queued = false };                    \
-		struct uthread *ut_ = current_uthread();                   \
-		int r_ = 0;                                                \
-		uint64_t dl_ = (deadline);                                 \
-		for (;;) {                                                 \
-			wait_prepare(&wq, &w_);                            \
-			if (cond)                                          \
-				break;                                     \
-			if (signal_pending()) {                            \
-				r_ = -EINTR;                               \
-				break;                                     \
-			}                                                  \
-			if (dl_ && clock_monotonic_ns() >= dl_) {          \
-				r_ = -ETIMEDOUT;                           \
-				break;                                     \
-			}                                                  \
-			ut_->sleeping = true;                              \
-			wait_block(dl_);                                   \
-			ut_->sleeping = false;                             \
-		}                                                          \
-		wait_finish(&wq, &w_);                                     \
-		r_;                                                        \
-	})
-
-static struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, unsigned flags)
+struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, unsigned flags)
 {
 	struct inode *ino = inode_new(&anon_sb, mode | 0600);
 	if (!ino)
@@ -601,6 +579,7 @@ struct interest {
 	uint32_t events;
 	uint64_t data;
 	uint32_t last;     /* readiness last reported (edge-triggered emulation) */
+	uint64_t gen;      /* the file's event counter when last scanned (poll_gen) */
 	bool disabled;     /* EPOLLONESHOT fired */
 };
 
@@ -737,9 +716,13 @@ static int ep_scan(struct epoll *ep, struct epoll_event *out, int max)
 		if (in->disabled)
 			continue;
 		unsigned m = file_poll(in->file);
+		uint64_t gen = in->file->ops && in->file->ops->poll_gen ? in->file->ops->poll_gen(in->file) : 0;
 		uint32_t ready = m & (in->events | EPOLLERR | EPOLLHUP);
-		uint32_t report = (in->events & EPOLLET) ? ready & ~in->last : ready;
+		/* An edge: a bit that was not set, or a new event on the file (data
+		 * that arrived after the reader drained it without a scan in between). */
+		uint32_t report = (in->events & EPOLLET) ? (gen != in->gen ? ready : ready & ~in->last) : ready;
 		in->last = ready;
+		in->gen = gen;
 		if (!report)
 			continue;
 		out[n].events = report;

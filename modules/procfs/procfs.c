@@ -1,5 +1,6 @@
 /* A minimal /proc (and the few /sys files glibc and Go read): generated files
  * are produced when opened (a snapshot), the rest is ordinary tmpfs. */
+#include <procfs/procfs.h>
 #include <tmpfs/tmpfs.h>
 #include <linux/process.h>
 #include <uvm/uvm.h>
@@ -13,6 +14,8 @@
 #include <mm/page.h>
 #include <time/clock.h>
 #include <vfs/errno.h>
+
+KTABLE_DEFINE(struct proc_file, proc_file);
 
 struct snapshot {
 	size_t len;
@@ -331,6 +334,19 @@ static int procfs_init(void)
 	add_gen("/proc/mounts", gen_mounts);
 	add_gen("/proc/self/mounts", gen_mounts);
 	add_static("/proc/version", "Linux version 6.1.0-osvb (osvb) #1 SMP\n");
+	/* Other modules' files (PROC_FILE), their parent directory made first. */
+	const struct proc_file *pf;
+	ktable_foreach(pf, proc_file) {
+		char dir[64];
+		const char *slash = strrchr(pf->path, '/');
+		size_t dl = slash ? (size_t)(slash - pf->path) : 0;
+		if (dl > 0 && dl < sizeof(dir)) {
+			memcpy(dir, pf->path, dl);
+			dir[dl] = 0;
+			vfs_mkdir(NULL, dir, 0555);
+		}
+		add_gen(pf->path, pf->gen);
+	}
 	/* Tools such as df read the mount table through /etc/mtab. */
 	vfs_mkdir(NULL, "/etc", 0755);
 	vfs_symlink(NULL, "/proc/self/mounts", "/etc/mtab");

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type DiskSpec, parseDiskOption } from '../config/disks.js';
+import { type PortForward, parseNetOption, parsePortOption } from '../config/network.js';
 import { RunError } from '../errors.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
@@ -18,6 +19,8 @@ interface RunFlags {
   dryRun?: boolean;
   append?: string;
   disk: DiskSpec[];
+  publish: PortForward[];
+  net?: string;
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -61,6 +64,13 @@ export function registerRun(program: Command): void {
       (v: string, prev: DiskSpec[]) => [...prev, parseDiskOption(v)],
       [] as DiskSpec[],
     )
+    .option(
+      '-p, --publish <[hostip:]hostport:guestport[/udp]>',
+      'forward a host port to the guest (repeatable; user-mode NIC; host IP defaults to 127.0.0.1)',
+      (v: string, prev: PortForward[]) => [...prev, parsePortOption(v)],
+      [] as PortForward[],
+    )
+    .option('--net <none|user|tap:NAME[,queues=N]>', "attach the image's first NIC to this (or none)")
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
     .option(
@@ -108,6 +118,8 @@ export function registerRun(program: Command): void {
         cpus: flags.cpus,
         machine: flags.machine,
         disks: flags.disk,
+        ports: flags.publish,
+        net: flags.net === undefined ? undefined : (parseNetOption(flags.net) ?? null),
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,

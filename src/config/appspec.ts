@@ -9,6 +9,7 @@ import { ConfigError, type SourceLocation } from '../errors.js';
 import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
 import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { readInputFile } from './inputfile.js';
+import { type NicSpec, parseNetworkYaml } from './network.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -96,6 +97,8 @@ export interface AppSpec {
   };
   /** app.yaml disks: in order (files are checked when the VM starts); absent = none. */
   disks?: DiskSpec[];
+  /** app.yaml network: NICs in order (eth0, eth1...); absent or `none` = no network. */
+  network?: NicSpec[];
   /** Where each value was written, by dotted key ('app.exec', 'kernel.profile', …). */
   locs: Record<string, SourceLocation>;
 }
@@ -172,7 +175,7 @@ export const nodeHostProbe: HostProbe = {
 
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
-  '': ['name', 'app', 'files', 'kernel', 'run', 'disks'],
+  '': ['name', 'app', 'files', 'kernel', 'run', 'disks', 'network'],
   app: ['exec', 'args', 'env', 'runtime', 'script'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus', 'accel'],
@@ -274,6 +277,9 @@ class Parser {
     const disksEntry = sections.get('disks');
     const disks = disksEntry ? parseDisksYaml(this.ctx, disksEntry.value, this.baseDir) : [];
     if (disksEntry) this.note('disks', disksEntry.value);
+    const networkEntry = sections.get('network');
+    const network = networkEntry ? parseNetworkYaml(this.ctx, networkEntry.value) : [];
+    if (networkEntry) this.note('network', networkEntry.value);
     return {
       file: this.ctx.file,
       baseDir: this.baseDir,
@@ -283,6 +289,7 @@ class Parser {
       kernel,
       run,
       disks,
+      network,
       locs: this.locs,
     };
   }

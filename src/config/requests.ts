@@ -61,6 +61,19 @@ function virtioDisks(
   };
 }
 
+/** The reason for the network stack and virtio-net, when the image has NICs on (or not on) microvm. */
+function networkNics(
+  ctx: RuleContext,
+  microvm: boolean,
+): { reason: string; loc?: SourceLocation } | undefined {
+  const nics = ctx.spec?.network ?? [];
+  if (nics.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
+  return {
+    reason: `requested because network: has ${nics.length} NIC${nics.length > 1 ? 's' : ''}`,
+    loc: ctx.spec?.locs.network,
+  };
+}
+
 /**
  * The one table from application requirements to Kconfig requests. Every
  * symbol is set to y; a symbol the tree does not define yet is reported as an
@@ -126,6 +139,15 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
   {
     set: ['VIRTIO_BLK', 'VIRTIO_PCI'],
     when: (ctx) => virtioDisks(ctx, false),
+  },
+  {
+    // NICs: the stack, the driver and the machine's transport.
+    set: ['LWIP', 'VIRTIO_NET', 'VIRTIO_MMIO'],
+    when: (ctx) => networkNics(ctx, true),
+  },
+  {
+    set: ['LWIP', 'VIRTIO_NET', 'VIRTIO_PCI'],
+    when: (ctx) => networkNics(ctx, false),
   },
   {
     set: ['SMP'],

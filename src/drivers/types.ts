@@ -3,6 +3,7 @@
 // launcher only concatenates them.
 
 import type { DiskSpec } from '../config/disks.js';
+import type { NicSpec, PortForward } from '../config/network.js';
 import type { Machine } from '../kernel/manifest.js';
 
 export interface DriverContext {
@@ -11,6 +12,10 @@ export interface DriverContext {
   exitRecordPath: string;
   /** Disks to attach (app.yaml disks:, osvb run --disk), in order. */
   disks?: readonly DiskSpec[];
+  /** NICs (app.yaml network:, osvb run --net), eth0 first. */
+  nics?: readonly NicSpec[];
+  /** osvb run -p: forwarded to the first user-mode NIC. */
+  ports?: readonly PortForward[];
 }
 
 export interface HostDriver {

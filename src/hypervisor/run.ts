@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkDisks, type DiskSpec } from '../config/disks.js';
+import type { NicMode, NicSpec, PortForward } from '../config/network.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, type ManifestRootfs, readManifest } from '../kernel/manifest.js';
@@ -29,6 +30,10 @@ export interface RunOptions {
   machine?: Machine;
   /** Disks after the manifest's (osvb run --disk). */
   disks?: DiskSpec[];
+  /** osvb run -p: host ports forwarded to the guest (user-mode networking). */
+  ports?: PortForward[];
+  /** osvb run --net: what the first NIC attaches to; null = no NIC at all. */
+  net?: { mode: NicMode; tap?: string; queues?: number } | null;
   /** Appended to the manifest's kernel command line. */
   append?: string;
   timeoutSeconds?: number;
@@ -89,6 +94,41 @@ async function checkRootfs(dir: string, rootfs: ManifestRootfs): Promise<void> {
   }
 }
 
+/** The manifest's NICs with --net applied to the first; -p needs a user-mode NIC. */
+function runNics(manifest: Manifest, opts: RunOptions): NicSpec[] {
+  let nics = [...(manifest.run.network ?? [])];
+  if (opts.net === null) nics = [];
+  else if (opts.net) {
+    if (nics.length === 0) {
+      throw new RunError('--net: the image has no network interface', {
+        exitCode: 2,
+        hint: 'add network: to app.yaml (e.g. network: [{ mode: user }]) and rebuild',
+      });
+    }
+    nics[0] = {
+      ...nics[0]!,
+      mode: opts.net.mode,
+      tap: opts.net.tap,
+      queues: opts.net.queues ?? nics[0]!.queues,
+    };
+  }
+  if (opts.ports?.length && !nics.some((n) => n.mode === 'user')) {
+    throw new RunError(
+      nics.length === 0
+        ? '-p: the image has no network interface'
+        : '-p: no user-mode NIC to forward ports to',
+      {
+        exitCode: 2,
+        hint:
+          nics.length === 0
+            ? 'add network: to app.yaml (e.g. network: [{ mode: user }]) and rebuild'
+            : 'port forwards need mode: user (with tap, reach the guest at its own address)',
+      },
+    );
+  }
+  return nics;
+}
+
 export async function prepareRun(imageDir: string, opts: RunOptions): Promise<PreparedRun> {
   const env = opts.env ?? process.env;
   const dir = resolve(imageDir);
@@ -128,6 +168,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
   checkDiskDrivers(disks, manifest);
+  const nics = runNics(manifest, opts);
   const qboot = await findQboot(qemu.path);
   const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {
     qemu,
@@ -162,6 +203,8 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     bios: machine === 'microvm' ? qboot : undefined,
     exitRecordPath: exitRecordPath(),
     disks,
+    nics,
+    ports: opts.ports,
   };
   return { spec, clock, argv: qemuArgv(spec), manifest, accel };
 }

@@ -159,7 +159,7 @@ table{border-collapse:collapse;margin-top:12px}td,th{border:1px solid #ccc;paddi
 <p id="totals" data-kernel-bytes="${kernelBytes}" data-rootfs-bytes="${rootfsBytes}" data-modules="${mods.length}" data-files="${files.length}">
 kernel modules: <b>${fmt(kernelBytes)}</b> bytes in ${mods.length} modules (kernel.elf ${fmt(m.kernel.size)} bytes with symbols, ${fmt(m.kernel.loadSize)} loaded);
 root filesystem: <b>${fmt(rootfsBytes)}</b> bytes in ${files.length} files${m.rootfs ? ` (rootfs.cpio ${fmt(m.rootfs.size)} bytes)` : ''}.
-config ${esc(m.configHash.slice(0, 16))}, built ${esc(m.builtAt)}. Hover a rectangle for its size and the Kconfig symbol that pulled it in.</p>
+config ${esc(m.configHash.slice(0, 16))}${m.builtAt ? `, built ${esc(m.builtAt)}` : ''}. Hover a rectangle for its size and the Kconfig symbol that pulled it in.</p>
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${groups.join('')}</svg>
 <table><thead><tr><th>module</th><th>pulled in by</th><th>text</th><th>data</th><th>bss</th></tr></thead><tbody>${rows}</tbody></table>
 </body></html>

@@ -73,6 +73,7 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
     maxCpus: checkCpus(spec, config),
   };
   if (spec.disks?.length) run.disks = spec.disks;
+  if (spec.network?.length) run.network = spec.network;
   return run;
 }
 

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskSpec } from '../config/disks.js';
+import type { NicSpec } from '../config/network.js';
 import { InputError } from '../errors.js';
 import type { AccelMode } from '../hypervisor/accel-mode.js';
 
@@ -16,12 +17,14 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
+  /** app.yaml network: NICs (eth0, eth1...), attached by osvb run. */
+  network?: NicSpec[];
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
   /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
   maxCpus?: number;
-  /** app.yaml disks: (absolute paths), attached by osvb run. */
-  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {

@@ -17,6 +17,24 @@ export interface ModuleSource {
   loc: SourceLocation;
 }
 
+/** A library the module builds but osvb does not carry (DESIGN.md section 3). */
+export interface ExternalSource {
+  /** Debian source package, fetched with `apt-get source PACKAGE=VERSION`. */
+  package: string;
+  version: string;
+  /** sha256 of each file apt-get downloads (the .dsc and the tarballs). */
+  sha256: Record<string, string>;
+  /** Environment variable naming a directory to use instead. */
+  env: string;
+  /** A file (relative to the tree) that must exist: how a tree is recognised. */
+  check: string;
+  /** Include directories, relative to the tree, public like the module's include/. */
+  include: string[];
+  /** Sources relative to the tree. */
+  sources: string[];
+  loc: SourceLocation;
+}
+
 export interface KernelModule {
   name: string;
   dir: string;
@@ -28,10 +46,16 @@ export interface KernelModule {
   linkerScript?: string;
   /** Absolute path of include/ when the module has public headers. */
   includeDir?: string;
+  external?: ExternalSource;
+  /** Absolute include directories for this module's own compiles only (ahead of the public ones). */
+  privateIncludes: string[];
   yamlFile: string;
 }
 
-const KEYS = ['enabled-by', 'sources', 'cflags', 'linker-script'] as const;
+const KEYS = ['enabled-by', 'sources', 'cflags', 'linker-script', 'external', 'private-include'] as const;
+const EXTERNAL_KEYS = ['package', 'version', 'sha256', 'env', 'check', 'include', 'sources'] as const;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const REL_PATH_RE = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_.+/-]+$/;
 const SOURCE_KEYS = ['file', 'if'] as const;
 const SYMBOL_RE = /^[A-Za-z0-9_]+$/;
 const MODULE_NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
@@ -141,6 +165,8 @@ export function parseModuleYaml(text: string, yamlFile: string, dir: string, nam
   let sources: ModuleSource[] | undefined;
   let cflags: string[] = [];
   let linkerScript: string | undefined;
+  let external: ExternalSource | undefined;
+  let privateIncludes: string[] = [];
 
   for (const pair of root.items) {
     const key = checkKeys(ctx, pair.key, KEYS, 'module.yaml');
@@ -170,6 +196,18 @@ export function parseModuleYaml(text: string, yamlFile: string, dir: string, nam
         linkerScript = abs;
         break;
       }
+      case 'external':
+        external = parseExternal(ctx, value ?? (pair.key as Node));
+        break;
+      case 'private-include':
+        privateIncludes = relPaths(ctx, value, 'private-include').map((d, i) => {
+          const abs = insideDir(dir, d);
+          const item = (value as { items: Node[] }).items[i];
+          if (!abs || !existsSync(abs) || !statSync(abs).isDirectory())
+            ctx.fail(item, `private-include "${d}" must be a directory inside the module directory`);
+          return abs;
+        });
+        break;
     }
   }
   if (enabledBy === undefined) ctx.fail(root, 'module.yaml needs "enabled-by: SYMBOL"');
@@ -186,7 +224,77 @@ export function parseModuleYaml(text: string, yamlFile: string, dir: string, nam
   }
   const inc = join(dir, 'include');
   const includeDir = existsSync(inc) && statSync(inc).isDirectory() ? inc : undefined;
-  return { name, dir, enabledBy, sources, cflags, linkerScript, includeDir, yamlFile };
+  return {
+    name,
+    dir,
+    enabledBy,
+    sources,
+    cflags,
+    linkerScript,
+    includeDir,
+    external,
+    privateIncludes,
+    yamlFile,
+  };
+}
+
+function relPaths(ctx: YamlCtx, node: Node | null | undefined, what: string, ext?: RegExp): string[] {
+  if (!isSeq(node)) ctx.fail(node, `${what} must be a list of paths`);
+  return node.items.map((item) => {
+    const p = ctx.string(item as Node, `a ${what} entry`);
+    if (!REL_PATH_RE.test(p))
+      ctx.fail(item as Node, `${what} entry "${p}" must be a relative path inside the tree`);
+    if (ext && !ext.test(p)) ctx.fail(item as Node, `${what} entry "${p}" must be a .c or .S file`);
+    return p;
+  });
+}
+
+function parseExternal(ctx: YamlCtx, node: Node): ExternalSource {
+  if (!isMap(node))
+    ctx.fail(node, 'external must be a mapping (package, version, sha256, env, check, include, sources)');
+  const got: Partial<Omit<ExternalSource, 'loc'>> = {};
+  for (const pair of node.items) {
+    const key = checkKeys(ctx, pair.key, EXTERNAL_KEYS, 'external');
+    const v = pair.value as Node | null;
+    switch (key) {
+      case 'package':
+      case 'version':
+      case 'check':
+        got[key] = ctx.string(v, `external.${key}`);
+        break;
+      case 'env': {
+        const e = ctx.string(v, 'external.env');
+        if (!/^[A-Z_][A-Z0-9_]*$/.test(e))
+          ctx.fail(v, `external.env "${e}" is not an environment variable name`);
+        got.env = e;
+        break;
+      }
+      case 'sha256': {
+        if (!isMap(v))
+          ctx.fail(v ?? (pair.key as Node), 'external.sha256 must map file names to sha256 sums');
+        const sums: Record<string, string> = {};
+        for (const p of v.items) {
+          const f = ctx.string(p.key as Node, 'an external.sha256 file name');
+          const h = ctx.string(p.value as Node, `the sha256 of ${f}`);
+          if (!SHA256_RE.test(h))
+            ctx.fail(p.value as Node, `the sha256 of ${f} must be 64 lower-case hex digits`);
+          sums[f] = h;
+        }
+        got.sha256 = sums;
+        break;
+      }
+      case 'include':
+        got.include = relPaths(ctx, v, 'external.include');
+        break;
+      case 'sources':
+        got.sources = relPaths(ctx, v, 'external.sources', SOURCE_EXT_RE);
+        break;
+    }
+  }
+  for (const k of EXTERNAL_KEYS) {
+    if (got[k] === undefined) ctx.fail(node, `external needs "${k}:"`);
+  }
+  return { ...(got as Omit<ExternalSource, 'loc'>), loc: ctx.loc(node) };
 }
 
 function parseSource(ctx: YamlCtx, item: Node, dir: string): ModuleSource {

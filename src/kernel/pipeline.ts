@@ -9,11 +9,12 @@ import { replaceDirAtomic, writeFileAtomic } from './atomic.js';
 import { cacheRoot, sha256 } from './cache.js';
 import { type CompiledObject, compileAll, exists, readJson } from './compile.js';
 import type { BuildConfig } from './config.js';
+import { resolveExternals } from './external.js';
 import { linkKernel } from './link.js';
 import { memoryArg, memoryBytes, minimumMemory } from './memory.js';
 import { MANIFEST_FORMAT, type Manifest, type ModuleSize, type RunDefaults } from './manifest.js';
 import { discoverModules } from './modules.js';
-import { type BuildPlan, planBuild } from './plan.js';
+import { type BuildPlan, enabledModules, planBuild } from './plan.js';
 import type { RootfsPlan } from './rootfs.js';
 import { findCompiler, findLinker, findQemu, type ToolEnv } from './toolchain.js';
 
@@ -120,7 +121,13 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   }
 
   const modules = await discoverModules(req.srctree);
-  const plan = planBuild(req.srctree, modules, req.config);
+  // External trees live in the user's cache even when objects go elsewhere (tests).
+  const externals = await resolveExternals(enabledModules(modules, req.config), {
+    env,
+    cacheDir: cacheRoot(env),
+    onProgress: req.onProgress,
+  });
+  const plan = planBuild(req.srctree, modules, req.config, externals);
   const configHeaderPath = await writeConfigHeader(cacheDir, plan.configHeader);
 
   let unitsDone = 0;

@@ -2,9 +2,10 @@
 // include path and linker script.
 
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { BuildConfig } from './config.js';
+import type { ExternalRoots } from './external.js';
 import type { KernelModule } from './modules.js';
 
 export interface CompileUnit {
@@ -30,8 +31,18 @@ export interface BuildPlan {
   configHeader: string;
 }
 
-export function planBuild(srctree: string, modules: readonly KernelModule[], config: BuildConfig): BuildPlan {
-  const enabled = modules.filter((m) => config.isEnabled(m.enabledBy));
+/** The enabled modules of a configuration (the ones whose external sources a build needs). */
+export function enabledModules(modules: readonly KernelModule[], config: BuildConfig): KernelModule[] {
+  return modules.filter((m) => config.isEnabled(m.enabledBy));
+}
+
+export function planBuild(
+  srctree: string,
+  modules: readonly KernelModule[],
+  config: BuildConfig,
+  externals: ExternalRoots = new Map(),
+): BuildPlan {
+  const enabled = enabledModules(modules, config);
   if (enabled.length === 0) {
     throw new BuildError('the configuration enables no kernel module', {
       hint: `modules are enabled by: ${modules.map((m) => `${m.enabledBy} (${m.name})`).join(', ')}`,
@@ -51,6 +62,7 @@ export function planBuild(srctree: string, modules: readonly KernelModule[], con
   }
   const units: CompileUnit[] = [];
   for (const m of enabled) {
+    const cflags = [...m.cflags, ...m.privateIncludes.flatMap((d) => ['-I', d])];
     for (const s of m.sources) {
       if (s.if && config.isEnabled(s.if.symbol) === s.if.negate) continue;
       if (s.if && !existsSync(s.path)) {
@@ -66,15 +78,38 @@ export function planBuild(srctree: string, modules: readonly KernelModule[], con
         source: s.path,
         display: relative(srctree, s.path),
         lang: s.path.endsWith('.S') ? 'asm' : 'c',
-        cflags: m.cflags,
+        cflags,
       });
+    }
+    if (m.external) {
+      const root = externals.get(m.name);
+      if (root === undefined) {
+        throw new BuildError(
+          `module ${m.name} needs its external source ${m.external.package}, which was not resolved`,
+          {
+            loc: m.external.loc,
+          },
+        );
+      }
+      for (const s of m.external.sources) {
+        units.push({
+          module: m.name,
+          source: join(root, s),
+          display: `${m.name}:${m.external.package}/${s}`,
+          lang: s.endsWith('.S') ? 'asm' : 'c',
+          cflags,
+        });
+      }
     }
   }
   return {
     srctree,
     modules: enabled,
     units,
-    includeDirs: enabled.flatMap((m) => (m.includeDir ? [m.includeDir] : [])),
+    includeDirs: enabled.flatMap((m) => [
+      ...(m.includeDir ? [m.includeDir] : []),
+      ...(m.external ? m.external.include.map((d) => join(externals.get(m.name)!, d)) : []),
+    ]),
     linkerScript: withScript[0]!.linkerScript!,
     configHeader: config.autoconfH(),
   };

@@ -3,6 +3,7 @@
 // The archive itself is written while the image directory is assembled.
 
 import { stat } from 'node:fs/promises';
+import { networkEtcFiles, nicCmdline } from '../config/network.js';
 import { dirname } from 'node:path';
 import type { AppSpec } from '../config/appspec.js';
 import { InputError } from '../errors.js';
@@ -40,6 +41,22 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
     },
     { onWarning: (w) => warnings.push(w) },
   );
+  // Name resolution files for images with NICs, unless files: brought its own.
+  for (const f of networkEtcFiles(spec.name, spec.network ?? [])) {
+    if (rootfs.entries.some((e) => e.path === f.path)) continue;
+    if (!rootfs.entries.some((e) => e.path === '/etc'))
+      rootfs.entries.push({ kind: 'dir', path: '/etc', mode: 0o755 });
+    const data = new TextEncoder().encode(f.text);
+    rootfs.entries.push({
+      kind: 'file',
+      path: f.path,
+      mode: 0o644,
+      size: data.length,
+      data,
+      origin: 'network:',
+    });
+  }
+  rootfs.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const parts: string[] = ['osvb-rootfs-1'];
   const hostInputs = new Set<string>();
   for (const e of rootfs.entries) {
@@ -104,6 +121,7 @@ function cmdlineWord(word: string, what: string, spec: AppSpec, key: string): st
  */
 export function imageCmdline(spec: AppSpec, command: readonly string[] | undefined): string {
   const words: string[] = spec.kernel.cmdline === '' ? [] : [spec.kernel.cmdline];
+  words.push(...nicCmdline(spec.network ?? []));
   if (command !== undefined && spec.app !== undefined) {
     const [prog, ...lead] = command;
     words.push(`osvb.exec=${cmdlineWord(prog ?? '', 'program path', spec, 'app.exec')}`);

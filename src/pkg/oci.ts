@@ -200,7 +200,8 @@ export function osvbAnnotations(
     [ANNOTATION.cmdline]: m.kernel.cmdline,
     [ANNOTATION.version]: version,
     [ANNOTATION.title]: m.name,
-    [ANNOTATION.created]: m.builtAt,
+    // Reproducible images carry a time only when SOURCE_DATE_EPOCH gave one.
+    ...(m.builtAt ? { [ANNOTATION.created]: m.builtAt } : {}),
   };
 }
 

@@ -68,6 +68,10 @@ struct file_ops {
 	int (*ioctl)(struct file *f, unsigned cmd, unsigned long arg);
 	/* Current POLL* readiness. */
 	unsigned (*poll)(struct file *f);
+	/* Optional: a counter that moves on every new event (data arrived, space
+	 * freed), so edge-triggered epoll sees an edge even when the readiness
+	 * bits did not drop in between. */
+	uint64_t (*poll_gen)(struct file *f);
 	int (*fsync)(struct file *f);
 	bool stream; /* no position: lseek gives -ESPIPE */
 };

@@ -1,0 +1,3 @@
+module example.com/http-go
+
+go 1.19

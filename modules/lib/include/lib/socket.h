@@ -1,0 +1,68 @@
+/* The Linux socket ABI numbers (address families, types, levels, options,
+ * MSG_* flags), shared by the socket system calls and the network stack.
+ * Like lib/errno.h, these are Linux's values. */
+#ifndef LIB_SOCKET_H
+#define LIB_SOCKET_H
+
+#define LINUX_AF_UNSPEC 0
+#define LINUX_AF_UNIX 1
+#define LINUX_AF_INET 2
+#define LINUX_AF_INET6 10
+#define LINUX_AF_NETLINK 16
+#define LINUX_SOCK_STREAM 1
+#define LINUX_SOCK_DGRAM 2
+#define LINUX_SOCK_RAW 3
+#define LINUX_SOCK_SEQPACKET 5
+#define LINUX_SOCK_NONBLOCK 0x800
+#define LINUX_SOCK_CLOEXEC 0x80000
+#define LINUX_SOL_SOCKET 1
+#define LINUX_SO_REUSEADDR 2
+#define LINUX_SO_TYPE 3
+#define LINUX_SO_ERROR 4
+#define LINUX_SO_BROADCAST 6
+#define LINUX_SO_SNDBUF 7
+#define LINUX_SO_RCVBUF 8
+#define LINUX_SO_KEEPALIVE 9
+#define LINUX_SO_LINGER 13
+#define LINUX_SO_REUSEPORT 15
+#define LINUX_SO_PASSCRED 16
+#define LINUX_SO_PEERCRED 17
+#define LINUX_SO_RCVLOWAT 18
+#define LINUX_SO_SNDLOWAT 19
+#define LINUX_SO_RCVTIMEO 20
+#define LINUX_SO_SNDTIMEO 21
+#define LINUX_SO_ACCEPTCONN 30
+#define LINUX_SO_PROTOCOL 38
+#define LINUX_SO_DOMAIN 39
+#define LINUX_IPPROTO_IP 0
+#define LINUX_IPPROTO_ICMP 1
+#define LINUX_IPPROTO_TCP 6
+#define LINUX_IPPROTO_UDP 17
+#define LINUX_IPPROTO_IPV6 41
+#define LINUX_IPPROTO_ICMPV6 58
+#define LINUX_IP_TOS 1
+#define LINUX_IP_TTL 2
+#define LINUX_TCP_NODELAY 1
+#define LINUX_TCP_MAXSEG 2
+#define LINUX_TCP_CORK 3
+#define LINUX_TCP_KEEPIDLE 4
+#define LINUX_TCP_KEEPINTVL 5
+#define LINUX_TCP_KEEPCNT 6
+#define LINUX_TCP_DEFER_ACCEPT 9
+#define LINUX_TCP_INFO 11
+#define LINUX_TCP_QUICKACK 12
+#define LINUX_TCP_FASTOPEN 23
+#define LINUX_IPV6_V6ONLY 26
+#define LINUX_MSG_OOB 0x1
+#define LINUX_MSG_PEEK 0x2
+#define LINUX_MSG_TRUNC 0x20
+#define LINUX_MSG_DONTWAIT 0x40
+#define LINUX_MSG_WAITALL 0x100
+#define LINUX_MSG_NOSIGNAL 0x4000
+#define LINUX_MSG_MORE 0x8000
+#define LINUX_SHUT_RD 0
+#define LINUX_SHUT_WR 1
+#define LINUX_SHUT_RDWR 2
+#define LINUX_SOCKADDR_MAX 128 /* sizeof(struct sockaddr_storage) */
+
+#endif
