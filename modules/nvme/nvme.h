@@ -92,7 +92,8 @@ paddr_t nvme_queue_sq_phys(const struct nvme_queue *q);
 paddr_t nvme_queue_cq_phys(const struct nvme_queue *q);
 
 /*
- * Submit cmd (its cid is set here) with data sg[0..n). done(arg, ...) runs
+ * Submit cmd (its cid is set here) with data sg[0..n) (n = 0: PRP1/PRP2 as
+ * the caller set them, zero or a queue's ring). done(arg, ...) runs
  * from nvme_queue_process() (interrupt or polling context) or from
  * nvme_queue_cancel_all(). timeout_ns 0 = no deadline. Returns 0, -EAGAIN
  * when every slot is taken, -EIO when the queue is dead, or a PRP error.

@@ -117,8 +117,6 @@ int nvme_queue_submit(struct nvme_queue *q, struct nvme_sqe *cmd, const struct n
 			spin_unlock_irqrestore(&q->lock, f);
 			return (int)r;
 		}
-	} else {
-		cmd->prp1 = cmd->prp2 = 0;
 	}
 
 	q->free_head = s->next_free;

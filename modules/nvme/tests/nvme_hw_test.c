@@ -1,0 +1,89 @@
+/*
+ * The driver against a real (emulated) controller: run by name
+ * (osvb.selftest=nvme.hw) with QEMU's `-device nvme` on a disk file the host
+ * filled with disk_byte(); tests/nvme checks on the host the bytes written
+ * here. Explicit-only: an image without an NVMe disk has nothing to test.
+ */
+#include <selftest/selftest.h>
+#include <console/printk.h>
+#include <lib/errno.h>
+#include <lib/string.h>
+#include <mm/page.h>
+#include "../nvme_ctrl.h"
+
+/* What the host wrote at byte offset i of the disk file (keep in sync with tests/nvme). */
+static uint8_t disk_byte(uint64_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 9));
+}
+
+/* What this test writes: byte j of write number k. */
+static uint8_t pattern(unsigned k, size_t j)
+{
+	return (uint8_t)(j * 13 + k * 41 + (j >> 12));
+}
+
+SELFTEST_FLAGS(hw, "nvme.hw", SELFTEST_EXPLICIT)
+{
+	ST_ASSERT(nvme_nr_ctrls() >= 1);
+	struct nvme_ctrl *c = nvme_ctrls[0];
+	ST_ASSERT(c->nr_ns >= 1);
+	struct nvme_ns *ns = c->ns[0];
+	ST_ASSERT_EQ(ns->lba_shift, 9);
+	uint8_t *buf = page_alloc(8, PAGE_ZERO);  /* 1 MiB */
+	uint8_t *back = page_alloc(8, PAGE_ZERO);
+	ST_ASSERT(buf && back);
+
+	/* The host's bytes, 64 KiB from LBA 0. */
+	ST_ASSERT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 0, back, 65536), 0);
+	size_t bad = 0;
+	for (size_t i = 0; i < 65536; i++)
+		bad += back[i] != disk_byte(i);
+	ST_EXPECT_EQ(bad, 0);
+
+	/* 5 pages + 512 bytes from 512 bytes into a page: PRP1 at an offset, then a PRP list. */
+	size_t len1 = 5 * 4096 + 512;
+	for (size_t j = 0; j < len1; j++)
+		buf[512 + j] = pattern(1, j);
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_WRITE, 2048, buf + 512, len1), 0);
+	/* 1 KiB at byte 1536 of the disk: not page aligned in the file. */
+	memset(buf, 0xa5, 1024);
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_WRITE, 3, buf, 1024), 0);
+	/* 1 MiB at 2 MiB: more than one command's transfer limit. */
+	for (size_t j = 0; j < 1u << 20; j++)
+		buf[j] = pattern(3, j);
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_WRITE, 4096, buf, 1u << 20), 0);
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_FLUSH, 0, NULL, 0), 0);
+
+	/* Read back the first write into a buffer at another offset. */
+	memset(back, 0, 8 * 4096);
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 2048, back + 1024, len1), 0);
+	bad = 0;
+	for (size_t j = 0; j < len1; j++)
+		bad += back[1024 + j] != pattern(1, j);
+	ST_EXPECT_EQ(bad, 0);
+
+	/* Out of range: refused before reaching the device. */
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, ns->blocks, back, 512), -EINVAL);
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 0, back, 100), -EINVAL);
+
+	/* A controller reset (what a timeout does) and the device serves again. */
+	uint64_t resets = c->resets;
+	ST_EXPECT_EQ(nvme_ctrl_reset(c), 0);
+	ST_EXPECT_EQ(c->resets, resets + 1);
+	memset(back, 0, 1u << 20);
+	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 4096, back, 1u << 20), 0);
+	ST_EXPECT(!memcmp(back, buf, 1u << 20));
+
+	/* A second namespace, when the host gave one: a marker at its LBA 0. */
+	if (c->nr_ns >= 2) {
+		memset(buf, 0, 512);
+		memcpy(buf, "osvb nvme0n2", 12);
+		ST_EXPECT_EQ(nvme_ns_rw(c->ns[1], NVME_CMD_WRITE, 0, buf, 512), 0);
+	}
+	printk(LOG_NOTICE, "nvme-hw: %u namespace(s), %llu blocks, %u I/O queue(s), dropped %llu\n",
+	       c->nr_ns, (unsigned long long)ns->blocks, c->nr_ioq,
+	       (unsigned long long)c->ioq[0].dropped);
+	page_free(buf, 8);
+	page_free(back, 8);
+}
