@@ -224,9 +224,10 @@ static int scan_namespaces(struct nvme_ctrl *c, uint8_t *buf)
 		ns->index = c->nr_ns + 1;
 		ns->blocks = blocks;
 		ns->lba_shift = lba_shift;
+		ns->readonly = buf[NVME_IDNS_NSATTR] & 1;
 		c->ns[c->nr_ns++] = ns;
-		pr_info("nvme%un%u: %llu blocks of %u bytes\n", c->instance, ns->index,
-			(unsigned long long)blocks, 1u << lba_shift);
+		pr_info("nvme%un%u: %llu blocks of %u bytes%s\n", c->instance, ns->index,
+			(unsigned long long)blocks, 1u << lba_shift, ns->readonly ? ", read-only" : "");
 	}
 	kfree(list);
 	return 0;

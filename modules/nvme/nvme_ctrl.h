@@ -37,6 +37,7 @@ struct nvme_ns {
 	unsigned index;        /* nvme<ctrl>n<index>, from 1 in discovery order */
 	uint64_t blocks;
 	unsigned lba_shift;
+	bool readonly;         /* write protected (NSATTR) */
 	void *blk;             /* the block layer's device */
 };
 

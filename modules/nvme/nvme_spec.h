@@ -131,6 +131,7 @@ STATIC_ASSERT(sizeof(struct nvme_cqe) == 16, "NVMe CQE is 16 bytes");
 #define NVME_IDNS_NSZE 0     /* 64: size in logical blocks */
 #define NVME_IDNS_NLBAF 25   /* number of LBA formats, 0-based */
 #define NVME_IDNS_FLBAS 26   /* formatted LBA size: (3:0) index, bit 4 extended */
+#define NVME_IDNS_NSATTR 99  /* bit 0: write protected */
 #define NVME_IDNS_LBAF 128   /* 16 x 4 bytes: MS (15:0), LBADS (23:16), RP */
 
 #define NVME_IDENTIFY_SIZE 4096
