@@ -245,22 +245,32 @@ static void shared_irq(void *arg)
 		nvme_queue_process(&c->ioq[i]);
 }
 
-/* Timer: look for expired commands; the reset itself runs in a thread. */
-static void watchdog(struct timer *t)
+unsigned nvme_ctrl_check_timeouts(struct nvme_ctrl *c, uint64_t now, unsigned *inflight)
 {
-	struct nvme_ctrl *c = t->data;
-	unsigned expired = 0, inflight = 0;
-	uint64_t now = clock_monotonic_ns();
+	unsigned expired = 0, busy = 0;
 
 	for (unsigned i = 0; i < c->nr_ioq; i++) {
 		expired += nvme_queue_expire(&c->ioq[i], now);
-		inflight += nvme_queue_inflight(&c->ioq[i]);
+		busy += nvme_queue_inflight(&c->ioq[i]);
 	}
 	if (expired) {
 		c->timeouts += expired;
 		c->reset_requested = true;
 		wake_up_all(&c->reset_wait);
-	} else if (inflight) {
+	}
+	if (inflight)
+		*inflight = busy;
+	return expired;
+}
+
+/* Timer: look for expired commands; the reset itself runs in a thread. */
+static void watchdog(struct timer *t)
+{
+	struct nvme_ctrl *c = t->data;
+	unsigned inflight;
+	uint64_t now = clock_monotonic_ns();
+
+	if (!nvme_ctrl_check_timeouts(c, now, &inflight) && inflight) {
 		timer_arm(t, now + WATCHDOG_NS);
 		return;
 	}

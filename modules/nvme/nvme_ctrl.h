@@ -76,6 +76,9 @@ int nvme_ctrl_init(struct nvme_ctrl *c, unsigned nr_cpus);
 unsigned nvme_nr_ctrls(void);
 /* Disable and re-enable (also what a timeout does); 0 when it came back. */
 int nvme_ctrl_reset(struct nvme_ctrl *c);
+/* Expire commands whose deadline is before now and, if any did, have the
+ * reset thread reset the controller. Returns how many expired. */
+unsigned nvme_ctrl_check_timeouts(struct nvme_ctrl *c, uint64_t now, unsigned *inflight);
 /* Arm the timeout watchdog if it is not (called on I/O submission). */
 void nvme_ctrl_watch(struct nvme_ctrl *c);
 /* A polled admin command with an optional data buffer (direct-map memory,

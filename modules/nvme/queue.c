@@ -186,11 +186,14 @@ unsigned nvme_queue_process(struct nvme_queue *q)
 			bad = "for another submission queue";
 		else if (!sq_head_valid(q, c.sq_head))
 			bad = "with an SQ head outside the submitted entries";
+		else if (i + 1u < q->depth && q->slots[i].state == NVME_SLOT_EXPIRED &&
+			 c.cid == NVME_CID(i, q->slots[i].gen))
+			bad = "for a command that had timed out";
 		else if (i + 1u >= q->depth || q->slots[i].state != NVME_SLOT_BUSY ||
 			 c.cid != NVME_CID(i, q->slots[i].gen))
 			bad = "for a command id not in flight";
 		if (bad) {
-			/* An expired command's late answer is expected; anything else is the device's fault. */
+			/* The slot stays as it is: an expired one is reclaimed by the reset. */
 			q->dropped++;
 			pr_warn("nvme: queue %u: dropped a completion %s (cid %#x, sq %u, sq head %u)\n",
 				q->qid, bad, c.cid, c.sq_id, c.sq_head);

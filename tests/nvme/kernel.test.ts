@@ -66,12 +66,13 @@ describe('NVMe on q35', () => {
     await writeFile(disk, before);
     await writeFile(disk2, Buffer.alloc(1 << 20, 0x55));
 
-    const b = await boot([disk, disk2], 'nvme.*,nvme.hw');
+    const b = await boot([disk, disk2], 'nvme.*,nvme.hw,nvme.hw_timeout');
     expect(b.out).toContain('nvme0n1: 16384 blocks of 512 bytes');
     expect(b.out).toContain('nvme0n2: 2048 blocks of 512 bytes');
     expect(b.out).toMatch(/nvme0: QEMU NVMe Ctrl \(serial osvb-nvme0\), 1 I\/O queue of \d+, 2 namespaces/);
     for (const t of [
       'nvme.hw',
+      'nvme.hw_timeout',
       'nvme.prp',
       'nvme.queue_io',
       'nvme.queue_wrap',
@@ -80,10 +81,13 @@ describe('NVMe on q35', () => {
     ]) {
       expect(b.out).toContain(`selftest: ${t} ... ok`);
     }
-    expect(b.out).toContain('selftest: 6 passed, 0 failed');
+    expect(b.out).toContain('selftest: 7 passed, 0 failed');
     // The fake controller's bad completions were logged and dropped, not followed.
     expect(b.out).toContain('nvme: queue 1: dropped a completion for a command id not in flight (cid 0xfff');
     expect(b.out).toContain('dropped a completion with an SQ head outside the submitted entries');
+    // The forced timeout: the watchdog reset the controller, the late answer was dropped.
+    expect(b.out).toContain('nvme0: command timed out; resetting the controller');
+    expect(b.out).toMatch(/nvme: queue 1: dropped a completion for a command that had timed out/);
     expect(b.record.trim()).toBe('osvb-exit: 0');
 
     const after = await readFile(disk);

@@ -9,6 +9,7 @@
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <mm/page.h>
+#include <time/clock.h>
 #include "../nvme_ctrl.h"
 
 /* What the host wrote at byte offset i of the disk file (keep in sync with tests/nvme). */
@@ -86,4 +87,53 @@ SELFTEST_FLAGS(hw, "nvme.hw", SELFTEST_EXPLICIT)
 	       (unsigned long long)c->ioq[0].dropped);
 	page_free(buf, 8);
 	page_free(back, 8);
+}
+
+struct late {
+	struct wait_queue wq;
+	volatile int calls;
+	volatile uint16_t status;
+};
+
+static void late_done(void *arg, uint16_t status, uint32_t result __unused)
+{
+	struct late *l = arg;
+	l->status = status;
+	l->calls++;
+	wake_up_all(&l->wq);
+}
+
+/* A command whose deadline passes makes the watchdog reset the controller;
+ * the command fails with a timeout instead of hanging, the device's own late
+ * answer is dropped, and the controller serves I/O again afterwards. */
+SELFTEST_FLAGS(hw_timeout, "nvme.hw_timeout", SELFTEST_EXPLICIT)
+{
+	ST_ASSERT(nvme_nr_ctrls() >= 1);
+	struct nvme_ctrl *c = nvme_ctrls[0];
+	struct nvme_queue *q = &c->ioq[0];
+	uint8_t *buf = page_alloc(0, PAGE_ZERO);
+	struct late l = { .calls = 0 };
+	ST_ASSERT(buf);
+	wait_queue_init(&l.wq);
+
+	uint64_t resets = c->resets, timeouts = c->timeouts;
+	struct nvme_sqe cmd = { .opcode = NVME_CMD_READ, .nsid = c->ns[0]->nsid, .cdw12 = 7 };
+	struct nvme_sg sg = { virt_to_phys(buf), 4096 };
+	/* Interrupts off: the watchdog sees the command before its completion does. */
+	uint64_t f = irq_save();
+	int r = nvme_queue_submit(q, &cmd, &sg, 1, late_done, &l, 1);
+	unsigned expired = nvme_ctrl_check_timeouts(c, clock_monotonic_ns() + 2, NULL);
+	irq_restore(f);
+	ST_ASSERT_EQ(r, 0);
+	ST_EXPECT_EQ(expired, 1);
+	ST_EXPECT(wait_event_timeout(&l.wq, l.calls > 0, 20 * NSEC_PER_SEC));
+	ST_EXPECT_EQ(l.calls, 1);
+	ST_EXPECT_EQ(l.status, NVME_STATUS_TIMEOUT);
+	ST_EXPECT(wait_event_timeout(&c->state_wait, c->resets == resets + 1 &&
+						     c->state == NVME_CTRL_LIVE, 20 * NSEC_PER_SEC));
+	ST_EXPECT_EQ(c->timeouts, timeouts + 1);
+	ST_EXPECT_EQ(nvme_ns_rw(c->ns[0], NVME_CMD_READ, 0, buf, 4096), 0);
+	ST_EXPECT_EQ(buf[513], disk_byte(513));
+	ST_EXPECT(irq_count(q->vector) > 0); /* completions came by MSI-X */
+	page_free(buf, 0);
 }

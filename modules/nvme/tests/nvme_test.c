@@ -355,7 +355,7 @@ SELFTEST(timeout, "nvme.timeout")
 	ST_EXPECT_EQ(nvme_queue_expire(&q, clock_monotonic_ns()), 1);
 	ST_EXPECT_EQ(nvme_queue_expire(&q, clock_monotonic_ns()), 0); /* counted once */
 
-	/* The device answers late: not trusted any more. */
+	/* The device answers late: not trusted any more (the slot waits for the reset). */
 	fake_post(&f, &q, slow_cid, 1, 1, 0);
 	ST_EXPECT_EQ(nvme_queue_process(&q), 0);
 	ST_EXPECT_EQ(q.dropped, 1);
