@@ -3,6 +3,7 @@
 #include "pci_internal.h"
 #include <console/printk.h>
 #include <irq/lapic.h>
+#include <arch/spinlock.h>
 #include <lib/errno.h>
 
 #define MSIX_CTRL 2
@@ -62,14 +63,70 @@ void pci_msix_disable(struct pci_dev *d)
 	d->msix_on = false;
 }
 
+/* INTx lines are shared (four pins over a few IRQs): one dispatcher per line
+ * calls every handler on it; each checks whether its device interrupted. */
+#define INTX_LINES 8
+#define INTX_PER_LINE 8
+
+struct intx_line {
+	unsigned line;
+	int vector;
+	unsigned n;
+	struct {
+		irq_handler_t fn;
+		void *arg;
+	} h[INTX_PER_LINE];
+};
+
+static struct intx_line intx[INTX_LINES];
+static unsigned nintx;
+static spinlock_t intx_lock = SPINLOCK_INIT;
+
+static void intx_dispatch(void *arg)
+{
+	struct intx_line *l = arg;
+	for (unsigned i = 0; i < l->n; i++)
+		l->h[i].fn(l->h[i].arg);
+}
+
 int pci_intx_attach(struct pci_dev *d, irq_handler_t fn, void *arg)
 {
 	if (!d->irq_pin || d->irq_line == 0xff)
 		return -ENODEV;
-	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
-	/* The firmware wrote the ISA IRQ the pin is routed to; the MADT's
-	 * overrides make those level-triggered. Lines past 15 are I/O APIC pins. */
-	if (d->irq_line < 16)
-		return irq_attach_isa(d->irq_line, fn, arg);
-	return irq_attach(d->irq_line, IRQ_LEVEL | IRQ_ACTIVE_LOW, fn, arg);
+	uint64_t f = spin_lock_irqsave(&intx_lock);
+	struct intx_line *l = NULL;
+	for (unsigned i = 0; i < nintx; i++)
+		if (intx[i].line == d->irq_line)
+			l = &intx[i];
+	int r = 0;
+	if (!l) {
+		if (nintx == INTX_LINES) {
+			r = -ENOSPC;
+			goto out;
+		}
+		l = &intx[nintx];
+		l->line = d->irq_line;
+		l->n = 0;
+		/* The firmware wrote the ISA IRQ the pin is routed to; the MADT's
+		 * overrides make those level-triggered. Lines past 15 are I/O APIC pins. */
+		r = d->irq_line < 16 ? irq_attach_isa(d->irq_line, intx_dispatch, l)
+				     : irq_attach(d->irq_line, IRQ_LEVEL | IRQ_ACTIVE_LOW, intx_dispatch, l);
+		if (r < 0)
+			goto out;
+		l->vector = r;
+		nintx++;
+	}
+	if (l->n == INTX_PER_LINE) {
+		r = -ENOSPC;
+		goto out;
+	}
+	l->h[l->n].fn = fn;
+	l->h[l->n].arg = arg;
+	__atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELEASE);
+	r = l->vector;
+out:
+	spin_unlock_irqrestore(&intx_lock, f);
+	if (r >= 0)
+		pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
+	return r;
 }

@@ -120,7 +120,7 @@ int pci_msix_enable(struct pci_dev *d);
 int pci_msix_attach(struct pci_dev *d, unsigned entry, irq_handler_t fn, void *arg);
 void pci_msix_disable(struct pci_dev *d);
 
-/* Legacy INTx (level-triggered, may be shared): the firmware's interrupt line.
+/* Legacy INTx (level-triggered, shared: fn runs for every interrupt on the line).
  * Returns the vector or a negative errno (-ENODEV without a pin). */
 int pci_intx_attach(struct pci_dev *d, irq_handler_t fn, void *arg);
 
