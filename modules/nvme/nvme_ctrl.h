@@ -21,6 +21,7 @@
 enum nvme_ctrl_state { NVME_CTRL_NEW, NVME_CTRL_LIVE, NVME_CTRL_RESETTING, NVME_CTRL_DEAD };
 
 struct nvme_ctrl;
+struct blk_dev;
 
 /* What the transport (pci.c) provides. */
 struct nvme_ctrl_ops {
@@ -38,7 +39,7 @@ struct nvme_ns {
 	uint64_t blocks;
 	unsigned lba_shift;
 	bool readonly;         /* write protected (NSATTR) */
-	void *blk;             /* the block layer's device */
+	struct blk_dev *blk;   /* /dev/nvme<c>n<index> */
 };
 
 struct nvme_ctrl {
@@ -89,13 +90,7 @@ void nvme_ctrl_irq_shared(struct nvme_ctrl *c, void **arg, irq_handler_t *fn);
 /* ns.c */
 /* Resubmit commands a reset sent back (the controller is up or dead now). */
 void nvme_ns_resume(struct nvme_ctrl *c);
-/* Make the block devices of every namespace of c. */
+/* Register a block device (/dev/nvme<c>n<i>) for every namespace of c. */
 int nvme_ns_register(struct nvme_ctrl *c);
-/*
- * Synchronous I/O on a namespace from thread context: op is NVME_CMD_READ,
- * NVME_CMD_WRITE or NVME_CMD_FLUSH; buf is direct-map memory, len a whole
- * number of blocks (any size: split by max_transfer). 0 or -errno.
- */
-int nvme_ns_rw(struct nvme_ns *ns, uint8_t op, uint64_t lba, void *buf, size_t len);
 
 #endif

@@ -7,6 +7,7 @@
 #include <console/printk.h>
 #include <lib/errno.h>
 #include <mm/kmalloc.h>
+#include <block/block.h>
 #include <pci/pci.h>
 #include "nvme_ctrl.h"
 
@@ -56,11 +57,6 @@ static const struct nvme_ctrl_ops pci_ops = {
 	.attach_irq = pci_attach_irq,
 };
 
-static unsigned nr_cpus(void)
-{
-	return 1; /* one I/O queue pair per CPU; one CPU runs until SMP lands */
-}
-
 static int nvme_pci_probe(struct pci_dev *d, const struct pci_id *id __unused)
 {
 	if (d->bar[0].io || d->bar[0].size < NVME_PCI_MAP)
@@ -72,7 +68,7 @@ static int nvme_pci_probe(struct pci_dev *d, const struct pci_id *id __unused)
 	c->ops = &pci_ops;
 	c->transport = d;
 	c->regs = pci_map_bar(d, 0, 0, NVME_PCI_MAP);
-	int r = c->regs ? nvme_ctrl_init(c, nr_cpus()) : -ENOMEM;
+	int r = c->regs ? nvme_ctrl_init(c, blk_nr_cpus()) : -ENOMEM;
 	if (r == 0)
 		r = nvme_ns_register(c);
 	if (r) {

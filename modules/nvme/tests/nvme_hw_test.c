@@ -10,6 +10,7 @@
 #include <lib/string.h>
 #include <mm/page.h>
 #include <time/clock.h>
+#include <block/block.h>
 #include "../nvme_ctrl.h"
 
 /* What the host wrote at byte offset i of the disk file (keep in sync with tests/nvme). */
@@ -36,7 +37,7 @@ SELFTEST_FLAGS(hw, "nvme.hw", SELFTEST_EXPLICIT)
 	ST_ASSERT(buf && back);
 
 	/* The host's bytes, 64 KiB from LBA 0. */
-	ST_ASSERT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 0, back, 65536), 0);
+	ST_ASSERT_EQ(blk_read(ns->blk, 0, back, 128), 0);
 	size_t bad = 0;
 	for (size_t i = 0; i < 65536; i++)
 		bad += back[i] != disk_byte(i);
@@ -46,41 +47,40 @@ SELFTEST_FLAGS(hw, "nvme.hw", SELFTEST_EXPLICIT)
 	size_t len1 = 5 * 4096 + 512;
 	for (size_t j = 0; j < len1; j++)
 		buf[512 + j] = pattern(1, j);
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_WRITE, 2048, buf + 512, len1), 0);
+	ST_EXPECT_EQ(blk_write(ns->blk, 2048, buf + 512, len1 / 512), 0);
 	/* 1 KiB at byte 1536 of the disk: not page aligned in the file. */
 	memset(buf, 0xa5, 1024);
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_WRITE, 3, buf, 1024), 0);
+	ST_EXPECT_EQ(blk_write(ns->blk, 3, buf, 2), 0);
 	/* 1 MiB at 2 MiB: more than one command's transfer limit. */
 	for (size_t j = 0; j < 1u << 20; j++)
 		buf[j] = pattern(3, j);
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_WRITE, 4096, buf, 1u << 20), 0);
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_FLUSH, 0, NULL, 0), 0);
+	ST_EXPECT_EQ(blk_write(ns->blk, 4096, buf, 2048), 0);
+	ST_EXPECT_EQ(blk_flush(ns->blk), 0);
 
 	/* Read back the first write into a buffer at another offset. */
 	memset(back, 0, 8 * 4096);
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 2048, back + 1024, len1), 0);
+	ST_EXPECT_EQ(blk_read(ns->blk, 2048, back + 1024, len1 / 512), 0);
 	bad = 0;
 	for (size_t j = 0; j < len1; j++)
 		bad += back[1024 + j] != pattern(1, j);
 	ST_EXPECT_EQ(bad, 0);
 
-	/* Out of range: refused before reaching the device. */
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, ns->blocks, back, 512), -EINVAL);
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 0, back, 100), -EINVAL);
+	/* Past the end: refused before reaching the device. */
+	ST_EXPECT_EQ(blk_read(ns->blk, ns->blocks, back, 1), -EINVAL);
 
 	/* A controller reset (what a timeout does) and the device serves again. */
 	uint64_t resets = c->resets;
 	ST_EXPECT_EQ(nvme_ctrl_reset(c), 0);
 	ST_EXPECT_EQ(c->resets, resets + 1);
 	memset(back, 0, 1u << 20);
-	ST_EXPECT_EQ(nvme_ns_rw(ns, NVME_CMD_READ, 4096, back, 1u << 20), 0);
+	ST_EXPECT_EQ(blk_read(ns->blk, 4096, back, 2048), 0);
 	ST_EXPECT(!memcmp(back, buf, 1u << 20));
 
 	/* A second namespace, when the host gave one: a marker at its LBA 0. */
 	if (c->nr_ns >= 2) {
 		memset(buf, 0, 512);
 		memcpy(buf, "osvb nvme0n2", 12);
-		ST_EXPECT_EQ(nvme_ns_rw(c->ns[1], NVME_CMD_WRITE, 0, buf, 512), 0);
+		ST_EXPECT_EQ(blk_write(c->ns[1]->blk, 0, buf, 1), 0);
 	}
 	printk(LOG_NOTICE, "nvme-hw: %u namespace(s), %llu blocks, %u I/O queue(s), dropped %llu\n",
 	       c->nr_ns, (unsigned long long)ns->blocks, c->nr_ioq,
@@ -132,7 +132,7 @@ SELFTEST_FLAGS(hw_timeout, "nvme.hw_timeout", SELFTEST_EXPLICIT)
 	ST_EXPECT(wait_event_timeout(&c->state_wait, c->resets == resets + 1 &&
 						     c->state == NVME_CTRL_LIVE, 20 * NSEC_PER_SEC));
 	ST_EXPECT_EQ(c->timeouts, timeouts + 1);
-	ST_EXPECT_EQ(nvme_ns_rw(c->ns[0], NVME_CMD_READ, 0, buf, 4096), 0);
+	ST_EXPECT_EQ(blk_read(c->ns[0]->blk, 0, buf, 8), 0);
 	ST_EXPECT_EQ(buf[513], disk_byte(513));
 	ST_EXPECT(irq_count(q->vector) > 0); /* completions came by MSI-X */
 	page_free(buf, 0);
