@@ -1,7 +1,9 @@
 /* virtio-mmio transport (virtio 1.x section 4.2), versions 1 (legacy) and 2.
  * Devices come from "virtio_mmio.device=SIZE@BASE:IRQ" kernel parameters
  * (Linux's syntax: SIZE with an optional K/M suffix, BASE and IRQ numbers,
- * an optional ":ID" that is ignored). */
+ * an optional ":ID" that is ignored), and, since QEMU microvm passes those
+ * only when it has no ACPI, from the LNRO0005 devices of its DSDT (dsdt.c). */
+#include "virtio_mmio.h"
 #include <virtio/virtio.h>
 #include <arch/io.h>
 #include <cmdline/cmdline.h>
@@ -221,14 +223,20 @@ static int parse(const char *s, uint64_t *size, uint64_t *base, unsigned *irq)
 	return 0;
 }
 
-static int vm_probe_one(const char *arg)
+static uint64_t probed[VM_MAX_DEVICES];
+static unsigned nprobed;
+
+int virtio_mmio_probe(uint64_t base, uint64_t size, unsigned irq, const char *from)
 {
-	uint64_t size, base;
-	unsigned irq;
-	if (parse(arg, &size, &base, &irq) || size < CONFIG) {
-		pr_err("virtio_mmio.device=%s: not SIZE@BASE:IRQ (SIZE at least 256)\n", arg);
+	for (unsigned i = 0; i < nprobed; i++)
+		if (probed[i] == base)
+			return 0; /* named twice (command line and ACPI) */
+	if (nprobed == VM_MAX_DEVICES || size < CONFIG + 4 || size > (1u << 20)) {
+		pr_err("virtio-mmio: %s: device at %#llx not taken (size %#llx, or too many devices)\n", from,
+		       (unsigned long long)base, (unsigned long long)size);
 		return -EINVAL;
 	}
+	probed[nprobed++] = base;
 	struct vm_dev *vm = kzalloc(sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
@@ -242,8 +250,8 @@ static int vm_probe_one(const char *arg)
 	uint32_t magic = rd(vm, MAGIC);
 	vm->version = rd(vm, VERSION);
 	if (magic != 0x74726976 || vm->version < 1 || vm->version > 2) {
-		pr_err("virtio_mmio.device=%s: no virtio-mmio device there (magic %#x, version %u)\n", arg, magic,
-		       vm->version);
+		pr_err("virtio-mmio: %s: no virtio-mmio device at %#llx (magic %#x, version %u)\n", from,
+		       (unsigned long long)base, magic, vm->version);
 		iounmap((void *)vm->base, size);
 		kfree(vm);
 		return -ENODEV;
@@ -258,16 +266,25 @@ static int vm_probe_one(const char *arg)
 	vm->vdev.config = &mmio_ops;
 	vm->vdev.transport = vm;
 	vm->vdev.legacy = vm->version == 1;
-	pr_info("virtio-mmio: %#llx irq %u: device id %u, version %u\n", (unsigned long long)base, irq, vm->vdev.id,
-		vm->version);
+	pr_info("virtio-mmio: %#llx irq %u (%s): device id %u, version %u\n", (unsigned long long)base, irq, from,
+		vm->vdev.id, vm->version);
 	return virtio_register_device(&vm->vdev);
 }
 
 static int virtio_mmio_init(void)
 {
 	int n = cmdline_param_count("virtio_mmio.device");
-	for (int i = 0; i < n; i++)
-		vm_probe_one(cmdline_param("virtio_mmio.device", i));
+	for (int i = 0; i < n; i++) {
+		const char *arg = cmdline_param("virtio_mmio.device", i);
+		uint64_t size, base;
+		unsigned irq;
+		if (parse(arg, &size, &base, &irq)) {
+			pr_err("virtio_mmio.device=%s: not SIZE@BASE:IRQ\n", arg);
+			continue;
+		}
+		virtio_mmio_probe(base, size, irq, "command line");
+	}
+	virtio_mmio_acpi_scan();
 	return 0;
 }
 INITCALL(INIT_DEVICE, virtio_mmio_init);
