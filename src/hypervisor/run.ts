@@ -3,6 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import { checkDisks, type DiskSpec } from '../config/disks.js';
+import { nvmeMachineError } from '../drivers/nvme.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
@@ -77,6 +78,8 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   }
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
+  const nvmeErr = nvmeMachineError(disks, machine); // before "no nvme driver": the machine is the cause
+  if (nvmeErr) throw nvmeErr;
   checkDiskDrivers(disks, manifest);
   const qboot = await findQboot(qemu.path);
   const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {

@@ -1,13 +1,10 @@
 /*
- * Raw block device I/O from a guest program, for tests/nvme and bench/block:
+ * Raw block device I/O from a guest program, for tests/nvme:
  *
  *   diskio write DEV   patterns at known offsets (a transfer of more than two
  *                      pages, pieces not page or sector aligned, 1 MiB), fsync,
  *                      read back; the host checks the disk file's bytes
  *   diskio sha256 DEV  SHA-256 of the whole device
- *   diskio bench DEV MIB [OPS]
- *                      sequential 4 KiB and 1 MiB, random 4 KiB read and write
- *                      over the first MIB MiB; O_DIRECT where the kernel has it
  *
  * The patterns must match tests/nvme/disk.test.ts.
  */
@@ -20,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BLKGETSIZE64 0x80081272
@@ -175,63 +171,6 @@ static int do_sha256(const char *dev)
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* One measurement: ops requests of bs bytes, sequential or random, over span bytes. */
-static void run(int fd, const char *name, unsigned char *buf, size_t bs, uint64_t span, unsigned ops,
-		int random, int write)
-{
-	double t0 = now_s();
-	for (unsigned i = 0; i < ops; i++) {
-		uint64_t off = random ? (next_rand() % (span / bs)) * bs : (i * (uint64_t)bs) % span;
-		ssize_t r = write ? pwrite(fd, buf, bs, (off_t)off) : pread(fd, buf, bs, (off_t)off);
-		if (r != (ssize_t)bs)
-			die(name);
-	}
-	if (write && fsync(fd) < 0)
-		die("fsync");
-	double dt = now_s() - t0;
-	printf("bench %s ops=%u bytes=%zu seconds=%.4f iops=%.0f mibps=%.2f\n", name, ops, bs, dt,
-	       ops / dt, ops * (double)bs / dt / 1048576.0);
-}
-
-static int do_bench(const char *dev, unsigned mib, unsigned ops)
-{
-	int fd = open(dev, O_RDWR | O_DIRECT);
-	if (fd < 0 && errno == EINVAL)
-		fd = open(dev, O_RDWR); /* no O_DIRECT: the device is uncached anyway */
-	if (fd < 0)
-		die(dev);
-	uint64_t span = (uint64_t)mib << 20;
-	unsigned char *buf;
-	if (posix_memalign((void **)&buf, 4096, 1u << 20))
-		die("posix_memalign");
-	for (size_t j = 0; j < 1u << 20; j++)
-		buf[j] = pattern(7, j);
-	run(fd, "seq-write-4k", buf, 4096, span, ops, 0, 1);
-	run(fd, "seq-read-4k", buf, 4096, span, ops, 0, 0);
-	run(fd, "rand-write-4k", buf, 4096, span, ops, 1, 1);
-	run(fd, "rand-read-4k", buf, 4096, span, ops, 1, 0);
-	run(fd, "seq-write-1m", buf, 1u << 20, span, mib, 0, 1);
-	run(fd, "seq-read-1m", buf, 1u << 20, span, mib, 0, 0);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -239,8 +178,6 @@ int main(int argc, char **argv)
 		return do_write(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "sha256"))
 		return do_sha256(argv[2]);
-	if (argc >= 4 && !strcmp(argv[1], "bench"))
-		return do_bench(argv[2], (unsigned)atoi(argv[3]), argc >= 5 ? (unsigned)atoi(argv[4]) : 2000);
-	printf("usage: diskio write|sha256|bench DEV ...\n");
+	printf("usage: diskio write|sha256 DEV\n");
 	return 2;
 }
