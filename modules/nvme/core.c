@@ -204,6 +204,11 @@ static int scan_namespaces(struct nvme_ctrl *c, uint8_t *buf)
 		uint8_t flbas = buf[NVME_IDNS_FLBAS], fmt = flbas & 0xf;
 		if (blocks == 0)
 			continue; /* inactive */
+		if (blocks > UINT64_MAX >> NVME_PAGE_SHIFT) {
+			pr_warn("nvme%un%u: size of %llu blocks is not believable\n", c->instance, nsid,
+				(unsigned long long)blocks);
+			continue;
+		}
 		if (fmt > buf[NVME_IDNS_NLBAF]) {
 			pr_warn("nvme%un%u: LBA format %u out of range\n", c->instance, nsid, fmt);
 			continue;
@@ -370,6 +375,13 @@ int nvme_ctrl_init(struct nvme_ctrl *c, unsigned nr_cpus)
 	if ((r = nvme_queue_init(&c->admin, 0, ADMIN_DEPTH, c->regs, dstrd)))
 		return r;
 	c->nr_ioq = MIN(nr_cpus, (unsigned)NVME_MAX_IOQ);
+	/* The doorbell stride comes from the device: only queues whose doorbells lie in the mapping. */
+	while (c->nr_ioq && NVME_CQ_DB(c->nr_ioq, dstrd) + 4u > c->regs_len)
+		c->nr_ioq--;
+	if (!c->nr_ioq) {
+		pr_err("nvme%u: doorbell stride %u puts the I/O doorbells outside BAR0\n", c->instance, dstrd);
+		return -ENODEV;
+	}
 	c->ioq = kcalloc(c->nr_ioq, sizeof(*c->ioq));
 	buf = kzalloc(NVME_IDENTIFY_SIZE);
 	if (!c->ioq || !buf) {

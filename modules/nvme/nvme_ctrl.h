@@ -46,6 +46,7 @@ struct nvme_ctrl {
 	const struct nvme_ctrl_ops *ops;
 	void *transport;       /* the struct pci_dev */
 	volatile uint8_t *regs;
+	size_t regs_len;       /* bytes mapped: doorbells past it are not used */
 	unsigned instance;     /* nvme<instance> */
 	uint64_t cap;
 	uint32_t timeout_ms;   /* CAP.TO: enable/disable limit */

@@ -12,7 +12,8 @@
 #include "nvme_ctrl.h"
 
 #define NVME_PCI_CLASS 0x010802
-/* Registers and the first doorbells (enough for NVME_MAX_IOQ pairs at any stride we accept). */
+/* Registers and the doorbells of NVME_MAX_IOQ queue pairs at the usual stride
+ * (larger strides get fewer queues: core.c keeps doorbells inside this). */
 #define NVME_PCI_MAP 0x2000
 
 static int pci_setup_irqs(struct nvme_ctrl *c)
@@ -67,6 +68,7 @@ static int nvme_pci_probe(struct pci_dev *d, const struct pci_id *id __unused)
 	pci_enable(d);
 	c->ops = &pci_ops;
 	c->transport = d;
+	c->regs_len = NVME_PCI_MAP;
 	c->regs = pci_map_bar(d, 0, 0, NVME_PCI_MAP);
 	int r = c->regs ? nvme_ctrl_init(c, blk_nr_cpus()) : -ENOMEM;
 	if (r == 0)

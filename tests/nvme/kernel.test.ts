@@ -3,8 +3,9 @@
 // the bytes the guest wrote are checked here, on the host. The fake-controller
 // self-tests (bad completions dropped, timeouts, PRP lists) run in the same boot.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareRun, runImage } from '../../src/hypervisor/run.js';
 import { buildApp } from '../../src/kernel/app.js';
@@ -107,6 +108,31 @@ describe('NVMe on q35', () => {
     const n2 = await readFile(disk2);
     expect(n2.subarray(0, 12).toString('latin1')).toBe('osvb nvme0n2');
     expect(n2.subarray(512).equals(Buffer.alloc((1 << 20) - 512, 0x55))).toBe(true);
+  }, 180_000);
+
+  it('falls back to the shared INTx line when the device has too few MSI-X vectors', async () => {
+    const disk = join(dir, 'intx.img');
+    await writeFile(disk, hostDisk(8 << 20));
+    const prep = await prepareRun(image, {
+      disks: [{ file: disk, format: 'raw', interface: 'nvme', readonly: false }],
+      append: 'osvb.selftest=nvme.hw,nvme.hw_timeout osvb.loglevel=6',
+      stdout: () => {},
+      stderr: () => {},
+    });
+    // One MSI-X entry: the driver needs two (admin + a queue), so it uses INTx.
+    const argv = prep.argv
+      .slice(1)
+      .map((a) => (a.startsWith('nvme,id=osvb-nvme0') ? `${a},msix_qsize=1` : a));
+    expect(argv.some((a) => a.endsWith('msix_qsize=1'))).toBe(true);
+    const r = await execa(prep.spec.qemuPath, argv, { reject: false, timeout: 150_000, all: true });
+    const out = (r.all ?? '').replaceAll('\r', '');
+    const record = await readFile(prep.spec.exitRecordPath, 'latin1').catch(() => '');
+    await rm(prep.spec.exitRecordPath, { force: true });
+    expect(out).toContain('selftest: nvme.hw ... ok');
+    expect(out).toContain('selftest: nvme.hw_timeout ... ok');
+    expect(record.trim()).toBe('osvb-exit: 0');
+    const after = await readFile(disk);
+    expect(after.subarray(1536, 2560).equals(Buffer.alloc(1024, 0xa5))).toBe(true);
   }, 180_000);
 
   it('refuses NVMe disks on microvm with one clear error, before starting QEMU', async () => {

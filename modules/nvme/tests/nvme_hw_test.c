@@ -135,7 +135,8 @@ SELFTEST_FLAGS(hw_timeout, "nvme.hw_timeout", SELFTEST_EXPLICIT)
 	ST_EXPECT_EQ(c->timeouts, timeouts + 1);
 	ST_EXPECT_EQ(blk_read(c->ns[0]->blk, 0, buf, 8), 0);
 	ST_EXPECT_EQ(buf[513], disk_byte(513));
-	ST_EXPECT(irq_count(q->vector) > 0); /* completions came by MSI-X */
+	if (q->vector >= 0)
+		ST_EXPECT(irq_count(q->vector) > 0); /* completions came by MSI-X */
 	page_free(buf, 0);
 }
 
