@@ -201,7 +201,10 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
     ['name: x\napp:\n  exce: hello\n', 'osvb: app.yaml:3:3: unknown key `app.exce`; did you mean app.exec?'],
     ['name: x\nmemory: 1G\n', 'osvb: app.yaml:2:1: unknown key `memory`; did you mean run.memory?'],
     ['name: x\nrun:\n  cpu: 2\n', 'osvb: app.yaml:3:3: unknown key `run.cpu`; did you mean run.cpus?'],
-    ['name: x\nrun:\n  accel: hvf\n', 'osvb: app.yaml:3:10: run.accel: "hvf" is not an accelerator; use auto, kvm, tcg'],
+    [
+      'name: x\nrun:\n  accel: hvf\n',
+      'osvb: app.yaml:3:10: run.accel: "hvf" is not an accelerator; use auto, kvm, tcg',
+    ],
     [
       'name: x\nkernel:\n  profiel: q35\n',
       'osvb: app.yaml:3:3: unknown key `kernel.profiel`; did you mean kernel.profile?',
