@@ -141,6 +141,18 @@ static void rw_cmd(struct nvme_sqe *c, uint8_t op, uint64_t lba, uint32_t blocks
 	c->cdw12 = blocks - 1;
 }
 
+/* One flush through the queue and the fake: submitted, executed, completed.
+ * Returns the commands the queue completed (-1 when the submission failed). */
+static int flush_round(struct fake_ctrl *f, struct nvme_queue *q, struct result *r)
+{
+	struct nvme_sqe c;
+	rw_cmd(&c, NVME_CMD_FLUSH, 0, 1);
+	if (nvme_queue_submit(q, &c, NULL, 0, on_done, r, 0))
+		return -1;
+	fake_run(f, q);
+	return (int)nvme_queue_process(q);
+}
+
 SELFTEST(prp, "nvme.prp")
 {
 	uint64_t *list = page_alloc(0, PAGE_ZERO);
@@ -323,12 +335,8 @@ SELFTEST(bad_completion, "nvme.bad_completion")
 	f.sq_head = 1;
 
 	/* And the queue keeps working (across the CQ wrap at 8). */
-	for (int i = 0; i < 3; i++) {
-		rw_cmd(&c, NVME_CMD_FLUSH, 0, 1);
-		ST_ASSERT_EQ(nvme_queue_submit(&q, &c, NULL, 0, on_done, &r, 0), 0);
-		fake_run(&f, &q);
-		ST_EXPECT_EQ(nvme_queue_process(&q), 1);
-	}
+	for (int i = 0; i < 3; i++)
+		ST_EXPECT_EQ(flush_round(&f, &q, &r), 1);
 	ST_EXPECT_EQ(r.calls, 4);
 	ST_EXPECT_EQ(q.dropped, 7);
 	nvme_queue_destroy(&q);
@@ -381,10 +389,7 @@ SELFTEST(timeout, "nvme.timeout")
 	ST_ASSERT(fake_init(&f));
 	q.sq_db = (volatile uint32_t *)(f.regs + NVME_SQ_DB(1, 0));
 	q.cq_db = (volatile uint32_t *)(f.regs + NVME_CQ_DB(1, 0));
-	rw_cmd(&c, NVME_CMD_FLUSH, 0, 1);
-	ST_ASSERT_EQ(nvme_queue_submit(&q, &c, NULL, 0, on_done, &other, 0), 0);
-	fake_run(&f, &q);
-	ST_EXPECT_EQ(nvme_queue_process(&q), 1);
+	ST_EXPECT_EQ(flush_round(&f, &q, &other), 1);
 	ST_EXPECT_EQ(other.calls, 2);
 	ST_EXPECT_EQ(other.status, 0);
 	nvme_queue_destroy(&q);
