@@ -246,6 +246,9 @@ static void queue_irq(void *arg)
 static void shared_irq(void *arg)
 {
 	struct nvme_ctrl *c = arg;
+	/* The admin CQ raises the line too (vector 0): consume it here, or a
+	 * level-triggered line would stay asserted until the poller gets to run. */
+	nvme_queue_process(&c->admin);
 	for (unsigned i = 0; i < c->nr_ioq; i++)
 		nvme_queue_process(&c->ioq[i]);
 }
