@@ -2,6 +2,7 @@
 #include <block/block.h>
 #include <arch/memlayout.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/spinlock.h>
 #include <console/printk.h>
 #include <lib/errno.h>
@@ -16,8 +17,9 @@ static unsigned next_minor;
 
 unsigned blk_nr_cpus(void)
 {
-	/* TODO(smp): the number of CPUs started, once SMP says it. */
-	return MAX_CPUS;
+	/* Final once the application processors are up (INIT_CORE), before
+	 * any disk is probed. */
+	return cpu_count();
 }
 
 struct blk_dev *blk_devices(void)

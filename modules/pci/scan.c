@@ -147,8 +147,9 @@ static int pci_probe_all(void)
 					d->device, drv->name);
 				break;
 			}
-			pr_warn("pci: %02x:%02x.%u: %s did not take it (error %d)\n", d->bus, d->slot, d->func,
-				drv->name, r);
+			/* -ENODEV: nothing to drive it with (a virtio device without its driver). */
+			printk(r == -ENODEV ? LOG_INFO : LOG_WARN, "pci: %02x:%02x.%u: %s did not take it (error %d)\n",
+			       d->bus, d->slot, d->func, drv->name, r);
 		}
 	}
 	return 0;

@@ -72,9 +72,12 @@ static int status_errno(uint8_t s, uint32_t len)
 static void vblk_done(struct virtqueue *vq)
 {
 	struct vblk *vb = vq->vdev->priv;
-	struct vblk_queue *q = &vb->q[vq->index];
 	struct blk_request *rq;
 	uint32_t len;
+
+	if (!vb || vq->index >= vb->nq)
+		return; /* a probe that failed after the queues were set up */
+	struct vblk_queue *q = &vb->q[vq->index];
 
 	uint64_t f = spin_lock_irqsave(&q->lock);
 	do {
@@ -162,6 +165,13 @@ static int vblk_probe(struct virtio_device *vdev)
 
 	struct blk_dev *bd = &vb->disk;
 	bd->sectors = virtio_cread(vdev, uint64_t, CFG_CAPACITY);
+	if (bd->sectors > (1ull << 48)) {
+		/* 128 PiB: past that byte offsets would overflow; a device saying so is broken. */
+		pr_err("virtio%u: capacity of %llu sectors refused\n", vdev->index, (unsigned long long)bd->sectors);
+		kfree(vb);
+		vdev->priv = NULL;
+		return -EINVAL;
+	}
 	bd->block_size = 512;
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_BLK_SIZE)) {
 		uint32_t bs = virtio_cread(vdev, uint32_t, CFG_BLK_SIZE);

@@ -76,6 +76,20 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
+  // Images from before SMP do not say; theirs start one CPU whatever -smp is.
+  const maxCpus = manifest.run.maxCpus;
+  if (maxCpus !== undefined && cpus > maxCpus) {
+    throw new RunError(
+      `${cpus} CPUs requested, but this image's kernel starts at most ${maxCpus} (${maxCpus === 1 ? 'built without SMP' : 'NR_CPUS'})`,
+      {
+        exitCode: 2,
+        hint:
+          maxCpus === 1
+            ? 'rebuild the image with SMP on (the default; kernel.config SMP: y)'
+            : 'rebuild with a larger kernel.config NR_CPUS',
+      },
+    );
+  }
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
   const nvmeErr = nvmeMachineError(disks, machine); // before "no nvme driver": the machine is the cause

@@ -16,10 +16,12 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
-  /** app.yaml disks: (absolute paths), attached by osvb run. */
-  disks?: DiskSpec[];
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
+  /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
+  maxCpus?: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {

@@ -265,6 +265,32 @@ describe('virtio-blk under QEMU', () => {
     expect(b.status).toBe(0);
   }, 400_000);
 
+  it('qcow2: the guest writes through the qcow2 driver of QEMU; the image converted to raw holds the pattern', async () => {
+    const qcow = join(dir, 'q.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', qcow, String(PATTERN_SIZE)]);
+    const app = join(dir, 'qcow.yaml');
+    await writeFile(
+      app,
+      [
+        'name: qcow',
+        'app:',
+        `  exec: ${prog}`,
+        '  args: [write, /dev/vda, "9", info, /dev/vda]',
+        'disks:',
+        `  - { file: ${qcow}, format: qcow2 }`,
+        '',
+      ].join('\n'),
+    );
+    const outDir = join(dir, 'img', 'qcow');
+    await buildApp(app, { outDir, cacheDir: join(dir, 'cache'), jobs: 2 });
+    const b = await boot(outDir);
+    expect(b.out).toContain('blkcheck: ok');
+    expect(b.status).toBe(0);
+    const raw = join(dir, 'q.raw');
+    execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', qcow, raw]);
+    expect(sha256(await readFile(raw))).toBe(sha256(pattern(PATTERN_SIZE, 9)));
+  }, 400_000);
+
   it('pc: legacy virtio-pci (disable-modern=on), with MSI-X and with shared INTx', async () => {
     const d = await disks('pc');
     const image = await build('pc', 'pc', d);
