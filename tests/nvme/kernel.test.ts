@@ -110,6 +110,43 @@ describe('NVMe on q35', () => {
     expect(n2.subarray(512).equals(Buffer.alloc((1 << 20) - 512, 0x55))).toBe(true);
   }, 180_000);
 
+  it('gives each of 2 CPUs its own I/O queue pair and MSI-X vector (writes from both checked on the host)', async () => {
+    const app = join(dir, 'smp.yaml');
+    await writeFile(
+      app,
+      'name: nvme-smp\nkernel:\n  profile: q35\n  config:\n    SELFTEST: y\n    NVME: y\nrun:\n  cpus: 2\n',
+    );
+    const smp = join(dir, 'img-smp');
+    await buildApp(app, { outDir: smp, cacheDir: join(dir, 'cache'), jobs: 2 });
+    const disk = join(dir, 'smp.img');
+    const before = hostDisk(8 << 20);
+    await writeFile(disk, before);
+    let out = '';
+    const r = await runImage(smp, {
+      disks: [{ file: disk, format: 'raw', interface: 'nvme', readonly: false }],
+      append: 'osvb.selftest=nvme.hw_percpu osvb.loglevel=6',
+      timeoutSeconds: 150,
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: (t) => {
+        out += t;
+      },
+    });
+    expect(out).toContain('2 I/O queues of');
+    expect(out).toContain('selftest: nvme.hw_percpu ... ok');
+    expect(r.status).toBe(0);
+    const after = await readFile(disk);
+    for (const cpu of [0, 1]) {
+      const off = (8192 + cpu * 512) * 512;
+      const w = after.subarray(off, off + (256 << 10));
+      expect(w.equals(Buffer.from(Array.from({ length: w.length }, (_, j) => pattern(20 + cpu, j))))).toBe(
+        true,
+      );
+    }
+    expect(after.subarray(0, 4 << 20).equals(before.subarray(0, 4 << 20))).toBe(true);
+  }, 400_000);
+
   it('falls back to the shared INTx line when the device has too few MSI-X vectors', async () => {
     const disk = join(dir, 'intx.img');
     await writeFile(disk, hostDisk(8 << 20));
