@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Raw block device throughput, osvb against Debian's Linux cloud kernel, side
-# by side in one run: the same QEMU command (q35, virtio-blk-pci with MSI-X,
-# the same raw disk file, cache=none off: QEMU's default writeback), the same
-# program (bench/block/blkbench.c, static musl) on /dev/vda with O_DIRECT:
-# 4 KiB sequential write+fsync and read over the first MIB MiB, then OPS random
-# 4 KiB reads and OPS random writes+fsync. The guest times itself
-# (CLOCK_MONOTONIC); each guest boots RUNS times, alternating, and the table
-# shows the median MB/s and IOPS and the ratio osvb / Linux (> 1: osvb faster);
+# Raw block device throughput, osvb against Debian's Linux cloud kernel and
+# NVMe against virtio-blk, side by side in one run: the same QEMU command
+# (q35, MSI-X, the same raw disk file, QEMU's default writeback cache) with
+# the disk as virtio-blk-pci or as an NVMe namespace, the same program
+# (bench/block/blkbench.c, static musl) on /dev/vda or /dev/nvme0n1 with
+# O_DIRECT: 4 KiB sequential write+fsync and read over the first MIB MiB, then
+# OPS random 4 KiB reads and OPS random writes+fsync. The guest times itself
+# (CLOCK_MONOTONIC); each of the four guest/disk pairs boots RUNS times,
+# alternating, and the tables show the median MB/s and IOPS, the ratio
+# osvb / Linux per interface and NVMe / virtio-blk per guest (> 1: faster);
 # then the host CPU time one operation costs (full run less a tenth-size run).
 # Linux runs the program as /init from the osvb image's rootfs.cpio (which
 # also carries the virtio modules the cloud kernel needs; the program loads
-# them with finit_module). NVMe rows can be added the same way (disks: with
-# interface: nvme; the cloud kernel has NVMe built in).
+# them with finit_module; its NVMe driver is built in).
 #
 # Usage: bench/block.sh [--runs N] [--mib N] [--ops N]   (default 3 runs, 16 MiB, 2048 ops)
 set -euo pipefail
@@ -54,27 +55,32 @@ trap cleanup EXIT
 
 musl-gcc -static -O2 -s -o "$WORK/blkbench" bench/block/blkbench.c
 truncate -s $((MIB + 16))M "$WORK/disk.raw"
-{
-  printf 'name: bench-block\napp:\n  exec: blkbench\n  args: [/dev/vda, "%s", "%s"]\n' "$MIB" "$OPS"
-  printf 'kernel:\n  profile: q35\nrun:\n  memory: 256M\ndisks:\n  - file: disk.raw\nfiles:\n'
-  for m in $MODS; do printf '  /lib/mod/%s: %s\n' "$(basename "$m")" "$MODDIR/$m"; done
-} >"$WORK/app.yaml"
-$OSVB build --config "$WORK/app.yaml" --out "$WORK/img" >/dev/null
-$OSVB run "$WORK/img" --dry-run --json | jq .argv >"$WORK/osvb.json"
-jq -r '.[] | select(startswith("file,id=osvb-exit,path=")) | sub("^.*path="; "")' "$WORK/osvb.json" >>"$WORK/records"
-prog=$(jq -r '.rootfs.command[0]' "$WORK/img/manifest.json")
-LOAD=$(for m in $MODS; do printf '/lib/mod/%s ' "$(basename "$m")"; done)
 LINUX_OPTS="console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=$TSC_KHZ tsc=reliable"
-jq --arg k "$VMLINUZ" --arg a "$LINUX_OPTS rdinit=$prog -- --load $LOAD/dev/vda $MIB $OPS" \
-  'index("-kernel") as $i | index("-append") as $j | .[$i + 1] = $k | .[$j + 1] = $a' \
-  "$WORK/osvb.json" >"$WORK/linux.json"
+LOAD=$(for m in $MODS; do printf '/lib/mod/%s ' "$(basename "$m")"; done)
+# One image per interface, the same disk file; Linux gets each image's QEMU command.
+for ifc in virtio nvme; do
+  dev=/dev/vda
+  [ "$ifc" = nvme ] && dev=/dev/nvme0n1
+  {
+    printf 'name: bench-block-%s\napp:\n  exec: blkbench\n  args: [%s, "%s", "%s"]\n' "$ifc" "$dev" "$MIB" "$OPS"
+    printf 'kernel:\n  profile: q35\nrun:\n  memory: 256M\ndisks:\n  - { file: disk.raw, interface: %s }\nfiles:\n' "$ifc"
+    for m in $MODS; do printf '  /lib/mod/%s: %s\n' "$(basename "$m")" "$MODDIR/$m"; done
+  } >"$WORK/$ifc.yaml"
+  $OSVB build --config "$WORK/$ifc.yaml" --out "$WORK/img-$ifc" >/dev/null
+  $OSVB run "$WORK/img-$ifc" --dry-run --json | jq .argv >"$WORK/osvb-$ifc.json"
+  jq -r '.[] | select(startswith("file,id=osvb-exit,path=")) | sub("^.*path="; "")' "$WORK/osvb-$ifc.json" >>"$WORK/records"
+  prog=$(jq -r '.rootfs.command[0]' "$WORK/img-$ifc/manifest.json")
+  jq --arg k "$VMLINUZ" --arg a "$LINUX_OPTS rdinit=$prog -- --load $LOAD$dev $MIB $OPS" \
+    'index("-kernel") as $i | index("-append") as $j | .[$i + 1] = $k | .[$j + 1] = $a' \
+    "$WORK/osvb-$ifc.json" >"$WORK/linux-$ifc.json"
+done
 
 # The same commands with a tenth of the work: the difference in QEMU's CPU time
 # (user+sys) per operation is what one 4 KiB I/O costs the host, guest and
 # device model together. A busy host delays a guest but barely changes its CPU time.
 # Both command lines end with "MIB OPS" (osvb: app.yaml args after --; Linux: init's).
 SMALL_MIB=$(( MIB / 10 > 0 ? MIB / 10 : 1 )); SMALL_OPS=$(( OPS / 10 > 0 ? OPS / 10 : 1 ))
-for g in osvb linux; do
+for g in osvb-virtio linux-virtio osvb-nvme linux-nvme; do
   jq --arg from " $MIB $OPS" --arg to " $SMALL_MIB $SMALL_OPS" \
     'index("-append") as $j | .[$j + 1] |= (if endswith($from) then sub($from + "$"; $to) else error("no sizes at the end") end)' \
     "$WORK/$g.json" >"$WORK/$g.small.json" || die "cannot make the small command line for $g"
@@ -91,25 +97,43 @@ $(tail -n 8 <<<"$out")"
 }
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 for n in $(seq 1 "$RUNS"); do
-  run osvb "$n"
-  run linux "$n"
-  run osvb.small "$n"
-  run linux.small "$n"
+  for g in osvb-virtio linux-virtio osvb-nvme linux-nvme; do
+    run "$g" "$n"
+    run "$g.small" "$n"
+  done
 done
 
 median() { # GUEST NAME FIELD(3: MB/s, 4: IOPS)
   awk -v n="$2" -v f="$3" '$2 == n { print $f }' "$WORK/$1.results" | sort -g \
     | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-echo "== virtio-blk on q35 (virtio-pci, MSI-X), $(jq -r '.[index("-accel") + 1]' "$WORK/osvb.json"), 4 KiB O_DIRECT on /dev/vda"
-echo "   $MIB MiB sequential, $OPS random ops, median of $RUNS boots each; load average $LOAD_BEFORE -> $(cut -d' ' -f1 /proc/loadavg)"
-printf '  %-11s %12s %12s %12s %12s %8s\n' test "osvb MB/s" "osvb IOPS" "linux MB/s" "linux IOPS" "ratio"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+ACCEL=$(jq -r '.[index("-accel") + 1]' "$WORK/osvb-virtio.json")
+echo "== q35, $ACCEL, 4 KiB O_DIRECT; $MIB MiB sequential, $OPS random ops, median of $RUNS boots each"
+echo "   load average $LOAD_BEFORE -> $(cut -d' ' -f1 /proc/loadavg)"
+for ifc in virtio nvme; do
+  dev=/dev/vda; name="virtio-blk (virtio-pci, MSI-X)"
+  [ "$ifc" = nvme ] && dev=/dev/nvme0n1 && name="NVMe (one I/O queue pair, MSI-X)"
+  echo "-- $name on $dev"
+  printf '  %-11s %12s %12s %12s %12s %8s\n' test "osvb MB/s" "osvb IOPS" "linux MB/s" "linux IOPS" "ratio"
+  for t in seq-write seq-read rand-read rand-write; do
+    om=$(median "osvb-$ifc" $t 3); oi=$(median "osvb-$ifc" $t 4)
+    lm=$(median "linux-$ifc" $t 3); li=$(median "linux-$ifc" $t 4)
+    printf '  %-11s %12s %12s %12s %12s %8s\n' "$t" "$om" "$oi" "$lm" "$li" "$(ratio "$oi" "$li")"
+  done
+done
+echo "-- NVMe / virtio-blk (IOPS; > 1: NVMe faster)"
+printf '  %-11s %8s %8s\n' test osvb linux
 for t in seq-write seq-read rand-read rand-write; do
-  om=$(median osvb $t 3); oi=$(median osvb $t 4); lm=$(median linux $t 3); li=$(median linux $t 4)
-  printf '  %-11s %12s %12s %12s %12s %7.2fx\n' "$t" "$om" "$oi" "$lm" "$li" "$(awk -v a="$oi" -v b="$li" 'BEGIN { print a / b }')"
+  printf '  %-11s %8s %8s\n' "$t" "$(ratio "$(median osvb-nvme $t 4)" "$(median osvb-virtio $t 4)")" \
+    "$(ratio "$(median linux-nvme $t 4)" "$(median linux-virtio $t 4)")"
 done
 mean() { awk '{ s += $1 } END { printf "%.3f", s / NR }' "$WORK/$1.cpu"; }
 OPS_ALL=$(( 2 * MIB * 256 + 2 * OPS )); OPS_SMALL=$(( 2 * SMALL_MIB * 256 + 2 * SMALL_OPS ))
 per_op() { awk -v a="$(mean "$1")" -v b="$(mean "$1.small")" -v n=$(( OPS_ALL - OPS_SMALL )) 'BEGIN { printf "%.1f", (a - b) / n * 1e6 }'; }
-echo "  host CPU per 4 KiB operation (QEMU user+sys, full run less a tenth-size run, mean of $RUNS):"
-echo "    osvb $(per_op osvb) us, linux $(per_op linux) us, linux / osvb $(awk -v a="$(per_op linux)" -v b="$(per_op osvb)" 'BEGIN { printf "%.2fx", a / b }')"
+echo "-- host CPU per 4 KiB operation (QEMU user+sys, full run less a tenth-size run, mean of $RUNS)"
+for ifc in virtio nvme; do
+  echo "  $ifc: osvb $(per_op "osvb-$ifc") us, linux $(per_op "linux-$ifc") us, linux / osvb $(awk -v a="$(per_op "linux-$ifc")" -v b="$(per_op "osvb-$ifc")" 'BEGIN { printf "%.2fx", a / b }')"
+done
+echo "goals: osvb / linux >= 1 on both interfaces; NVMe / virtio-blk >= 1 in osvb"
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1), $(qemu-system-x86_64 --version | head -n1 | sed 's/ (.*//'), $(date -u '+%Y-%m-%d %H:%M UTC')"

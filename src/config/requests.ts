@@ -150,6 +150,20 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
     when: (ctx) => networkNics(ctx, false),
   },
   {
+    // NVMe disks: the driver (it depends on PCI, so on microvm the request is reported unmet; osvb run refuses).
+    set: ['NVME'],
+    when: (ctx) => {
+      const disks = ctx.spec?.disks?.filter((d) => d.interface === 'nvme') ?? [];
+      const first = disks[0];
+      if (first === undefined) return undefined;
+      const cli = first.loc?.file === '--disk';
+      return {
+        reason: `requested because ${cli ? 'osvb run --disk' : 'disks:'} has ${disks.length} nvme disk${disks.length > 1 ? 's' : ''}`,
+        loc: cli ? undefined : (ctx.spec?.locs.disks ?? first.loc),
+      };
+    },
+  },
+  {
     set: ['SMP'],
     when: (ctx) => {
       const cpus = ctx.spec?.run.cpus ?? 1;

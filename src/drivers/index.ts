@@ -3,6 +3,7 @@
 
 import { serialConsole } from './console.js';
 import { debugExit, exitRecord } from './exit.js';
+import { nvmeDisks } from './nvme.js';
 import type { DriverContext, HostDriver } from './types.js';
 import { virtioBlk } from './virtio-blk.js';
 import { virtioNet } from './virtio-net.js';
@@ -12,7 +13,7 @@ export type { DriverContext, HostDriver } from './types.js';
 export const BASE_DRIVERS: readonly HostDriver[] = [serialConsole, exitRecord, debugExit];
 
 /** Drivers of devices the run asks for (each emits nothing when not asked). */
-export const DEVICE_DRIVERS: readonly HostDriver[] = [virtioBlk, virtioNet];
+export const DEVICE_DRIVERS: readonly HostDriver[] = [virtioBlk, nvmeDisks, virtioNet];
 
 export function driverArgs(drivers: readonly HostDriver[], ctx: DriverContext): string[] {
   return drivers.flatMap((d) => d.qemuArgs(ctx));

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkDisks, type DiskSpec } from '../config/disks.js';
 import type { NicMode, NicSpec, PortForward } from '../config/network.js';
+import { nvmeMachineError } from '../drivers/nvme.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, type ManifestRootfs, readManifest } from '../kernel/manifest.js';
@@ -167,6 +168,8 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (manifest.rootfs) await checkRootfs(dir, manifest.rootfs);
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
+  const nvmeErr = nvmeMachineError(disks, machine); // before "no nvme driver": the machine is the cause
+  if (nvmeErr) throw nvmeErr;
   checkDiskDrivers(disks, manifest);
   const nics = runNics(manifest, opts);
   const qboot = await findQboot(qemu.path);
