@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type DiskSpec, parseDiskOption } from '../config/disks.js';
 import { RunError } from '../errors.js';
+import { BOOT_MODES, type BootMode } from '../hypervisor/boot-mode.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
 import { buildOrReuse, buildSummary, parsePositiveInt } from './build.js';
@@ -17,6 +18,7 @@ interface RunFlags {
   accel?: string;
   dryRun?: boolean;
   append?: string;
+  boot?: BootMode;
   disk: DiskSpec[];
   strace?: boolean;
   json?: boolean;
@@ -53,6 +55,14 @@ export function registerRun(program: Command): void {
     )
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
     .option('--append <args>', 'extra kernel command line arguments')
+    .addOption(
+      new Option(
+        '--boot <protocol>',
+        'pvh: QEMU loads kernel.elf through its PVH note; linux: the bzImage through the Linux boot protocol',
+      )
+        .choices([...BOOT_MODES])
+        .default('pvh'),
+    )
     .option(
       '--disk <file[,if=nvme][,ro][,format=qcow2]>',
       'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
@@ -93,6 +103,7 @@ export function registerRun(program: Command): void {
         cpus: flags.cpus,
         machine: flags.machine,
         disks: flags.disk,
+        boot: flags.boot,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,
