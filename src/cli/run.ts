@@ -43,7 +43,9 @@ export function registerRun(program: Command): void {
       '--srctree <dir>',
       'kernel source tree with modules/ and kconfig/ (default: the osvb installation)',
     )
-    .addOption(new Option('--hypervisor <name>', 'hypervisor').choices(['qemu']).default('qemu'))
+    .addOption(
+      new Option('--hypervisor <name>', 'hypervisor').choices(['qemu', 'firecracker']).default('qemu'),
+    )
     .option('-m, --memory <size>', 'guest memory, e.g. 128M (default: app.yaml run.memory)')
     .option('-c, --cpus <n>', 'virtual CPUs (default: app.yaml run.cpus)', parsePositiveInt)
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
@@ -70,7 +72,7 @@ export function registerRun(program: Command): void {
       [] as DiskSpec[],
     )
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
-    .option('--dry-run', 'print the QEMU command line and exit')
+    .option('--dry-run', 'print the QEMU command line (Firecracker: the VM configuration JSON) and exit')
     .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
     .option('-v, --verbose', 'say what is happening (accelerator, build steps)')
     .action(async (imageDir: string | undefined, flags: RunFlags) => {
@@ -96,6 +98,22 @@ export function registerRun(program: Command): void {
         });
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
+      }
+      if (flags.hypervisor === 'firecracker') {
+        const fc = await import('../hypervisor/firecracker.js');
+        const append = [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ');
+        const config = await fc.prepareFirecracker(dir, {
+          memory: flags.memory,
+          cpus: flags.cpus,
+          append: append || undefined,
+          disks: flags.disk,
+        });
+        if (flags.dryRun) {
+          process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+          return;
+        }
+        process.exitCode = await fc.runFirecracker(config, process.env);
+        return;
       }
       const out = (s: string) => (flags.json ? process.stderr.write(s) : process.stdout.write(s));
       const opts = {
