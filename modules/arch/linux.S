@@ -39,6 +39,9 @@ linux_start64:
 	jnz 2f                          /* boot_params above 4 GiB: unreachable later */
 	movl %esi, %ebp
 	movl $PHYS(boot_stack_top), %esp
+	movq %cr4, %rax
+	btrq $17, %rax                  /* PCIDE must be off before paging goes off */
+	movq %rax, %cr4
 	lgdt linux_gdt64_ptr(%rip)
 	pushq $BOOT_CS
 	leaq 1f(%rip), %rax
@@ -56,6 +59,8 @@ linux_start64:
 	rdmsr
 	andl $~(1 << 8), %eax
 	wrmsr
+	xorl %eax, %eax                 /* drop the loader's CR4 (LA57, PGE...): start32_common sets PAE */
+	movl %eax, %cr4
 	movl %ebp, %esi
 	jmp linux_start32
 	.code64
