@@ -87,7 +87,7 @@ void blk_complete(struct blk_dev *bd, struct blk_request *rq, int status)
 	struct blk_hwq *q = &bd->hwq[rq->hwq < bd->nr_hw_queues ? rq->hwq : 0];
 	rq->status = status;
 	__atomic_store_n(&rq->done, true, __ATOMIC_RELEASE);
-	q->completions++;
+	__atomic_fetch_add(&q->completions, 1, __ATOMIC_RELEASE); /* interrupts of several CPUs may complete on one queue */
 	wake_up_all(&q->wq);
 }
 

@@ -1,6 +1,7 @@
 #include <cmdline/cmdline.h>
 #include <boot/boot_info.h>
 #include <console/printk.h>
+#include <lib/panic.h>
 #include <lib/string.h>
 
 KTABLE_DEFINE(struct cmdline_option, cmdline_opt);
@@ -62,6 +63,11 @@ void cmdline_init(const char *s)
 			else
 				*w++ = *p;
 		}
+		if (quoted)
+			/* An unpaired quote took the rest of the line, osvb.exec= perhaps
+			 * included: booting on would run nothing and look like success. */
+			panic("cmdline: unpaired '\"' at offset %ld of the kernel command line; refusing to boot",
+			      (long)(start - buf));
 		if (*p)
 			p++;
 		*w = 0;

@@ -8,6 +8,7 @@
 #include <console/console.h>
 #include <cmdline/cmdline.h>
 #include <init/initcall.h>
+#include <lib/compiler.h>
 #include <lib/string.h>
 #include <vfs/errno.h>
 
@@ -84,7 +85,10 @@ static ssize_t cons_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 static ssize_t cons_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
 {
 	(void)f, (void)pos;
-	console_write(buf, n);
+	/* console_write holds interrupts off; in small pieces, timers, preemption
+	 * and the exit of the VM are not held up by a long write. */
+	for (size_t done = 0; done < n; done += 256)
+		console_write((const char *)buf + done, MIN(n - done, (size_t)256));
 	return n;
 }
 

@@ -42,12 +42,15 @@ int cpio_next(const uint8_t *buf, size_t len, size_t *off, struct cpio_entry *e,
 	size_t o = *off;
 	uint32_t f[13];
 
-	/* Trailing zero padding (archives are often padded to 512 bytes) is a clean end. */
+	/* Only the TRAILER!!! entry ends an archive: one cut at an entry boundary
+	 * (nothing, or only zero padding, left) is refused, not taken as complete. */
 	size_t z = o;
 	while (z < len && buf[z] == 0)
 		z++;
-	if (z == len)
-		return 0;
+	if (z == len) {
+		*why = "the archive ends without its TRAILER!!! entry (cut short?)";
+		return -1;
+	}
 	if (o > len || len - o < HDR_LEN) {
 		*why = "truncated header";
 		return -1;

@@ -19,7 +19,8 @@ struct cpio_entry {
 };
 
 /* Reads the entry at *off. Returns 1 with *e filled and *off advanced, 0 at
- * the "TRAILER!!!" entry (or a clean end of the buffer, padding included), or -1 with *why set. */
+ * the "TRAILER!!!" entry, or -1 with *why set (also when the buffer ends,
+ * zero padding aside, before the trailer). */
 int cpio_next(const uint8_t *buf, size_t len, size_t *off, struct cpio_entry *e, const char **why);
 
 #endif

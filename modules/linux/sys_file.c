@@ -8,6 +8,7 @@
 
 #define BOUNCE (64u << 10)
 #define IOV_MAX 1024
+#define MAX_RW_COUNT 0x7ffff000ul /* Linux's cap on one read or write */
 #define R_OK 4
 #define W_OK 2
 #define X_OK 1
@@ -77,6 +78,11 @@ static long do_write(struct file *f, uint64_t ubuf, size_t n, uint64_t *pos)
 			break;
 		done += r;
 		if ((size_t)r < want)
+			break;
+		/* A long write to the console or a pipe stops for a signal (the bytes
+		 * written so far are the result, as on a Linux tty) and for the exit of
+		 * the process. */
+		if (proc.exiting || (f->ops->stream && signal_pending()))
 			break;
 	}
 	kfree(k);
@@ -150,14 +156,26 @@ static long do_rwv(int fd, uint64_t uiov, uint64_t cnt, bool write, int64_t off)
 		r = -EFAULT;
 		goto out;
 	}
+	/* Like Linux, every buffer is checked before any I/O: a negative length is
+	 * EINVAL and a buffer outside the user half EFAULT, with nothing done. An
+	 * unmapped user buffer faults only when reached (the bytes before count). */
+	uint64_t room = MAX_RW_COUNT;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if ((int64_t)iov[i].len < 0) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (!access_ok(iov[i].base, iov[i].len)) {
+			r = -EFAULT;
+			goto out;
+		}
+		iov[i].len = MIN(iov[i].len, room);
+		room -= iov[i].len;
+	}
 	uint64_t pos = off;
 	for (uint64_t i = 0; i < cnt; i++) {
 		if (iov[i].len == 0)
 			continue;
-		if ((int64_t)iov[i].len < 0) {
-			r = -EINVAL;
-			break;
-		}
 		r = write ? do_write(f, iov[i].base, iov[i].len, off >= 0 ? &pos : NULL)
 			  : do_read(f, iov[i].base, iov[i].len, off >= 0 ? &pos : NULL);
 		if (r < 0)

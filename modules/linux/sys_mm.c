@@ -1,5 +1,6 @@
 /* Memory system calls on top of uvm. */
 #include "internal.h"
+#include <uaccess/uaccess.h>
 #include <uvm/uvm.h>
 
 #define MADV_NORMAL 0
@@ -8,6 +9,26 @@
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
+#define MS_ASYNC 1
+#define MS_INVALIDATE 2
+#define MS_SYNC 4
+
+/*
+ * The one check every call that names an address range makes, before uvm
+ * sees the range: [addr, addr+len) must lie in the user half, so no kernel
+ * address, nothing in the non-canonical hole and no wrap-around ever reaches
+ * the page tables (uvm trusts its callers: madvise once freed kernel pages).
+ * err is what Linux answers for such a range in this call; a range that wraps
+ * is "wrap" where Linux tells the two apart. Length 0 is checked by callers.
+ */
+static long user_range(uint64_t addr, uint64_t len, long err, long wrap)
+{
+	if (addr + len < addr)
+		return wrap;
+	return access_ok(addr, len) ? 0 : err;
+}
+
+#define PAGE_ROUND(len) (((len) + 4095) & ~4095ull)
 
 SYSCALL(9, mmap, 6)
 {
@@ -20,6 +41,16 @@ SYSCALL(9, mmap, 6)
 		return -EINVAL;
 	if (off & 4095)
 		return -EINVAL;
+	/* Linux: a length that rounds to 0 (or past the user half) is ENOMEM. */
+	if (!PAGE_ROUND(len) || len > USER_TOP)
+		return -ENOMEM;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (addr & 4095)
+			return -EINVAL;
+		long r = user_range(addr, PAGE_ROUND(len), -ENOMEM, -ENOMEM);
+		if (r)
+			return r;
+	}
 	unsigned type = flags & MAP_TYPE;
 	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
 		return -EINVAL;
@@ -58,48 +89,110 @@ SYSCALL(9, mmap, 6)
 
 SYSCALL(11, munmap, 2)
 {
-	return uvm_unmap(a0, a1);
+	if ((a0 & 4095) || !PAGE_ROUND(a1))
+		return -EINVAL; /* munmap(0, SIZE_MAX) included: the length rounds to 0 */
+	long r = user_range(a0, PAGE_ROUND(a1), -EINVAL, -EINVAL);
+	return r ? r : uvm_unmap(a0, a1);
 }
 
 SYSCALL(10, mprotect, 3)
 {
-	return uvm_protect(a0, a1, a2);
+	if (a0 & 4095)
+		return -EINVAL;
+	if (!a1)
+		return 0;
+	long r = user_range(a0, PAGE_ROUND(a1), -ENOMEM, -ENOMEM);
+	if (!r && !PAGE_ROUND(a1))
+		r = -ENOMEM;
+	return r ? r : uvm_protect(a0, a1, a2);
 }
 
 SYSCALL(25, mremap, 5)
 {
-	return uvm_remap(a0, a1, a2, a3, a4);
+	if ((a0 & 4095) || !PAGE_ROUND(a2))
+		return -EINVAL;
+	long r = (a3 & MREMAP_FIXED) ? user_range(a4, PAGE_ROUND(a2), -EINVAL, -EINVAL) : 0;
+	if (!r)
+		r = user_range(a0, PAGE_ROUND(a1), -EFAULT, -EFAULT);
+	return r ? r : uvm_remap(a0, a1, a2, a3, a4);
 }
 
 SYSCALL(12, brk, 1)
 {
-	return uvm_brk(a0);
+	/* A break outside the user half is refused: the answer is the current break. */
+	return uvm_brk(user_range(a0, 0, -ENOMEM, -ENOMEM) ? 0 : a0);
+}
+
+/* mlock, msync, madvise, mincore: the range, page-rounded, must be mapped. */
+static long mapped_range(uint64_t addr, uint64_t len, long wrap)
+{
+	long r = user_range(addr, len, -ENOMEM, wrap);
+	if (!r && len && !uvm_range_mapped(addr, len))
+		r = -ENOMEM;
+	return r;
 }
 
 SYSCALL(28, madvise, 3)
 {
 	if (a0 & 4095)
 		return -EINVAL;
-	switch (a2) {
-	case MADV_DONTNEED:
-		return uvm_discard(a0, a1);
-	default:
-		/* Advice: free to ignore (MADV_FREE keeps the pages, which is allowed). */
-		return 0;
-	}
+	if (a1 && !PAGE_ROUND(a1))
+		return -EINVAL;
+	uint64_t len = PAGE_ROUND(a1);
+	long r = user_range(a0, len, -ENOMEM, -EINVAL);
+	if (r || !len)
+		return r;
+	if (a2 == MADV_DONTNEED)
+		uvm_discard(a0, len);
+	/* Other advice is free to ignore (MADV_FREE keeps the pages, which is allowed).
+	 * Like Linux, an unmapped part of the range is ENOMEM. */
+	return uvm_range_mapped(a0, len) ? 0 : -ENOMEM;
 }
 
 SYSCALL(26, msync, 3)
 {
-	return (a0 & 4095) ? -EINVAL : 0;
+	if ((a0 & 4095) || (a2 & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+	    ((a2 & MS_ASYNC) && (a2 & MS_SYNC)))
+		return -EINVAL;
+	return mapped_range(a0, PAGE_ROUND(a1), -ENOMEM);
+}
+
+static long lock_range(uint64_t addr, uint64_t len)
+{
+	/* mlock rounds the start down and the end up. */
+	uint64_t start = addr & ~4095ull;
+	return mapped_range(start, PAGE_ROUND(len + (addr & 4095)), -EINVAL);
 }
 
 SYSCALL(149, mlock, 2)
 {
-	return 0;
+	return lock_range(a0, a1);
 }
 
 SYSCALL(150, munlock, 2)
 {
+	return lock_range(a0, a1);
+}
+
+/* Every page of a mapped range is reported resident: the memory is never paged out. */
+SYSCALL(27, mincore, 3)
+{
+	if (a0 & 4095)
+		return -EINVAL;
+	if (!access_ok(a0, a1))
+		return -ENOMEM;
+	if (!access_ok(a2, PAGE_ROUND(a1) / 4096))
+		return -EFAULT;
+	long r = mapped_range(a0, PAGE_ROUND(a1), -ENOMEM);
+	if (r)
+		return r;
+	static const uint8_t ones[256] = { [0 ... 255] = 1 };
+	for (uint64_t left = PAGE_ROUND(a1) / 4096, at = a2; left;) {
+		size_t n = left < sizeof(ones) ? left : sizeof(ones);
+		if (copy_to_user((void *)at, ones, n))
+			return -EFAULT;
+		left -= n;
+		at += n;
+	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <arch/mmu.h>
 #include <arch/smp.h>
 #include <boot/boot_info.h>
+#include <cmdline/cmdline.h>
 #include <console/printk.h>
 #include <init/initcall.h>
 #include <irq/lapic.h>
@@ -131,6 +132,18 @@ static bool start_ap(unsigned id, unsigned apic_id, paddr_t cr3)
 	return true;
 }
 
+CMDLINE_OPTION(cpus, "cpus", "the CPUs the VM has (osvb run passes it); fewer online is reported");
+
+/* The launcher says how many CPUs the VM has: running on fewer must not pass
+ * silently. */
+static void warn_if_fewer(void)
+{
+	long long want = cmdline_get_int("cpus", 0);
+	if (want > (long long)cpu_count())
+		printk(LOG_WARN, "smp: the VM has %lld CPUs, but only %u are online%s\n", want, cpu_count(),
+		       want > MAX_CPUS ? " (NR_CPUS)" : "");
+}
+
 static int smp_init(void)
 {
 	const struct acpi_madt *madt = (const void *)acpi_find_table("APIC", 0);
@@ -138,10 +151,12 @@ static int smp_init(void)
 
 	if (!madt || madt->h.length < sizeof(*madt)) {
 		printk(LOG_INFO, "smp: no MADT; one CPU\n");
+		warn_if_fewer();
 		return 0;
 	}
 	if (!tramp_page_usable()) {
 		printk(LOG_WARN, "smp: %#x is not usable RAM for the start-up code; one CPU\n", TRAMP_PHYS);
+		warn_if_fewer();
 		return 0;
 	}
 	paddr_t cr3 = tramp_page_tables();
@@ -187,6 +202,7 @@ static int smp_init(void)
 		printk(LOG_WARN, "smp: the firmware lists %u CPUs; this kernel uses at most %u (NR_CPUS)\n", listed,
 		       MAX_CPUS);
 	printk(LOG_INFO, "smp: %u CPU%s online\n", cpu_count(), cpu_count() == 1 ? "" : "s");
+	warn_if_fewer();
 	return 0;
 }
 

@@ -44,9 +44,11 @@ struct virtqueue *vring_new(struct virtio_device *vdev, unsigned index, unsigned
 	if (!vq)
 		return NULL;
 	vq->state = kcalloc(num, sizeof(*vq->state));
+	vq->next = kcalloc(num, sizeof(*vq->next));
 	vq->mem_order = page_order_for(vring_size(num, align));
-	vq->mem = vq->state ? page_alloc(vq->mem_order, PAGE_ZERO | PAGE_DMA32) : NULL;
+	vq->mem = vq->state && vq->next ? page_alloc(vq->mem_order, PAGE_ZERO | PAGE_DMA32) : NULL;
 	if (!vq->mem) {
+		kfree(vq->next);
 		kfree(vq->state);
 		kfree(vq);
 		return NULL;
@@ -61,7 +63,7 @@ struct virtqueue *vring_new(struct virtio_device *vdev, unsigned index, unsigned
 	vq->avail_pa = virt_to_phys(vq->avail);
 	vq->used_pa = virt_to_phys(vq->used);
 	for (unsigned i = 0; i + 1 < num; i++)
-		vq->desc[i].next = i + 1;
+		vq->next[i] = i + 1;
 	vq->num_free = num;
 	vq->free_head = 0;
 	vq->event_idx = virtio_has_feature(vdev, VIRTIO_F_EVENT_IDX);
@@ -78,6 +80,7 @@ void vring_free(struct virtqueue *vq)
 	for (unsigned i = 0; i < vq->num; i++)
 		kfree(vq->state[i].indirect);
 	page_free(vq->mem, vq->mem_order);
+	kfree(vq->next);
 	kfree(vq->state);
 	kfree(vq);
 }
@@ -111,22 +114,21 @@ int virtqueue_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned nout
 		d->addr = virt_to_phys(ind);
 		d->len = n * sizeof(*ind);
 		d->flags = VRING_DESC_F_INDIRECT;
-		vq->free_head = d->next;
+		vq->free_head = vq->next[head];
 		vq->num_free--;
 		vq->state[head].ndesc = 1;
 	} else {
-		uint16_t i = head, last = head;
+		uint16_t i = head;
 		for (unsigned k = 0; k < n; k++) {
 			struct vring_desc *d = &vq->desc[i];
 			d->addr = virt_to_phys(bufs[k].addr);
 			d->len = bufs[k].len;
 			d->flags = (k >= nout ? VRING_DESC_F_WRITE : 0) | (k + 1 < n ? VRING_DESC_F_NEXT : 0);
+			d->next = vq->next[i];
 			if (k >= nout)
 				in_len += bufs[k].len;
-			last = i;
-			i = d->next;
+			i = vq->next[i];
 		}
-		(void)last;
 		vq->free_head = i;
 		vq->num_free -= n;
 		vq->state[head].ndesc = n;
@@ -165,11 +167,11 @@ static void free_chain(struct virtqueue *vq, uint16_t head)
 {
 	struct vq_state *s = &vq->state[head];
 	uint16_t i = head;
-	/* Walk our own record of the chain (ndesc), not the device-visible
-	 * next fields alone, so a rewritten descriptor cannot make us loop. */
+	/* Our own copy of the chain: a device that rewrites descriptors cannot
+	 * make us loop or put in-flight descriptors on the free list. */
 	for (unsigned k = 1; k < s->ndesc; k++)
-		i = vq->desc[i].next & (vq->num - 1);
-	vq->desc[i].next = vq->free_head;
+		i = vq->next[i];
+	vq->next[i] = vq->free_head;
 	vq->free_head = head;
 	vq->num_free += s->ndesc;
 	kfree(s->indirect);
@@ -193,7 +195,9 @@ void *virtqueue_get_buf(struct virtqueue *vq, uint32_t *len)
 			return NULL;
 		}
 		barrier(); /* read the entry after the index (x86 loads are ordered) */
-		struct vring_used_elem e = vq->used->ring[vq->last_used & (vq->num - 1)];
+		/* Each field read once: the device may change them under us. */
+		volatile struct vring_used_elem *ue = &vq->used->ring[vq->last_used & (vq->num - 1)];
+		struct vring_used_elem e = { ue->id, ue->len };
 		vq->last_used++;
 		if (vq->event_idx)
 			*used_event(vq) = vq->last_used;

@@ -18,7 +18,7 @@ export function inspectText(m: Manifest, dir: string): string {
   const lines = [
     `image     ${dir}`,
     `name      ${m.name}`,
-    `built     ${m.builtAt} in ${m.buildSeconds.toFixed(2)} s`,
+    `built     ${m.builtAt ?? '(no date recorded: SOURCE_DATE_EPOCH was not set)'}`,
     `config    ${m.configHash.slice(0, 16)}`,
     `kernel    ${m.kernel.file}: ${m.kernel.size} bytes (${m.kernel.loadSize} loaded), entry ${m.kernel.entry}, PVH entry ${m.kernel.pvhEntry}`,
     `cmdline   ${m.kernel.cmdline === '' ? '(empty)' : m.kernel.cmdline}`,

@@ -2,12 +2,13 @@
 // did-you-mean, a value of the wrong shape says what was expected, and every
 // error names app.yaml:line:col. Nothing downstream reads the YAML again.
 
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
 import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
 import { type DiskSpec, parseDisksYaml } from './disks.js';
+import { readInputFile } from './inputfile.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -107,7 +108,24 @@ export interface HostProbe {
   head(p: string, n: number): Uint8Array;
   /** Absolute paths of a command on PATH, in PATH order. */
   which(cmd: string): string[];
+  /** The name of the kernel-generated filesystem (proc, sysfs ...) p is on, if it is on one. */
+  pseudoFs?(p: string): string | undefined;
 }
+
+/** statfs f_type of the filesystems whose files the kernel generates rather than stores. */
+const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x73636673, 'securityfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x62656570, 'configfs'],
+  [0x6165676c, 'pstore'],
+  [0xde5e81e4, 'efivarfs'],
+]);
 
 export const nodeHostProbe: HostProbe = {
   kind(p) {
@@ -119,13 +137,28 @@ export const nodeHostProbe: HostProbe = {
     }
   },
   head(p, n) {
+    // Non-blocking (a FIFO), and a file that cannot be read reads as empty:
+    // the caller then says it is not an ELF, naming app.yaml's line.
     const buf = Buffer.alloc(n);
-    const fd = openSync(p, 'r');
+    let fd: number;
     try {
-      const got = readSync(fd, buf, 0, n, 0);
-      return buf.subarray(0, got);
+      fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return buf.subarray(0, 0);
+    }
+    try {
+      return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+    } catch {
+      return buf.subarray(0, 0);
     } finally {
       closeSync(fd);
+    }
+  },
+  pseudoFs(p) {
+    try {
+      return PSEUDO_FS.get(Number(statfsSync(p).type));
+    } catch {
+      return undefined;
     }
   },
   which(cmd) {
@@ -164,8 +197,9 @@ export async function loadAppSpec(fileOrDir: string, probe: HostProbe = nodeHost
   const file = probe.kind(fileOrDir) === 'dir' ? path.join(fileOrDir, 'app.yaml') : fileOrDir;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file).toString('utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError(`${file} not found`, {
@@ -490,6 +524,17 @@ class Parser {
     if (want === 'any' && kind === 'other') {
       this.ctx.fail(node, `${what}: ${shown} is neither a regular file nor a directory`);
     }
+    const pseudo = this.probe.pseudoFs?.(abs);
+    if (pseudo !== undefined) {
+      this.ctx.fail(
+        node,
+        `${what}: ${shown} is on the host's ${pseudo} filesystem, whose files the kernel generates as they are read`,
+        what.startsWith('files') ? 'copy what the app needs into a directory and name that' : undefined,
+      );
+    }
+    if (want === 'any' && abs === '/') {
+      this.ctx.fail(node, `${what}: / is the whole host filesystem`, 'name the directories the app needs');
+    }
     return abs;
   }
 
@@ -540,8 +585,18 @@ class Parser {
     if (cl !== undefined && !isNull(cl.value)) {
       this.note('kernel.cmdline', cl.value);
       if (isSeq(cl.value)) {
+        // One list item is one kernel argument: quoted when it holds a space.
         cmdline = cl.value.items
-          .map((item, i) => expectScalarText(this.ctx, item as Node | null, `kernel.cmdline[${i}]`))
+          .map((item, i) => {
+            const word = expectScalarText(this.ctx, item as Node | null, `kernel.cmdline[${i}]`);
+            if (word.includes('"')) {
+              this.ctx.fail(
+                item as Node,
+                `kernel.cmdline[${i}]: contains '"'; the kernel cannot take it in a list item`,
+              );
+            }
+            return word === '' || /\s/.test(word) ? `"${word}"` : word;
+          })
           .join(' ');
       } else if (isScalar(cl.value)) {
         cmdline = expectScalarText(this.ctx, cl.value, 'kernel.cmdline').trim();
@@ -551,6 +606,15 @@ class Parser {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
       if (/[\u0000-\u001f\u007f]/.test(cmdline.replace(/\t/g, ' '))) {
         this.ctx.fail(cl.value, 'kernel.cmdline: contains a newline or control character');
+      }
+      // The kernel groups "..." into one word: an unpaired quote would swallow
+      // the rest of the line, osvb.exec= included, and nothing would run.
+      if ((cmdline.match(/"/g)?.length ?? 0) % 2 === 1) {
+        this.ctx.fail(
+          cl.value,
+          `kernel.cmdline: unpaired '"'; the kernel would read the rest of the command line, the program to run included, as one quoted word`,
+          'close the quote or remove it',
+        );
       }
       if (Buffer.byteLength(cmdline) > MAX_CMDLINE) {
         this.ctx.fail(cl.value, `kernel.cmdline: longer than ${MAX_CMDLINE} bytes`);

@@ -4,10 +4,11 @@
 // (CONFIG_QEMU_MACHINE, which follows from the PLATFORM_* choice), so a user's
 // kernel.config cannot make the configuration and the VM disagree.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type SourceLocation } from '../errors.js';
 import type { ConfigValue } from './appspec.js';
+import { readInputFile } from './inputfile.js';
 import { closest } from './suggest.js';
 
 export const PROFILE_DIR = 'kconfig/profiles';
@@ -94,8 +95,9 @@ export function loadProfile(srctree: string, name: string, requestedAt?: SourceL
   const file = path.join(srctree, PROFILE_DIR, `${name}${PROFILE_EXT}`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
+    text = readInputFile(file).toString('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const known = listProfiles(srctree);
     const near = closest(name, known);
     throw new ConfigError(`unknown kernel profile ${JSON.stringify(name)}`, {

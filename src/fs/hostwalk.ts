@@ -39,6 +39,30 @@ export async function mapLimit<T, R>(
 
 const CONCURRENCY = 64;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A directory entry's name, which must be UTF-8 (the archive, the manifest and the guest use text paths). */
+function utf8Name(raw: Buffer, dir: string): string {
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    const shown = [...raw]
+      .map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+      .join('');
+    throw new InputError(`file name "${shown}" is not valid UTF-8`, {
+      loc: { file: dir },
+      hint: 'rename it, or leave it out of the files: directory',
+    });
+  }
+}
+
+/** An lstat/readlink failure (a file gone meanwhile, a /proc link we may not read) as one line. */
+function unreadable(host: string): (err: NodeJS.ErrnoException) => never {
+  return (err) => {
+    throw new InputError(`cannot read (${err.code ?? String(err)})`, { loc: { file: host } });
+  };
+}
+
 /**
  * All entries below `root` (not including it), sorted by `rel`. `skip(rel,
  * isDir)` prunes entries (and whole directories) before they are stat'ed.
@@ -53,11 +77,14 @@ export async function walkHostDir(
     const listings = await mapLimit(dirs, CONCURRENCY, async (rel) => {
       const abs = rel === '' ? root : posix.join(root, rel);
       try {
-        return (await readdir(abs, { withFileTypes: true })).map((d) => ({
-          rel: rel === '' ? d.name : `${rel}/${d.name}`,
-          isDir: d.isDirectory(),
-        }));
+        // As bytes: a name that is not UTF-8 would otherwise come back mangled
+        // (U+FFFD) and name no file.
+        return (await readdir(abs, { withFileTypes: true, encoding: 'buffer' })).map((d) => {
+          const name = utf8Name(d.name as unknown as Buffer, abs);
+          return { rel: rel === '' ? name : `${rel}/${name}`, isDir: d.isDirectory() };
+        });
       } catch (err) {
+        if (err instanceof InputError) throw err;
         throw new InputError(
           `cannot read directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
           {
@@ -69,7 +96,7 @@ export async function walkHostDir(
     const todo = listings.flat().filter((d) => !skip(d.rel, d.isDir));
     const entries = await mapLimit(todo, CONCURRENCY, async (d): Promise<HostEntry> => {
       const host = posix.join(root, d.rel);
-      const st = await lstat(host);
+      const st = await lstat(host).catch(unreadable(host));
       const kind = st.isDirectory()
         ? 'dir'
         : st.isFile()
@@ -85,10 +112,10 @@ export async function walkHostDir(
         size: st.size,
         mtimeMs: st.mtimeMs,
       };
-      if (kind === 'symlink') e.target = await readlink(host);
+      if (kind === 'symlink') e.target = await readlink(host).catch(unreadable(host));
       return e;
     });
-    result.push(...entries);
+    for (const e of entries) result.push(e); // push(...entries) overflows the stack at ~100,000
     dirs = entries.filter((e) => e.kind === 'dir').map((e) => e.rel);
   }
   return result.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));

@@ -1,11 +1,14 @@
 // Running an image directory under QEMU: manifest → QemuSpec → supervised run
 // → the status osvb run exits with (and the one line explaining it).
 
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkDisks, type DiskSpec } from '../config/disks.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
-import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
+import { type Machine, type Manifest, type ManifestRootfs, readManifest } from '../kernel/manifest.js';
+import { memoryArg, memoryBytes, minimumMemory } from '../kernel/memory.js';
 import { createSymbolizer, type Symbolizer } from '../kernel/symbolize.js';
 import { findBinutil, findQemu, type ToolEnv } from '../kernel/toolchain.js';
 import { type AccelChoice, chooseAccel } from './accel.js';
@@ -78,6 +81,28 @@ function checkDiskDrivers(disks: readonly DiskSpec[], manifest: Manifest): void 
   }
 }
 
+/** The root filesystem must be the one the manifest describes: a changed or cut archive is refused before booting. */
+async function checkRootfs(dir: string, rootfs: ManifestRootfs): Promise<void> {
+  const file = join(dir, rootfs.file);
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  } catch (err) {
+    throw new RunError(
+      `cannot read the root filesystem (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      {
+        loc: { file },
+      },
+    );
+  }
+  if (hash.digest('hex') !== rootfs.sha256) {
+    throw new RunError('the root filesystem does not match the checksum in manifest.json', {
+      loc: { file },
+      hint: 'rebuild the image with osvb build',
+    });
+  }
+}
+
 export async function prepareRun(imageDir: string, opts: RunOptions): Promise<PreparedRun> {
   const env = opts.env ?? process.env;
   const dir = resolve(imageDir);
@@ -103,6 +128,17 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
       },
     );
   }
+  const memory = parseMemory(opts.memory ?? manifest.run.memory);
+  const need = minimumMemory(manifest.kernel.memSize ?? manifest.kernel.loadSize, manifest.rootfs?.size ?? 0);
+  if (memoryBytes(memory) < need) {
+    throw new RunError(
+      `${memory} of memory is too little for this image: it needs at least ${memoryArg(need)}`,
+      {
+        exitCode: 2,
+      },
+    );
+  }
+  if (manifest.rootfs) await checkRootfs(dir, manifest.rootfs);
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
   checkDiskDrivers(disks, manifest);
@@ -122,8 +158,10 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     clock = { file, known: rates !== undefined };
     if (rates) rateArgs = clockRateArgs(rates);
   }
+  // An SMP kernel checks it started as many CPUs as the VM has, and says so when not.
+  const cpuArg = maxCpus !== undefined && maxCpus > 1 && cpus > 1 ? `osvb.cpus=${cpus}` : '';
   // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
-  const cmdline = [rateArgs, manifest.kernel.cmdline, opts.append ?? '']
+  const cmdline = [rateArgs, cpuArg, manifest.kernel.cmdline, opts.append ?? '']
     .filter((s) => s.trim() !== '')
     .join(' ');
   const spec: QemuSpec = {
@@ -132,7 +170,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     initrd: manifest.rootfs ? join(dir, manifest.rootfs.file) : undefined,
     cmdline,
     machine,
-    memory: parseMemory(opts.memory ?? manifest.run.memory),
+    memory,
     cpus,
     accel: accel.accel,
     bios: machine === 'microvm' ? qboot : undefined,
@@ -186,7 +224,8 @@ async function symbolizerFor(prep: PreparedRun, env: NodeJS.ProcessEnv): Promise
     if (!(err instanceof ToolMissingError)) throw err;
   }
   try {
-    return await createSymbolizer(prep.spec.kernelPath, { addr2line, srctree: prep.manifest.srctree, env });
+    // Source paths in kernel.elf are relative to the source tree already (-ffile-prefix-map).
+    return await createSymbolizer(prep.spec.kernelPath, { addr2line, env });
   } catch {
     return undefined; // an unreadable symbol table only costs the symbols
   }

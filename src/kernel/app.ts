@@ -16,6 +16,7 @@ import { ConfigError } from '../errors.js';
 import { cacheRoot } from './cache.js';
 import type { BuildConfig } from './config.js';
 import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
+import { memoryArg } from './memory.js';
 import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
 import { packageRoot } from './paths.js';
 import { imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
@@ -37,10 +38,7 @@ export function machineFor(spec: AppSpec, config: BuildConfig): Machine {
   return m as Machine;
 }
 
-export function memoryArg(bytes: number): string {
-  const MiB = 1024 * 1024;
-  return bytes % MiB === 0 ? `${bytes / MiB}M` : `${Math.ceil(bytes / 1024)}K`;
-}
+export { memoryArg };
 
 /** The most CPUs the kernel starts (CONFIG_NR_CPUS; 1 without SMP). */
 export function maxCpusOf(config: BuildConfig): number {
@@ -90,6 +88,7 @@ export function imageRequest(
     outDir: opts.outDir ?? defaultImageDir(spec),
     cmdline: imageCmdline(spec, opts.rootfs?.command),
     run: runDefaults(spec, config),
+    memoryLoc: spec.locs['run.memory'] ?? { file: spec.file },
     rootfs: opts.rootfs,
   };
 }

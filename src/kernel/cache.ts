@@ -11,6 +11,11 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function sha256(...parts: (string | Uint8Array)[]): string {
+  return sha256Of(parts);
+}
+
+/** sha256 over a list of any length (a spread of 100,000 parts would overflow the stack). */
+export function sha256Of(parts: Iterable<string | Uint8Array>): string {
   const h = createHash('sha256');
   for (const p of parts) {
     h.update(p);

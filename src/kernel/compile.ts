@@ -20,7 +20,7 @@ import { baseCflags, type BuildPlan, type CompileUnit } from './plan.js';
 import { execTool } from './spawn.js';
 import type { Compiler } from './toolchain.js';
 
-const KEY_VERSION = 'osvb-object-1';
+const KEY_VERSION = 'osvb-object-2'; // 2: paths in debug info relative (reproducible builds)
 const CONFIG_TOKEN_RE = /\bCONFIG_[A-Za-z0-9_]+/g;
 
 export interface CompileOptions {
@@ -62,6 +62,21 @@ export function unitFlags(unit: CompileUnit, compiler: Compiler): string[] {
     ...baseCflags(compiler.includeDir),
     ...unit.cflags,
     ...(unit.lang === 'asm' ? ['-D__ASSEMBLY__'] : []),
+  ];
+}
+
+/**
+ * Paths as the object records them (debug info, __FILE__): relative to the
+ * source tree, and the generated config header as osvb/config.h, so that the
+ * same sources give the same kernel.elf in any checkout and any cache.
+ */
+function reproducibleFlags(opts: CompileOptions): string[] {
+  const genDir = dirname(dirname(opts.configHeaderPath));
+  // The last matching map wins: the tree itself (the compile directory) is ".", paths below it relative.
+  return [
+    `-ffile-prefix-map=${opts.plan.srctree}=.`,
+    `-ffile-prefix-map=${opts.plan.srctree}/=`,
+    `-ffile-prefix-map=${genDir}/=`,
   ];
 }
 
@@ -227,6 +242,7 @@ async function compileOne(
   const tmpDep = `${tmpObj}.d`;
   const args = [
     ...flags,
+    ...reproducibleFlags(opts),
     ...opts.plan.includeDirs.flatMap((d) => ['-I', d]),
     '-include',
     opts.configHeaderPath,
@@ -240,7 +256,8 @@ async function compileOne(
   ];
   try {
     // LC_ALL=C: plain ASCII quotes in diagnostics, whatever the user's locale.
-    const r = await execTool(opts.compiler.path, args, { ...opts.env, LC_ALL: 'C' });
+    // cwd: the compile directory recorded in the debug info is the (mapped) source tree.
+    const r = await execTool(opts.compiler.path, args, { ...opts.env, LC_ALL: 'C' }, opts.plan.srctree);
     if (r.exitCode !== 0) throw compileError(unit, r.stderr, r.exitCode);
     if (r.stderr.trim() !== '') opts.onWarning?.(r.stderr);
     const deps = parseDepfile(await readFile(tmpDep, 'utf8'));

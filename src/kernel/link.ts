@@ -2,7 +2,7 @@
 // a key over the objects' keys, the script and ld's identity. The checked result
 // (entry, PVH note, sizes) is stored next to the cached ELF.
 
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import { moveIntoPlace, tempSibling, writeFileAtomic } from './atomic.js';
@@ -13,7 +13,7 @@ import { LDFLAGS } from './plan.js';
 import { execTool } from './spawn.js';
 import type { Tool } from './toolchain.js';
 
-const LINK_KEY_VERSION = 'osvb-link-1';
+const LINK_KEY_VERSION = 'osvb-link-2'; // 2: objects linked under their source names
 
 export interface LinkOptions {
   objects: readonly CompiledObject[];
@@ -69,15 +69,34 @@ export async function linkKernel(opts: LinkOptions): Promise<LinkResult> {
   }
   await mkdir(dir, { recursive: true });
   const tmp = tempSibling(elfPath);
+  // ld names an object without a file symbol (assembly) after the object file:
+  // link through links named after the source, not the cache key (which holds
+  // the checkout's path), so the same sources give the same kernel.elf anywhere.
+  const named = `${tmp}.objs`;
   try {
-    const args = [...LDFLAGS, '-T', opts.linkerScript, '-o', tmp, ...opts.objects.map((o) => o.path)];
+    await mkdir(named);
+    const inputs = await Promise.all(
+      opts.objects.map(async (o, i) => {
+        const link = join(named, `${i}-${o.unit.display.replaceAll('/', '_')}.o`);
+        await symlink(o.path, link);
+        return link;
+      }),
+    );
+    const args = [...LDFLAGS, '-T', opts.linkerScript, '-o', tmp, ...inputs];
     const r = await execTool(opts.linker.path, args, { ...opts.env, LC_ALL: 'C' });
-    if (r.exitCode !== 0) throw linkError(r.stderr, opts.objects, r.exitCode);
+    if (r.exitCode !== 0) {
+      const stderr = inputs.reduce(
+        (t, link, i) => t.split(link).join(opts.objects[i]!.unit.display),
+        r.stderr,
+      );
+      throw linkError(stderr, opts.objects, r.exitCode);
+    }
     const info = checkKernelElf(await readFile(tmp), 'kernel.elf');
     await moveIntoPlace(tmp, elfPath);
     await writeFileAtomic(metaPath, `${JSON.stringify({ key, info })}\n`);
     return { key, path: elfPath, info, linked: true };
   } finally {
     await rm(tmp, { force: true });
+    await rm(named, { recursive: true, force: true });
   }
 }

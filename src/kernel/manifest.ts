@@ -45,8 +45,6 @@ export interface ManifestRootfs {
   file: string;
   size: number;
   sha256: string;
-  /** Input key (entries + host file identities): equal key, same archive. */
-  key: string;
   /** What the kernel runs before app.args. */
   command: string[];
   files: ManifestFile[];
@@ -55,15 +53,17 @@ export interface ManifestRootfs {
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   name: string;
-  builtAt: string;
-  /** Hash over everything that determines the image's bytes; equal key = nothing to do. */
+  /** SOURCE_DATE_EPOCH of the build, when it was set: no wall-clock time (reproducible images). */
+  builtAt?: string;
+  /** Hash over the image's contents (kernel.elf, rootfs, command line, configuration, tools). */
   buildKey: string;
   configHash: string;
-  srctree: string;
   kernel: {
     file: string;
     size: number;
     loadSize: number;
+    /** Bytes the kernel occupies in memory (.bss included). */
+    memSize?: number;
     entry: string;
     pvhEntry: string;
     cmdline: string;
@@ -74,8 +74,6 @@ export interface Manifest {
   tools: { gcc: string; ld: string; qemu: string | null };
   run: RunDefaults;
   rootfs?: ManifestRootfs;
-  /** Seconds the build took. */
-  buildSeconds: number;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

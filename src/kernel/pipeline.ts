@@ -4,13 +4,14 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { ToolMissingError } from '../errors.js';
+import { BuildError, ConfigError, type SourceLocation, ToolMissingError } from '../errors.js';
 import { replaceDirAtomic, writeFileAtomic } from './atomic.js';
 import { BZIMAGE_FILE, makeBzImage } from './bzimage.js';
 import { cacheRoot, sha256 } from './cache.js';
 import { type CompiledObject, compileAll, exists, readJson } from './compile.js';
 import type { BuildConfig } from './config.js';
 import { linkKernel } from './link.js';
+import { memoryArg, memoryBytes, minimumMemory } from './memory.js';
 import { MANIFEST_FORMAT, type Manifest, type ModuleSize, type RunDefaults } from './manifest.js';
 import { discoverModules } from './modules.js';
 import { type BuildPlan, planBuild } from './plan.js';
@@ -18,6 +19,8 @@ import type { RootfsPlan } from './rootfs.js';
 import { findCompiler, findLinker, findQemu, type ToolEnv } from './toolchain.js';
 
 export const ROOTFS_FILE = 'rootfs.cpio';
+/** The input key of the build that wrote the image (see buildImage). */
+export const INPUTS_FILE = '.inputs';
 
 export interface BuildRequest {
   /** Image name (app.yaml name). */
@@ -30,6 +33,8 @@ export interface BuildRequest {
   /** Kernel command line recorded in the manifest and passed by osvb run. */
   cmdline: string;
   run: RunDefaults;
+  /** Where run.memory was written (app.yaml), for the error when it is too small. */
+  memoryLoc?: SourceLocation;
   /** The application's root filesystem, written as rootfs.cpio (the initrd). */
   rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'>;
   env?: NodeJS.ProcessEnv;
@@ -73,8 +78,34 @@ async function writeConfigHeader(cacheDir: string, text: string): Promise<string
   return path;
 }
 
+/** SOURCE_DATE_EPOCH as an ISO date: the only time a manifest records. */
+function sourceDateEpoch(env: NodeJS.ProcessEnv): string | undefined {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,15}$/.test(v)) {
+    throw new BuildError(`SOURCE_DATE_EPOCH=${JSON.stringify(v)} is not a number of seconds since 1970`);
+  }
+  return new Date(Number(v) * 1000).toISOString();
+}
+
+/** Refuses run.memory below what the kernel and the root filesystem need to boot. */
+function checkMemory(req: BuildRequest, kernelMem: number, rootfsSize: number): void {
+  const need = minimumMemory(kernelMem, rootfsSize);
+  const have = memoryBytes(req.run.memory);
+  if (have < need) {
+    throw new ConfigError(
+      `run.memory: ${req.run.memory} is too little for this image: it needs at least ${memoryArg(need)} ` +
+        `(the kernel ${kib(kernelMem)} above the first MiB, the root filesystem ${kib(rootfsSize)} twice: archive and unpacked)`,
+      { loc: req.memoryLoc },
+    );
+  }
+}
+
+function kib(n: number): string {
+  return `${Math.ceil(n / 1024)} KiB`;
+}
+
 export async function buildImage(req: BuildRequest): Promise<BuildResult> {
-  const started = process.hrtime.bigint();
   const env = req.env ?? process.env;
   const cacheDir = req.cacheDir ?? cacheRoot(env);
   const te: ToolEnv = { env, cacheDir };
@@ -114,7 +145,10 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
 
   const configHash = sha256(plan.configHeader);
   const tools = { gcc: compiler.version, ld: linker.version, qemu };
-  const buildKey = sha256(
+  // What the build read, host paths and file identities included: equal key,
+  // nothing to do. Kept beside the image (INPUTS_FILE), not in the manifest,
+  // which says only what the image is and so is the same in any checkout.
+  const inputKey = sha256(
     MANIFEST_FORMAT,
     link.key,
     req.name,
@@ -135,24 +169,27 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   };
 
   const existing = await readJson<Manifest>(join(req.outDir, 'manifest.json'));
-  if (existing?.buildKey === buildKey) {
+  const existingInputs = await readFile(join(req.outDir, INPUTS_FILE), 'utf8').catch(() => '');
+  if (existing && existingInputs.trim() === inputKey) {
     const st = await stat(join(req.outDir, existing.kernel.file)).catch(() => undefined);
     if (st?.size === existing.kernel.size) return { ...base, manifest: existing, upToDate: true };
   }
 
-  const elfSize = (await stat(link.path)).size;
+  const elf = await readFile(link.path);
+  const elfSize = elf.length;
   const rootfs = req.rootfs;
+  const epoch = sourceDateEpoch(env);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     name: req.name,
-    builtAt: new Date().toISOString(),
-    buildKey,
+    ...(epoch !== undefined ? { builtAt: epoch } : {}),
+    buildKey: '',
     configHash,
-    srctree: req.srctree,
     kernel: {
       file: 'kernel.elf',
       size: elfSize,
       loadSize: link.info.loadSize,
+      memSize: link.info.memSize,
       entry: link.info.entry,
       pvhEntry: link.info.pvhEntry,
       cmdline: req.cmdline,
@@ -160,7 +197,6 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     modules: moduleSizes(plan, objects),
     tools,
     run: req.run,
-    buildSeconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
   await mkdir(join(req.outDir, '..'), { recursive: true });
   await replaceDirAtomic(req.outDir, async (tmp) => {
@@ -177,11 +213,22 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
         file: ROOTFS_FILE,
         size: a.size,
         sha256: a.sha256,
-        key: rootfs.key,
         command: rootfs.command,
         files: rootfs.files,
       };
-    }
+      checkMemory(req, link.info.memSize, a.size);
+    } else checkMemory(req, link.info.memSize, 0);
+    // The image's identity: its contents only.
+    manifest.buildKey = sha256(
+      MANIFEST_FORMAT,
+      sha256(elf),
+      req.cmdline,
+      JSON.stringify(req.run),
+      configHash,
+      JSON.stringify(tools),
+      manifest.rootfs?.sha256 ?? 'no rootfs',
+    );
+    await writeFileAtomic(join(tmp, INPUTS_FILE), `${inputKey}\n`);
     await writeFileAtomic(join(tmp, 'config.h'), plan.configHeader);
     if (req.config.dotconfig) await writeFileAtomic(join(tmp, '.config'), req.config.dotconfig());
     await writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -8,7 +8,7 @@ import type { AppSpec } from '../config/appspec.js';
 import { InputError } from '../errors.js';
 import { collectRootfs } from '../fs/rootfs.js';
 import type { RootfsEntry } from '../fs/tree.js';
-import { sha256 } from './cache.js';
+import { sha256, sha256Of } from './cache.js';
 import type { ManifestFile } from './manifest.js';
 
 /** The kernel's command line buffer (boot_info) holds this many bytes. */
@@ -66,7 +66,7 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
   return {
     entries: rootfs.entries,
     command: rootfs.command,
-    key: sha256(...parts),
+    key: sha256Of(parts),
     files,
     hostInputs: [...hostInputs],
     warnings: [...warnings, ...rootfs.warnings.filter((w) => !warnings.includes(w))],

@@ -94,7 +94,8 @@ async function inputPaths(req: StampRequest, extra: readonly string[]): Promise<
   await walk(ownCodeDir(), paths);
   // Every PATH candidate of each tool: one appearing earlier on PATH changes which runs.
   paths.push(...whichAll(req.env));
-  paths.push(...extra);
+  // A loop, not push(...extra): a files: tree can hold 100,000 paths.
+  for (const p of extra) paths.push(p);
   return [...new Set(paths)];
 }
 

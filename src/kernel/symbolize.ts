@@ -50,7 +50,11 @@ export async function createSymbolizer(
     if (r.exitCode !== 0 || line === '' || line.startsWith('??')) return undefined;
     const m = /^(.*):(\d+|\?)(?: \(discriminator \d+\))?$/.exec(line);
     if (!m || m[2] === '?') return undefined;
-    const file = opts.srctree && m[1]!.startsWith('/') ? relative(opts.srctree, m[1]!) : m[1]!;
+    // Paths are relative to the source tree (compiled with -ffile-prefix-map), "./modules/..." as addr2line joins them.
+    const file = (opts.srctree && m[1]!.startsWith('/') ? relative(opts.srctree, m[1]!) : m[1]!).replace(
+      /^\.\//,
+      '',
+    );
     return `${file}:${m[2]}`;
   };
   return (addr) => {

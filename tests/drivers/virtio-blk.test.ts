@@ -4,7 +4,8 @@
 // then finds in the disk file, prints the sha256 of a disk the test filled
 // with random bytes, and gets EPERM writing a read-only disk: on q35
 // (modern virtio-pci, MSI-X), microvm (virtio-mmio found through ACPI; v1
-// and v2) and pc (legacy virtio-pci with MSI-X, and with shared INTx).
+// and v2) and pc (legacy virtio-pci with MSI-X, and with shared INTx); on
+// q35 with 2 CPUs the disk has a queue per CPU and 4 threads write at once.
 // The virtio and block self-tests (bad used-ring entries from a fake device,
 // the block layer over a RAM disk) run in a kernel with a real disk attached.
 
@@ -241,6 +242,38 @@ describe('virtio-blk under QEMU', () => {
     expect(b.status).toBe(0);
   }, 400_000);
 
+  it('q35 with 2 CPUs: one queue per CPU (MSI-X vector each), written from 4 threads at once', async () => {
+    const disk = join(dir, 'mq.raw');
+    await writeFile(disk, Buffer.alloc(PATTERN_SIZE));
+    const app = join(dir, 'mq.yaml');
+    await writeFile(
+      app,
+      [
+        'name: mq',
+        'app:',
+        `  exec: ${prog}`,
+        '  args: [mtwrite, /dev/vda, "5", "4", sha, /dev/vda]',
+        'kernel:',
+        '  profile: q35',
+        '  cmdline: osvb.loglevel=6',
+        'run:',
+        '  cpus: 2',
+        'disks:',
+        `  - file: ${disk}`,
+        '',
+      ].join('\n'),
+    );
+    const outDir = join(dir, 'img', 'mq');
+    await buildApp(app, { outDir, cacheDir: join(dir, 'cache'), jobs: 2 });
+    const b = await boot(outDir);
+    expect(b.out).toMatch(/block: vda: 2 MiB, 512-byte blocks, 2 queues/);
+    expect(b.out).toContain('/dev/vda wrote from 4 threads');
+    expect(b.out).toContain(`/dev/vda sha256 ${sha256(pattern(PATTERN_SIZE, 5))}`);
+    expect(b.out).toContain('blkcheck: ok');
+    expect(b.status).toBe(0);
+    expect(sha256(await readFile(disk))).toBe(sha256(pattern(PATTERN_SIZE, 5)));
+  }, 400_000);
+
   it('microvm: virtio-mmio devices from ACPI, version 1 and version 2', async () => {
     const d = await disks('mvm');
     const image = await build('mvm', 'microvm', d);
@@ -332,6 +365,7 @@ describe('virtio-blk under QEMU', () => {
       'virtio.vring_bad_used',
       'virtio.vring_bad_used_indirect',
       'virtio.vring_full',
+      'virtio.vring_desc_rewrite',
       'block.rw',
       'block.bcache',
       'block.names',
@@ -340,7 +374,7 @@ describe('virtio-blk under QEMU', () => {
     }
     expect(b.out).toMatch(/used entry with id 1000 out of range; dropped/);
     expect(b.out).toMatch(/claims 4609 bytes written into 513; length dropped/);
-    expect(b.out).toContain('selftest: 6 passed, 0 failed');
+    expect(b.out).toContain('selftest: 7 passed, 0 failed');
     expect(b.status).toBe(0);
   }, 400_000);
 });

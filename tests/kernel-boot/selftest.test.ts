@@ -162,6 +162,13 @@ describe('the self-test image under QEMU', () => {
     expectAllPassed(b);
   });
 
+  it('warns when fewer CPUs come up than the VM has (osvb.cpus)', async () => {
+    // As if an AP had not started: the command line claims one CPU more than QEMU gives.
+    const b = await boot(image, 'osvb.cpus=3 osvb.selftest=smp.cpus', 'microvm', 2);
+    expect(b.lines).toContain('smp: the VM has 3 CPUs, but only 2 are online');
+    expect(b.status).toBe(0);
+  });
+
   // TCG runs each vCPU on a host thread: cross-CPU wakeups, locks and TLB
   // shootdowns race for real.
   for (const [cpus, machine] of [
@@ -171,6 +178,8 @@ describe('the self-test image under QEMU', () => {
     it(`runs the scheduler, timer and SMP self-tests on ${cpus} CPUs (${machine})`, async () => {
       const b = await boot(image, 'osvb.loglevel=6 osvb.selftest=sched.*,smp.*,timer.*', machine, cpus);
       expect(b.lines).toContain(`smp: ${cpus} CPUs online`);
+      // osvb run tells the kernel how many the VM has; all came up, so no warning.
+      expect(b.out).not.toContain('smp: the VM has');
       const res = results(b);
       const names = res.map(([n]) => n);
       for (const t of [

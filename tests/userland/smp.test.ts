@@ -40,6 +40,20 @@ describe('SMP: the application sees and uses N CPUs', () => {
     }, 200_000);
   }
 
+  it('the ABI checks (threads, futexes, signals, epoll, fork) pass on 2 vCPUs too', async () => {
+    const exe = compile(dir, 'abi.c', 'abi', 'musl-gcc', ['-static', '-lpthread']);
+    const fs = await packRootfs(dir, 'abi', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2, timeoutSeconds: 150 });
+    expect(
+      b.lines.filter((l) => l.startsWith('FAIL')),
+      b.out,
+    ).toEqual([]);
+    for (const name of ['pthreads_mutex', 'epoll_wait_thread_wakeup', 'fork_wait', 'sigsegv_null'])
+      expect(b.lines).toContain(`ok ${name}`);
+    expect(b.lines).toContain('failures=0');
+    expect(b.status).toBe(0);
+  }, 200_000);
+
   it('munmap, mprotect, mremap and madvise reach the TLB of a thread on the other CPU', async () => {
     const exe = compile(dir, 'tlb.c', 'tlb', 'gcc', ['-pthread']);
     const fs = await packRootfs(dir, 'tlb', { exec: exe });

@@ -101,6 +101,19 @@ describe('newc cpio reader (modules/initrd/cpio.c)', () => {
     }
   });
 
+  it('refuses an archive cut at an entry boundary (no TRAILER!!!), padded or not', async () => {
+    const trailer = bytes.indexOf('TRAILER!!!') - 110;
+    for (const cut of [
+      bytes.subarray(0, trailer),
+      Buffer.concat([bytes.subarray(0, trailer), Buffer.alloc(512)]),
+    ]) {
+      const p = join(dir, 'no-trailer.cpio');
+      await writeFile(p, cut);
+      expect(run(cpioDump, p)).toMatch(/error at \d+: the archive ends without its TRAILER!!! entry/);
+    }
+    expect(run(cpioDump, archive)).toMatch(/\nend\n$/);
+  });
+
   it('rejects bad magic, non-hex fields, unterminated names and oversized data with a reason', async () => {
     const cases: [string, (b: Buffer) => void, RegExp][] = [
       ['magic', (b) => b.write('070707', 0, 'latin1'), /bad magic/],

@@ -114,3 +114,33 @@ SELFTEST(vring_full, "virtio.vring_full")
 	ST_EXPECT(virtqueue_add(vq, bufs, 1, 1, &t) == -ENOSPC);
 	vring_free(vq);
 }
+
+SELFTEST(vring_desc_rewrite, "virtio.vring_desc_rewrite")
+{
+	struct virtio_device vdev = { .config = &fake_ops };
+	struct virtqueue *vq = vring_new(&vdev, 0, 8, 64, fake_notify, NULL);
+	ST_ASSERT(vq != NULL);
+	static uint8_t a[8], b[8], c[8];
+	struct vq_buf bufs[3] = { { a, 8 }, { b, 8 }, { c, 8 } };
+	int t1, t2, t[8];
+	uint32_t len;
+	ST_ASSERT(virtqueue_add(vq, bufs, 1, 2, &t1) == 0);
+	ST_ASSERT(virtqueue_add(vq, bufs, 1, 2, &t2) == 0);
+	/* The device scribbles over every descriptor's next field. */
+	for (unsigned i = 0; i < vq->num; i++)
+		vq->desc[i].next = 0;
+	device_complete(vq, head_of(vq, 0), 16);
+	device_complete(vq, head_of(vq, 1), 16);
+	ST_EXPECT(virtqueue_get_buf(vq, &len) == &t1);
+	ST_EXPECT(virtqueue_get_buf(vq, &len) == &t2);
+	ST_EXPECT_EQ(vq->num_free, 8);
+	/* The free list is intact: eight one-descriptor requests get eight distinct heads. */
+	unsigned seen = 0;
+	for (int i = 0; i < 8; i++) {
+		ST_ASSERT(virtqueue_add(vq, bufs, 1, 0, &t[i]) == 0);
+		seen |= 1u << head_of(vq, vq->avail_idx - 1);
+	}
+	ST_EXPECT_EQ(seen, 0xffu);
+	ST_EXPECT(virtqueue_add(vq, bufs, 1, 0, &t1) == -ENOSPC);
+	vring_free(vq);
+}

@@ -20,7 +20,16 @@ import {
   type Tree,
   add,
 } from './model.js';
-import { andExpr, orExpr, type ParseResult, symExpr } from './parser.js';
+import {
+  andExpr,
+  exprNode,
+  MAX_DEPTH,
+  orExpr,
+  type ParseResult,
+  symExpr,
+  TooDeepError,
+  tooDeep,
+} from './parser.js';
 
 const TYPE_WORD = ['unknown', 'bool', 'tristate', 'integer', 'hex', 'string'];
 
@@ -35,16 +44,16 @@ export function finalize(pr: ParseResult, diag: (d: Diagnostic) => void): Tree {
     switch (e.k) {
       case E.Not: {
         const x = rewriteM(e.e)!;
-        return x === e.e ? e : { k: E.Not, e: x };
+        return x === e.e ? e : exprNode(E.Not, x);
       }
       case E.And:
       case E.Or: {
         const l = rewriteM(e.l)!;
         const r = rewriteM(e.r)!;
-        return l === e.l && r === e.r ? e : { k: e.k, l, r };
+        return l === e.l && r === e.r ? e : exprNode(e.k, l, r);
       }
       case E.Sym:
-        return e.s === t.symM ? { k: E.And, l: e, r: symExpr(modules) } : e;
+        return e.s === t.symM ? exprNode(E.And, e, symExpr(modules)) : e;
       default:
         return e;
     }
@@ -62,7 +71,16 @@ export function finalize(pr: ParseResult, diag: (d: Diagnostic) => void): Tree {
     );
   };
 
-  const finalizeNode = (parent: MenuNode, siblings: MenuNode[] | null, index: number): void => {
+  let current: MenuNode | undefined;
+  const finalizeNode = (
+    parent: MenuNode,
+    siblings: MenuNode[] | null,
+    index: number,
+    depth: number,
+  ): void => {
+    // Menus, if blocks and dependency chains (automatic submenus) nest this deep at most.
+    if (depth > MAX_DEPTH) throw tooDeep('menus, if blocks and dependency chains', parent.loc);
+    current = parent;
     const sym = parent.sym;
     if (parent.children.length) {
       let parentDep: Expr | null;
@@ -91,13 +109,21 @@ export function finalize(pr: ParseResult, diag: (d: Diagnostic) => void): Tree {
           if (prop.type === P.Select || prop.type === P.Imply) {
             const target = (prop.expr as { k: E.Sym; s: Sym }).s;
             const term = andExpr(symExpr(m.sym!), prop.cond)!;
-            if (prop.type === P.Select) target.revDep = orExpr(target.revDep, term);
-            else target.implied = orExpr(target.implied, term);
+            try {
+              if (prop.type === P.Select) target.revDep = orExpr(target.revDep, term);
+              else target.implied = orExpr(target.implied, term);
+            } catch (err) {
+              if (!(err instanceof TooDeepError)) throw err;
+              throw new TooDeepError(
+                `${target.name} is selected or implied by more than ${MAX_DEPTH} symbols (or under conditions too deep)`,
+                { loc: prop.loc },
+              );
+            }
           }
         }
       }
       const kids = parent.children;
-      for (let i = 0; i < kids.length; i++) finalizeNode(kids[i]!, kids, i);
+      for (let i = 0; i < kids.length; i++) finalizeNode(kids[i]!, kids, i, depth + 1);
     } else if (sym && siblings) {
       // Automatic submenu: following entries that depend on this symbol go under it.
       const promptCond = parent.prompt ? parent.prompt.cond : null;
@@ -107,7 +133,7 @@ export function finalize(pr: ParseResult, diag: (d: Diagnostic) => void): Tree {
         const dep = m.prompt ? m.prompt.cond : m.dep;
         if (!containsSym(dep, sym)) break;
         if (!dependsOnSym(dep, sym) && !supersetDep(dep, promptCond, sym)) break;
-        finalizeNode(m, siblings, j);
+        finalizeNode(m, siblings, j, depth + 1);
         m.parent = parent;
         j++;
       }
@@ -147,7 +173,10 @@ export function finalize(pr: ParseResult, diag: (d: Diagnostic) => void): Tree {
         const moved = m.children;
         for (const c of moved) c.parent = parent;
         m.children = [];
-        kids.splice(i + 1, 0, ...moved);
+        // Not splice(i + 1, 0, ...moved): a spread of 100,000 entries overflows the stack.
+        const rest = kids.splice(i + 1);
+        for (const c of moved) kids.push(c);
+        for (const c of rest) kids.push(c);
       }
     }
 
@@ -163,7 +192,13 @@ export function finalize(pr: ParseResult, diag: (d: Diagnostic) => void): Tree {
     }
   };
 
-  finalizeNode(pr.root, null, 0);
+  try {
+    finalizeNode(pr.root, null, 0, 0);
+  } catch (err) {
+    // An expression grown too deep while dependencies were propagated: where it was written.
+    if (err instanceof TooDeepError && !err.loc && current) throw tooDeep('expression', current.loc);
+    throw err;
+  }
 
   const menus: MenuNode[] = [];
   const walk = (m: MenuNode): void => {

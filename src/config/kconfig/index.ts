@@ -2,9 +2,9 @@
 // (olddefconfig, defconfig, all*config, savedefconfig) like Linux's conf,
 // write .config / minimal defconfig / autoconf.h, and explain values.
 
-import { readFileSync } from 'node:fs';
 import type { SourceLocation } from '../../errors.js';
-import { KconfigError } from '../../errors.js';
+import { KconfigError, OsvbError } from '../../errors.js';
+import { readInputFile } from '../inputfile.js';
 import { AsyncShell } from './asyncshell.js';
 import { confRead, runTarget, writeAutoconfH, writeDefconfig } from './confdata.js';
 import { State } from './eval.js';
@@ -317,8 +317,9 @@ function complete(opts: LoadOptions, env: Record<string, string | undefined>, pr
 /** Reads a config file for resolve(); errors name the file. */
 export function readConfigText(file: string): ConfigText {
   try {
-    return { text: readFileSync(file, 'latin1'), file };
+    return { text: readInputFile(file).toString('latin1'), file };
   } catch (err) {
+    if (err instanceof OsvbError) throw new KconfigError(err.message, { loc: { file }, cause: err });
     throw new KconfigError(`cannot read ${file}: ${(err as Error).message}`, { loc: { file }, cause: err });
   }
 }
@@ -347,7 +348,7 @@ export function mergeConfigs(base: ConfigText, fragments: ConfigText[], prefix =
     lines.push('');
     const fl = frag.text.split('\n');
     if (fl[fl.length - 1] === '') fl.pop();
-    lines.push(...fl);
+    for (const l of fl) lines.push(l); // not push(...fl): a fragment may have a million lines
   }
   return { text: `${lines.join('\n')}\n`, file: base.file };
 }

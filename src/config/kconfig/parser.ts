@@ -3,9 +3,10 @@
 // Builds the menu tree and the symbols' property lists the way Linux's
 // parser.y + menu.c do, so that finalize() can apply Linux's semantics.
 
-import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { KconfigError, type SourceLocation } from '../../errors.js';
+import { KconfigError, OsvbError, type SourceLocation } from '../../errors.js';
+import { readInputFile } from '../inputfile.js';
 import type { Diagnostic } from './index.js';
 import { Lexer, T, type Token } from './lexer.js';
 import {
@@ -34,16 +35,48 @@ export interface ParseResult {
   files: string[];
 }
 
+/**
+ * How deep an expression (parentheses, `!` and chains of && / ||) or a nesting
+ * of menus, `if` blocks, dependency chains and `source`d files may go. Every
+ * pass over the tree recurses that deep; past this a clean error is given,
+ * never a stack overflow (Linux's conf: "memory exhausted" or a crash).
+ */
+export const MAX_DEPTH = 1000;
+
+/** An expression or a nesting deeper than MAX_DEPTH; the parser adds the location. */
+export class TooDeepError extends KconfigError {}
+
+export function tooDeep(what: string, loc?: SourceLocation): TooDeepError {
+  return new TooDeepError(`${what} nested more than ${MAX_DEPTH} levels deep`, { loc });
+}
+
+const depths = new WeakMap<Expr, number>();
+
+function depthOf(e: Expr): number {
+  return depths.get(e) ?? 1;
+}
+
+/** An && / || / ! node; its depth is recorded so that no input can build one too deep to walk. */
+export function exprNode(k: E.And | E.Or, l: Expr, r: Expr): Expr;
+export function exprNode(k: E.Not, e: Expr): Expr;
+export function exprNode(k: E.And | E.Or | E.Not, a: Expr, b?: Expr): Expr {
+  const d = 1 + Math.max(depthOf(a), b ? depthOf(b) : 0);
+  if (d > MAX_DEPTH) throw tooDeep('expression');
+  const e: Expr = k === E.Not ? { k, e: a } : { k, l: a, r: b! };
+  depths.set(e, d);
+  return e;
+}
+
 export function andExpr(a: Expr | null, b: Expr | null): Expr | null {
   if (!a) return b;
   if (!b) return a;
-  return { k: E.And, l: a, r: b };
+  return exprNode(E.And, a, b);
 }
 
 export function orExpr(a: Expr | null, b: Expr | null): Expr | null {
   if (!a) return b;
   if (!b) return a;
-  return { k: E.Or, l: a, r: b };
+  return exprNode(E.Or, a, b);
 }
 
 export function symExpr(s: Sym): Expr {
@@ -184,6 +217,8 @@ export class Parser {
 
   /** Expression nodes that name a symbol whose name is still being computed by a $(shell,...). */
   private readonly fixups: Expr[] = [];
+  /** Parentheses and `!` open around the expression being parsed. */
+  private nesting = 0;
 
   /**
    * Waits for background $(shell,...) commands and puts their output in place
@@ -262,6 +297,8 @@ export class Parser {
     try {
       return readText(full);
     } catch (err) {
+      if (err instanceof OsvbError)
+        throw new KconfigError(`"${name}": ${err.message}`, { loc: from ?? { file: name } });
       const code = (err as NodeJS.ErrnoException).code;
       if (from) throw new KconfigError(`can't open file "${name}"`, { loc: from, cause: err });
       throw new KconfigError(`can't find file ${name}${code ? ` (${code})` : ''}`, {
@@ -282,6 +319,7 @@ export class Parser {
         });
       }
     }
+    if (this.fileStack.length >= MAX_DEPTH) throw tooDeep('source statements', from ?? { file: name });
     const text = this.readSource(name, from);
     this.files.push(name);
     this.fileStack.push({ name, line: 0 });
@@ -305,6 +343,10 @@ export class Parser {
         const m = this.currentMenu;
         throw new KconfigError(`missing end statement for this ${m.kind}`, { loc: m.loc });
       }
+    } catch (err) {
+      // Built deep by many lines (a long run of "depends on"): the statement that went over.
+      if (err instanceof TooDeepError && !err.loc) throw tooDeep('expression', this.loc());
+      throw err;
     } finally {
       this.fileStack.pop();
       if (saved) this.lex = saved;
@@ -833,7 +875,7 @@ export class Parser {
     let l = this.andTerm();
     while (this.lex.peek().t === T.Or) {
       this.lex.take();
-      l = { k: E.Or, l, r: this.andTerm() };
+      l = exprNode(E.Or, l, this.andTerm());
     }
     return l;
   }
@@ -842,23 +884,26 @@ export class Parser {
     let l = this.unary();
     while (this.lex.peek().t === T.And) {
       this.lex.take();
-      l = { k: E.And, l, r: this.unary() };
+      l = exprNode(E.And, l, this.unary());
     }
     return l;
   }
 
   private unary(): Expr {
     const t = this.lex.peek();
-    if (t.t === T.Not) {
-      this.lex.take();
-      return { k: E.Not, e: this.unary() };
-    }
-    if (t.t === T.LParen) {
-      this.lex.take();
-      const e = this.orTerm();
-      const c = this.lex.take();
-      if (c.t !== T.RParen) this.error(`syntax error: expected ')', got ${describe(c)}`, c);
-      return e;
+    if (t.t === T.Not || t.t === T.LParen) {
+      // Checked before descending: "!!!!…" or "((((…" must not recurse without bound.
+      if (++this.nesting > MAX_DEPTH) throw tooDeep('expression', { file: this.lex.file, line: t.line });
+      try {
+        this.lex.take();
+        if (t.t === T.Not) return exprNode(E.Not, this.unary());
+        const e = this.orTerm();
+        const c = this.lex.take();
+        if (c.t !== T.RParen) this.error(`syntax error: expected ')', got ${describe(c)}`, c);
+        return e;
+      } finally {
+        this.nesting--;
+      }
     }
     const a = this.symbol();
     const op = CMP[this.lex.peek().t];
@@ -883,27 +928,11 @@ class PlaceholderSym extends SymClass {
   }
 }
 
-let readBuf = Buffer.allocUnsafe(1 << 20);
+const readBuf = { buf: Buffer.allocUnsafe(1 << 20) };
 
 /** A file's bytes as latin1 text, through one reused buffer (a Linux tree has ~1500 Kconfig files). */
 function readText(file: string): string {
-  const fd = openSync(file, 'r');
-  try {
-    let n = 0;
-    for (;;) {
-      if (n === readBuf.length) {
-        const bigger = Buffer.allocUnsafe(readBuf.length * 2);
-        readBuf.copy(bigger, 0, 0, n);
-        readBuf = bigger;
-      }
-      const r = readSync(fd, readBuf, n, readBuf.length - n, null);
-      if (r === 0) break;
-      n += r;
-    }
-    return readBuf.toString('latin1', 0, n);
-  } finally {
-    closeSync(fd);
-  }
+  return readInputFile(file, { scratch: readBuf }).toString('latin1');
 }
 
 function globToRegExp(g: string): RegExp {

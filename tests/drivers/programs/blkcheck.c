@@ -4,9 +4,12 @@
  *                    unaligned rewrite, then fsync
  *   sha DEV          sha256 of the whole device (read), checked against pread
  *   ro DEV           a write must fail (EPERM), a read must work
+ *   mtwrite DEV SEED N  like write, from N threads at once (interleaved
+ *                    64 KiB chunks), then fsync: the disk's queues in parallel
  * Exit status 0 when every command succeeded. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -190,6 +193,52 @@ static void write_dev(const char *dev, unsigned seed)
 	close(fd);
 }
 
+struct mt_arg {
+	int fd;
+	unsigned seed, k, n;
+	uint64_t size;
+	int failed;
+};
+
+static void *mt_writer(void *p)
+{
+	struct mt_arg *a = p;
+	size_t chunk = 64 << 10;
+	uint8_t *b = malloc(chunk);
+	for (uint64_t off = (uint64_t)a->k * chunk; off < a->size; off += (uint64_t)a->n * chunk) {
+		size_t len = a->size - off < chunk ? a->size - off : chunk;
+		fill(b, off, len, a->seed);
+		if (pwrite(a->fd, b, len, off) != (ssize_t)len)
+			a->failed = errno ? errno : -1;
+	}
+	free(b);
+	return NULL;
+}
+
+static void mtwrite_dev(const char *dev, unsigned seed, unsigned n)
+{
+	int fd = open_dev(dev, O_RDWR);
+	if (fd < 0)
+		return;
+	pthread_t t[16];
+	struct mt_arg a[16];
+	if (n < 1 || n > 16)
+		n = 2;
+	for (unsigned k = 0; k < n; k++) {
+		a[k] = (struct mt_arg){ .fd = fd, .seed = seed, .k = k, .n = n, .size = dev_size(fd) };
+		pthread_create(&t[k], NULL, mt_writer, &a[k]);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		pthread_join(t[k], NULL);
+		if (a[k].failed)
+			FAIL("thread %u: pwrite: %s", k, strerror(a[k].failed));
+	}
+	if (fsync(fd))
+		FAIL("fsync: %s", strerror(errno));
+	printf("%s wrote from %u threads\n", dev, n);
+	close(fd);
+}
+
 static void sha_dev(const char *dev)
 {
 	int fd = open_dev(dev, O_RDONLY);
@@ -249,6 +298,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "write") && i + 2 < argc) {
 			write_dev(argv[i + 1], atoi(argv[i + 2]));
 			i += 2;
+		} else if (!strcmp(argv[i], "mtwrite") && i + 3 < argc) {
+			mtwrite_dev(argv[i + 1], atoi(argv[i + 2]), atoi(argv[i + 3]));
+			i += 3;
 		} else if (!strcmp(argv[i], "sha") && i + 1 < argc) {
 			sha_dev(argv[++i]);
 		} else if (!strcmp(argv[i], "ro") && i + 1 < argc) {

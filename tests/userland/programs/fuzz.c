@@ -1,7 +1,11 @@
 /* Calls system calls with random arguments: garbage, NULL, unaligned, kernel
- * and end-of-user-space pointers. The kernel must answer every call (an errno
- * or a result) without crashing; calls that would end, block or corrupt this
- * program itself (exit, signals, sleeps, unmapping, fd 0-2) are left out.
+ * and end-of-user-space pointers, huge lengths. The kernel must answer every
+ * call (an errno or a result) without crashing; calls that would end, block or
+ * corrupt this program itself (exit, signals, sleeps, fd 0-2) are left out.
+ * The memory calls (mmap, munmap, mprotect, mremap, madvise, msync, mlock,
+ * mincore, brk) run too, with their address always outside this program's
+ * own memory: in the kernel half, the non-canonical hole, a wrapping range or
+ * an arena of its own. Seeded (argv[2]) and bounded (argv[1] calls).
  * Prints "fuzz: N calls survived" and exits 0. */
 #include <stdint.h>
 #include <stdio.h>
@@ -49,10 +53,49 @@ static uint64_t arg(void)
 	}
 }
 
+#define ARENA_SIZE (1ul << 24)
+/* Where the memory calls may map, unmap and protect: reserved at start-up, far
+ * from the program, its heap, its stack and the scratch buffer. */
+static uint64_t arena;
+
+/* An address for a memory call: never inside this program's own mappings. */
+static uint64_t mem_addr(void)
+{
+	static const uint64_t kernel[] = {
+		0xffff800000000000ull, 0xffff800000100000ull, 0xffffc00000000000ull, 0xffffffff80000000ull,
+		0xffffffff80001000ull, 0x0000800000000000ull, 0x8000000000000000ull, 0xfffffffffffff000ull,
+		0x00007ffffffff000ull,
+	};
+	if (rnd() % 3 == 0)
+		return kernel[rnd() % (sizeof(kernel) / sizeof(kernel[0]))] + (rnd() % 4 == 0 ? rnd() % 4096 : 0);
+	return arena + (rnd() % (ARENA_SIZE / 4096)) * 4096 + (rnd() % 8 == 0 ? rnd() % 4096 : 0);
+}
+
+static uint64_t mem_len(uint64_t addr)
+{
+	switch (rnd() % 5) {
+	case 0:
+		return -addr; /* wraps to exactly 0 */
+	case 1:
+		return rnd(); /* huge */
+	case 2:
+		return ~0ull - rnd() % 8192;
+	default:
+		return rnd() % (ARENA_SIZE / 2);
+	}
+}
+
+/* Memory calls whose first argument is an address range (and mremap's fifth). */
+static int memory_call(long nr)
+{
+	return nr == 9 || nr == 10 || nr == 11 || nr == 25 || nr == 26 || nr == 27 || nr == 28 || nr == 149 ||
+	       nr == 150;
+}
+
 static int excluded(long nr)
 {
 	static const int never[] = {
-		3, 7, 9, 10, 11, 12, 13, 15, 22, 23, 25, 28, 33, 34, 35, 36, 37, 38, 56, 57, 58, 59, 60, 61, 62,
+		3, 7, 13, 15, 22, 23, 33, 34, 35, 36, 37, 38, 56, 57, 58, 59, 60, 61, 62,
 		128, 130, 200, 202, 213, 230, 231, 232, 234, 247, 270, 271, 281, 284, 290, 291, 292, 293, 435, 436,
 		/* set_tid_address, set_robust_list, arch_prctl: would change this thread's own state */
 		218, 273, 158, 334,
@@ -72,6 +115,10 @@ int main(int argc, char **argv)
 	scratch = mmap(NULL, SCRATCH + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch == MAP_FAILED || mprotect(scratch + SCRATCH, 4096, PROT_NONE))
 		return 2;
+	void *a = mmap((void *)0x200000000000ull, ARENA_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (a == MAP_FAILED)
+		return 2;
+	arena = (uint64_t)a;
 	for (long i = 0; i < n; i++) {
 		for (size_t k = 0; k < SCRATCH; k += 8)
 			*(uint64_t *)(scratch + k) = rnd();
@@ -81,9 +128,25 @@ int main(int argc, char **argv)
 		uint64_t a[6];
 		for (int k = 0; k < 6; k++)
 			a[k] = arg();
-		/* Keep stdin/stdout/stderr: never pass fds 0-2 to calls that could close or redirect them. */
-		if (a[0] <= 2)
+		if (memory_call(nr)) {
+			a[0] = mem_addr();
+			a[1] = mem_len(a[0]);
+			if (nr == 25) { /* mremap: new length, flags, new address */
+				a[2] = mem_len(a[0]);
+				a[4] = mem_addr();
+			}
+			if (nr == 9) /* mmap: also MAP_FIXED, and anonymous or a random fd */
+				a[3] = (rnd() & (0x10 | 0x20 | 0x4000 | 0x100000)) | (1 + rnd() % 3);
+			if (nr == 27) /* mincore's vector: valid, kernel or random */
+				a[2] = rnd() % 2 ? (uint64_t)scratch : arg();
+			if (nr == 28) /* madvise: MADV_DONTNEED (frees pages) half the time */
+				a[2] = rnd() % 2 ? 4 : arg();
+		} else if (nr == 12) {
+			a[0] = mem_addr(); /* brk: a kernel address, 0 or in the arena */
+		} else if (a[0] <= 2) {
+			/* Keep stdin/stdout/stderr: never pass fds 0-2 to calls that could close or redirect them. */
 			a[0] += 3;
+		}
 		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		done++;
 	}

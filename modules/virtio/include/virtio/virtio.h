@@ -147,6 +147,7 @@ struct virtqueue {
 	bool broken;                   /* the device broke the ring protocol */
 	uint64_t bad_entries;          /* used entries dropped as invalid */
 	struct vq_state *state;        /* per head descriptor: token, lengths */
+	uint16_t *next;                /* our copy of each descriptor's next: the free list never trusts the ring */
 	vq_callback_t callback;
 	void (*notify)(struct virtqueue *vq); /* the transport's doorbell */
 	void *transport;               /* the transport's (notify address...) */
