@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type DiskSpec, parseDiskOption } from '../config/disks.js';
 import { type PortForward, parseNetOption, parsePortOption } from '../config/network.js';
 import { RunError } from '../errors.js';
+import { BOOT_MODES, type BootMode } from '../hypervisor/boot-mode.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
 import { buildOrReuse, buildSummary, parsePositiveInt } from './build.js';
@@ -18,6 +19,7 @@ interface RunFlags {
   accel?: string;
   dryRun?: boolean;
   append?: string;
+  boot?: BootMode;
   disk: DiskSpec[];
   publish: PortForward[];
   net?: string;
@@ -46,7 +48,9 @@ export function registerRun(program: Command): void {
       '--srctree <dir>',
       'kernel source tree with modules/ and kconfig/ (default: the osvb installation)',
     )
-    .addOption(new Option('--hypervisor <name>', 'hypervisor').choices(['qemu']).default('qemu'))
+    .addOption(
+      new Option('--hypervisor <name>', 'hypervisor').choices(['qemu', 'firecracker']).default('qemu'),
+    )
     .option('-m, --memory <size>', 'guest memory, e.g. 128M (default: app.yaml run.memory)')
     .option('-c, --cpus <n>', 'virtual CPUs (default: app.yaml run.cpus)', parsePositiveInt)
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
@@ -58,6 +62,14 @@ export function registerRun(program: Command): void {
     )
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
     .option('--append <args>', 'extra kernel command line arguments')
+    .addOption(
+      new Option(
+        '--boot <protocol>',
+        'pvh: QEMU loads kernel.elf through its PVH note; linux: the bzImage through the Linux boot protocol',
+      )
+        .choices([...BOOT_MODES])
+        .default('pvh'),
+    )
     .option(
       '--disk <file[,if=nvme][,ro][,format=qcow2]>',
       'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
@@ -72,7 +84,7 @@ export function registerRun(program: Command): void {
     )
     .option('--net <none|user|tap:NAME[,queues=N]>', "attach the image's first NIC to this (or none)")
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
-    .option('--dry-run', 'print the QEMU command line and exit')
+    .option('--dry-run', 'print the QEMU command line (Firecracker: the VM configuration JSON) and exit')
     .option(
       '--json',
       'newline-delimited JSON events on stdout, the last one the result (the guest console then goes to stderr)',
@@ -112,6 +124,22 @@ export function registerRun(program: Command): void {
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
       }
+      if (flags.hypervisor === 'firecracker') {
+        const fc = await import('../hypervisor/firecracker.js');
+        const append = [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ');
+        const config = await fc.prepareFirecracker(dir, {
+          memory: flags.memory,
+          cpus: flags.cpus,
+          append: append || undefined,
+          disks: flags.disk,
+        });
+        if (flags.dryRun) {
+          process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+          return;
+        }
+        process.exitCode = await fc.runFirecracker(config, process.env);
+        return;
+      }
       const out = (s: string) => (flags.json ? process.stderr.write(s) : process.stdout.write(s));
       const opts = {
         memory: flags.memory,
@@ -120,6 +148,7 @@ export function registerRun(program: Command): void {
         disks: flags.disk,
         ports: flags.publish,
         net: flags.net === undefined ? undefined : (parseNetOption(flags.net) ?? null),
+        boot: flags.boot,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,

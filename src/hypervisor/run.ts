@@ -15,6 +15,7 @@ import { createSymbolizer, type Symbolizer } from '../kernel/symbolize.js';
 import { findBinutil, findQemu, type ToolEnv } from '../kernel/toolchain.js';
 import { type AccelChoice, chooseAccel } from './accel.js';
 import { accelMode } from './accel-mode.js';
+import type { BootMode } from './boot-mode.js';
 import {
   clockRateArgs,
   clockRatesFile,
@@ -37,6 +38,8 @@ export interface RunOptions {
   net?: { mode: NicMode; tap?: string; queues?: number } | null;
   /** Appended to the manifest's kernel command line. */
   append?: string;
+  /** How QEMU loads the kernel: kernel.elf through its PVH note (default), or the bzImage through the Linux boot protocol. */
+  boot?: BootMode;
   timeoutSeconds?: number;
   env?: NodeJS.ProcessEnv;
   /** --accel; OSVB_ACCEL and the image's run.accel apply when absent. */
@@ -46,6 +49,17 @@ export interface RunOptions {
   stderr: (s: string) => void;
   /** Say which accelerator was chosen. */
   announceAccel?: boolean;
+}
+
+function kernelFile(manifest: Manifest, boot: BootMode): string {
+  if (boot === 'pvh') return manifest.kernel.file;
+  if (!manifest.kernel.bzImage) {
+    throw new RunError('--boot linux: this image has no bzImage (built without BOOT_LINUX)', {
+      exitCode: 2,
+      hint: 'rebuild with kernel.config BOOT_LINUX: y (the default)',
+    });
+  }
+  return manifest.kernel.bzImage.file;
 }
 
 export interface PreparedRun {
@@ -196,7 +210,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     .join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,
-    kernelPath: join(dir, manifest.kernel.file),
+    kernelPath: join(dir, kernelFile(manifest, opts.boot ?? 'pvh')),
     initrd: manifest.rootfs ? join(dir, manifest.rootfs.file) : undefined,
     cmdline,
     machine,

@@ -72,6 +72,8 @@ export interface Manifest {
     entry: string;
     pvhEntry: string;
     cmdline: string;
+    /** The same kernel as a bzImage (Linux boot protocol); absent without BOOT_LINUX. */
+    bzImage?: { file: string; size: number };
   };
   modules: ModuleSize[];
   tools: { gcc: string; ld: string; qemu: string | null };
@@ -127,6 +129,11 @@ export async function readManifest(imageDir: string): Promise<Manifest> {
   const plain = (f: unknown) => typeof f === 'string' && f !== '' && !f.includes('/') && !f.startsWith('.');
   if (!plain(k.file)) {
     throw new InputError(`manifest kernel file "${String(k.file)}" must be a plain file name`, {
+      loc: { file },
+    });
+  }
+  if (k.bzImage !== undefined && (!isRecord(k.bzImage) || !plain(k.bzImage.file))) {
+    throw new InputError('manifest kernel.bzImage must name a plain file in the image directory', {
       loc: { file },
     });
   }

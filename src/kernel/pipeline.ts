@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BuildError, ConfigError, type SourceLocation, ToolMissingError } from '../errors.js';
 import { replaceDirAtomic, writeFileAtomic } from './atomic.js';
+import { BZIMAGE_FILE, makeBzImage } from './bzimage.js';
 import { cacheRoot, sha256 } from './cache.js';
 import { type CompiledObject, compileAll, exists, readJson } from './compile.js';
 import type { BuildConfig } from './config.js';
@@ -217,6 +218,11 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   await mkdir(join(req.outDir, '..'), { recursive: true });
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
+    const bz = makeBzImage(await readFile(link.path), 'kernel.elf');
+    if (bz) {
+      await writeFileAtomic(join(tmp, BZIMAGE_FILE), bz);
+      manifest.kernel.bzImage = { file: BZIMAGE_FILE, size: bz.length };
+    }
     if (rootfs) {
       const { writeCpioArchive } = await import('../fs/archive.js');
       const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE));

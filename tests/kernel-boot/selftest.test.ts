@@ -400,6 +400,7 @@ describe('the Multiboot entry', () => {
     expect(b.lines[0]).toMatch(/^osvb: booting \(multiboot, \d+ MiB RAM\)$/);
     expect(results(b)).toEqual([
       ['boot.cmdline', 'ok'],
+      ['boot.linux_params', 'ok'],
       ['boot.memory_map', 'ok'],
       ['mm.page_alloc', 'ok'],
     ]);

@@ -25,7 +25,7 @@ struct boot_mem_region {
 };
 
 struct boot_info {
-	const char *protocol;       /* "pvh", "multiboot" */
+	const char *protocol;       /* "pvh", "multiboot", "linux" */
 	struct boot_mem_region mem[BOOT_MAX_REGIONS]; /* sorted by base, non-overlapping */
 	unsigned nmem;
 	char cmdline[BOOT_CMDLINE_MAX];
