@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, type WriteStream } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { RunError } from '../errors.js';
 import type { PreparedRun } from '../hypervisor/run.js';
@@ -18,6 +18,9 @@ interface RunFlags {
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
+  env: string[];
+  workdir?: string;
+  log?: string;
 }
 
 function parseTimeout(value: string): number {
@@ -26,13 +29,30 @@ function parseTimeout(value: string): number {
   return n;
 }
 
+function collectEnv(value: string, previous: string[]): string[] {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(value)) {
+    throw new InvalidArgumentError('expected NAME=VALUE (NAME: letters, digits, _)');
+  }
+  return [...previous, value];
+}
+
+/** The words after `--` on osvb's own command line: the program's arguments. */
+function argsAfterDashes(cmd: Command): string[] | undefined {
+  // commander keeps the words it parsed in rawArgs (untyped).
+  const raw = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+  const i = raw.indexOf('--');
+  return i < 0 ? undefined : raw.slice(i + 1);
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description(
       'boot an image under QEMU (building it first from app.yaml when stale) and exit with its status',
     )
-    .argument('[image-dir]', 'an image directory written by osvb build')
+    .usage('[options] [IMAGE_DIR | PROGRAM] [-- ARG...]')
+    .argument('[image]', 'an image directory written by osvb build, or a Linux program (ELF) to run as is')
+    .argument('[args...]', 'after --: the program arguments (replace app.args)')
     .option('--config <file>', 'build from this app.yaml first (default: ./app.yaml when no image-dir)')
     .option(
       '--srctree <dir>',
@@ -41,70 +61,118 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--hypervisor <name>', 'hypervisor').choices(['qemu']).default('qemu'))
     .option('-m, --memory <size>', 'guest memory, e.g. 128M (default: app.yaml run.memory)')
     .option('-c, --cpus <n>', 'virtual CPUs (default: app.yaml run.cpus)', parsePositiveInt)
+    .option(
+      '-e, --env <NAME=VALUE>',
+      'set an environment variable of the program (repeatable)',
+      collectEnv,
+      [],
+    )
+    .option('-w, --workdir <dir>', "the program's working directory (default: app.workdir, else /)")
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
+    .option('--log <file>', 'write the kernel messages (all of them, level 5) to this file instead of stderr')
     .option('--append <args>', 'extra kernel command line arguments')
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
-    .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
-    .option('-v, --verbose', 'say what is happening (accelerator, build steps)')
-    .action(async (imageDir: string | undefined, flags: RunFlags) => {
+    .option('--json', 'print the result as JSON (the program stdout then goes to stderr)')
+    .option('-v, --verbose', 'say what is happening (accelerator, build steps, kernel messages)')
+    .action(async (imageArg: string | undefined, _rest: string[], flags: RunFlags, cmd: Command) => {
       process.exitCode = 0;
-      let dir = imageDir;
+      const afterDashes = argsAfterDashes(cmd);
+      // Operands before `--` name the image; everything after it is the program's.
+      const before = cmd.args.length - (afterDashes?.length ?? 0);
+      let dir = before >= 1 ? imageArg : undefined;
+      if (before > 1) {
+        throw new RunError(`unexpected argument "${cmd.args[1]}"`, {
+          exitCode: 2,
+          hint: 'put the program arguments after --: osvb run IMAGE -- ARG...',
+        });
+      }
       const say = (s: string) => process.stderr.write(s);
       if (dir !== undefined && flags.config !== undefined) {
         throw new RunError('give either an image directory or --config, not both', { exitCode: 2 });
       }
-      if (dir === undefined) {
+      const progress = flags.verbose || process.stderr.isTTY ? (l: string) => say(`${l}\n`) : undefined;
+      const onWarning = (t: string) => say(t.endsWith('\n') ? t : `${t}\n`);
+      if (dir !== undefined) {
+        const { isProgramFile, programImage } = await import('./program.js');
+        if (await isProgramFile(dir)) {
+          const r = await programImage(dir, { srctree: flags.srctree, onProgress: progress, onWarning });
+          if (flags.verbose) say(`osvb: ${buildSummary(r)}\n`);
+          dir = r.outDir;
+        }
+      } else {
         const config = flags.config ?? 'app.yaml';
         if (flags.config === undefined && !existsSync(config)) {
           throw new RunError('nothing to run: no image directory given and no ./app.yaml', {
             exitCode: 2,
-            hint: 'osvb run --config path/to/app.yaml, or osvb run IMAGE_DIR',
+            hint: 'osvb run --config path/to/app.yaml, osvb run IMAGE_DIR, or osvb run ./program',
           });
         }
-        const r = await buildOrReuse(config, {
-          srctree: flags.srctree,
-          onProgress: flags.verbose || process.stderr.isTTY ? (l) => say(`${l}\n`) : undefined,
-          onWarning: (t) => say(t.endsWith('\n') ? t : `${t}\n`),
-        });
+        const r = await buildOrReuse(config, { srctree: flags.srctree, onProgress: progress, onWarning });
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
       }
-      const out = (s: string) => (flags.json ? process.stderr.write(s) : process.stdout.write(s));
+      let logFile: WriteStream | undefined;
+      if (flags.log !== undefined && !flags.dryRun) {
+        const { openLog } = await import('./program.js');
+        logFile = await openLog(flags.log);
+      }
+      const out = flags.json ? process.stderr : process.stdout;
+      const tty =
+        process.stdout.isTTY && !flags.json
+          ? { rows: process.stdout.rows ?? 0, cols: process.stdout.columns ?? 0 }
+          : undefined;
       const opts = {
         memory: flags.memory,
         cpus: flags.cpus,
         machine: flags.machine,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
+        overrides: {
+          env: flags.env,
+          args: afterDashes,
+          workdir: flags.workdir,
+        },
         timeoutSeconds: flags.timeout,
         stdout: out,
+        appStderr: process.stderr,
         stderr: say,
-        announceAccel: Boolean(flags.verbose || process.stderr.isTTY),
+        log: logFile ? (s: string) => logFile.write(s) : undefined,
+        // Quiet unless asked: warnings and panics only.
+        logLevel: logFile || flags.verbose ? undefined : 4,
+        stdin: process.stdin,
+        tty,
+        announceAccel: Boolean(flags.verbose),
       };
       const { prepareRun, runPrepared } = await import('../hypervisor/run.js');
-      const { shellCommand } = await import('../hypervisor/qemu.js');
-      const prep: PreparedRun = await prepareRun(dir, opts);
+      const prep: PreparedRun = await prepareRun(dir as string, opts);
       if (flags.dryRun) {
-        const cmd = shellCommand(prep.argv);
+        const { shellCommand } = await import('../hypervisor/qemu.js');
+        const cmdText = shellCommand(prep.argv);
         process.stdout.write(
-          flags.json ? `${JSON.stringify({ argv: prep.argv, command: cmd }, null, 2)}\n` : `${cmd}\n`,
+          flags.json ? `${JSON.stringify({ argv: prep.argv, command: cmdText }, null, 2)}\n` : `${cmdText}\n`,
         );
         return;
       }
-      const r = await runPrepared(prep, opts);
-      if (r.message) say(`osvb: ${r.message}\n`);
-      if (flags.json) {
-        const json = {
-          status: r.status,
-          outcome: r.outcome,
-          accel: r.accel.accel,
-          machine: prep.spec.machine,
-          wallMs: Math.round(r.wallMs),
-        };
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      try {
+        const r = await runPrepared(prep, opts);
+        if (r.message) say(`osvb: ${r.message}\n`);
+        if (flags.json) {
+          const json = {
+            status: r.status,
+            outcome: r.outcome,
+            accel: r.accel.accel,
+            machine: prep.spec.machine,
+            wallMs: Math.round(r.wallMs),
+          };
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        }
+        process.exitCode = r.status;
+      } finally {
+        // Stop reading osvb's stdin, so the process can end.
+        process.stdin.destroy();
+        if (logFile) await new Promise<void>((res) => logFile.end(() => res()));
       }
-      process.exitCode = r.status;
     });
 }

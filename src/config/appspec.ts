@@ -6,6 +6,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { guestDirProblem } from '../kernel/launch.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -45,6 +46,8 @@ export interface AppProgram {
   runtime: Runtime | undefined;
   /** Absolute host path of the Python script (runtime python only). */
   script: string | undefined;
+  /** The program's working directory in the image (app.workdir); undefined: /. */
+  workdir?: string;
 }
 
 export interface FileEntry {
@@ -134,7 +137,7 @@ export const nodeHostProbe: HostProbe = {
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
   '': ['name', 'app', 'files', 'kernel', 'run'],
-  app: ['exec', 'args', 'env', 'runtime', 'script'],
+  app: ['exec', 'args', 'env', 'runtime', 'script', 'workdir'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus'],
 } as const;
@@ -357,7 +360,15 @@ class Parser {
       }
       return undefined;
     }
-    return { exec, execDefaulted, args, env, runtime, script };
+    let workdir: string | undefined;
+    const wd = keys.get('workdir');
+    if (wd !== undefined) {
+      this.note('app.workdir', wd.value);
+      workdir = expectString(this.ctx, wd.value, 'app.workdir');
+      const why = guestDirProblem(workdir);
+      if (why) this.ctx.fail(wd.value, `app.workdir ${JSON.stringify(workdir)} ${why}`);
+    }
+    return { exec, execDefaulted, args, env, runtime, script, workdir };
   }
 
   private parseArgs(e: Entry | undefined): string[] {

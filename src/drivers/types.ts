@@ -3,11 +3,14 @@
 // launcher only concatenates them.
 
 import type { Machine } from '../kernel/manifest.js';
+import type { ConsoleMode } from './console.js';
 
 export interface DriverContext {
   machine: Machine;
   /** Host file that receives the guest's COM2 exit record. */
   exitRecordPath: string;
+  /** relay: the console UARTs on sockets osvb reads (osvb run); stdio: on QEMU's stdio. */
+  console?: ConsoleMode;
 }
 
 export interface HostDriver {

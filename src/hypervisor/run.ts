@@ -2,13 +2,17 @@
 // → the status osvb run exits with (and the one line explaining it).
 
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Sink, TtySize } from '../drivers/console.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
-import { createSymbolizer, type Symbolizer } from '../kernel/symbolize.js';
+import { guestDirProblem, launchCmdline } from '../kernel/launch.js';
+import { BacktraceRewriter, type Symbolizer } from '../kernel/backtrace.js';
 import { findBinutil, findQemu, type ToolEnv } from '../kernel/toolchain.js';
 import { type AccelChoice, chooseAccel } from './accel.js';
-import { exitRecordPath, findQboot, parseMemory, type QemuSpec, qemuArgv, runQemu } from './qemu.js';
+import { findQboot, parseMemory, type QemuSpec, qemuArgv, runQemu } from './qemu.js';
+import { newRunDir } from './rundir.js';
 import { type GuestOutcome, STATUS_PANIC, STATUS_TIMEOUT } from './status.js';
 
 export interface RunOptions {
@@ -17,11 +21,25 @@ export interface RunOptions {
   machine?: Machine;
   /** Appended to the manifest's kernel command line. */
   append?: string;
+  /** osvb run -e / -w / -- ARG...: replace parts of how the program starts. */
+  overrides?: LaunchOverrides;
   timeoutSeconds?: number;
   env?: NodeJS.ProcessEnv;
   devKvm?: string;
-  stdout: (s: string) => void;
+  /** The program's stdout, exact bytes. */
+  stdout: Sink;
+  /** osvb's and QEMU's own lines; also the kernel's (unless `log`) and the program's stderr (unless `appStderr`). */
   stderr: (s: string) => void;
+  /** The program's stderr, exact bytes. */
+  appStderr?: Sink;
+  /** Kernel messages (symbolized backtraces included). */
+  log?: (s: string) => void;
+  /** osvb's stdin, forwarded to the program with its end of file; undefined: end of file at once. */
+  stdin?: Readable;
+  /** The guest claims a terminal (isatty) of this size. */
+  tty?: TtySize;
+  /** Kernel log level (osvb.loglevel) unless the image's command line sets one. */
+  logLevel?: number;
   /** Say which accelerator was chosen. */
   announceAccel?: boolean;
 }
@@ -31,6 +49,55 @@ export interface PreparedRun {
   argv: string[];
   manifest: Manifest;
   accel: AccelChoice;
+}
+
+export interface LaunchOverrides {
+  /** NAME=VALUE words, added to (and replacing) app.env. */
+  env?: string[];
+  /** Replace app.args. */
+  args?: string[];
+  /** Replace app.workdir. */
+  workdir?: string;
+}
+
+/** The image's command line with env, args and workdir replaced as osvb run was told. */
+export function overriddenCmdline(manifest: Manifest, o: LaunchOverrides): string {
+  if (!o.env?.length && o.args === undefined && o.workdir === undefined) return manifest.kernel.cmdline;
+  const app = manifest.app;
+  if (!app) {
+    throw new RunError(
+      manifest.rootfs
+        ? 'this image was built by an older osvb and records no program launch; -e, -w and -- need a rebuild'
+        : 'this image runs no program: -e, -w and -- have nothing to apply to',
+      { exitCode: 2, hint: manifest.rootfs ? 'rebuild it with osvb build' : undefined },
+    );
+  }
+  const env = { ...app.env };
+  for (const kv of o.env ?? []) {
+    const i = kv.indexOf('=');
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  let workdir = o.workdir ?? app.workdir;
+  if (o.workdir !== undefined) {
+    const why = guestDirProblem(o.workdir);
+    if (why) throw new RunError(`-w ${JSON.stringify(o.workdir)} ${why}`, { exitCode: 2 });
+    const known = manifest.rootfs?.files.some((f) => f.path === o.workdir && f.kind === 'dir');
+    if (!known && !['/', '/tmp', '/dev', '/proc', '/sys'].includes(o.workdir)) {
+      throw new RunError(`-w ${o.workdir}: no such directory in the image`, {
+        exitCode: 2,
+        hint: 'osvb inspect IMAGE lists its files',
+      });
+    }
+    workdir = o.workdir;
+  }
+  const FLAG: Record<string, string> = { 'app.env': '-e', 'app.args': '--', 'app.workdir': '-w' };
+  return launchCmdline(
+    app.kernelArgs,
+    { command: app.command, args: o.args ?? app.args, env, ...(workdir ? { workdir } : {}) },
+    (key, message) => {
+      throw new RunError(`${FLAG[key] ?? key}: ${message}`, { exitCode: 2 });
+    },
+  );
 }
 
 export async function prepareRun(imageDir: string, opts: RunOptions): Promise<PreparedRun> {
@@ -45,7 +112,8 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
-  const cmdline = [manifest.kernel.cmdline, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
+  const base = opts.overrides ? overriddenCmdline(manifest, opts.overrides) : manifest.kernel.cmdline;
+  const cmdline = [base, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, manifest.kernel.file),
@@ -56,7 +124,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     cpus,
     accel: accel.accel,
     bios: machine === 'microvm' ? await findQboot(qemu.path) : undefined,
-    exitRecordPath: exitRecordPath(),
+    exitRecordPath: join(newRunDir(), 'exit'),
   };
   return { spec, argv: qemuArgv(spec), manifest, accel };
 }
@@ -95,6 +163,7 @@ export function statusOf(outcome: GuestOutcome): { status: number; message?: str
 }
 
 async function symbolizerFor(prep: PreparedRun, env: NodeJS.ProcessEnv): Promise<Symbolizer | undefined> {
+  const { createSymbolizer } = await import('../kernel/symbolize.js');
   let addr2line: string | undefined;
   try {
     addr2line = (await findBinutil('addr2line', { env, cacheDir: cacheRoot(env) })).path;
@@ -114,12 +183,29 @@ export async function runPrepared(prep: PreparedRun, opts: RunOptions): Promise<
     const what = prep.accel.accel === 'kvm' ? 'KVM' : 'TCG emulation';
     opts.stderr(`osvb: running on ${prep.spec.machine} with ${what} (${prep.accel.reason})\n`);
   }
+  // The symbolizer is prepared on the first backtrace only: most runs have none.
+  let symbolizer: Promise<Symbolizer | undefined> | undefined;
+  const lazy: Symbolizer = async (addr) => {
+    symbolizer ??= symbolizerFor(prep, env);
+    const s = await symbolizer;
+    return s ? s(addr) : undefined;
+  };
+  const log = opts.log ?? opts.stderr;
+  const rewriter = new BacktraceRewriter(lazy, log);
+  const setsLevel = /(^|\s)osvb\.loglevel=/.test(prep.spec.cmdline);
   const r = await runQemu(prep.spec, {
     timeoutSeconds: opts.timeoutSeconds,
-    stdout: opts.stdout,
-    stderr: opts.stderr,
-    symbolize: await symbolizerFor(prep, env),
+    say: opts.stderr,
+    tty: opts.tty,
+    cmdlinePrefix: opts.logLevel !== undefined && !setsLevel ? [`osvb.loglevel=${opts.logLevel}`] : [],
+    streams: {
+      stdin: opts.stdin,
+      stdout: opts.stdout,
+      stderr: opts.appStderr ?? ((b: Buffer) => opts.stderr(b.toString('utf8'))),
+      log: (t) => rewriter.push(t),
+    },
   });
+  await rewriter.end();
   const { status, message } = statusOf(r.outcome);
   return { status, outcome: r.outcome, message, wallMs: r.wallMs, accel: prep.accel, argv: prep.argv };
 }

@@ -14,10 +14,10 @@ import { formatLocation } from '../errors.js';
 import { ConfigError } from '../errors.js';
 import { cacheRoot } from './cache.js';
 import type { BuildConfig } from './config.js';
-import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
+import { type Machine, MACHINES, type ManifestApp, type RunDefaults } from './manifest.js';
 import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
 import { packageRoot } from './paths.js';
-import { imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
+import { appLaunch, imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
 import { writeStamp } from './stamp.js';
 
 /** <app.yaml dir>/.osvb/<name>/ */
@@ -45,6 +45,11 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
   return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus };
 }
 
+function manifestApp(spec: AppSpec, command: readonly string[] | undefined): ManifestApp | undefined {
+  const launch = appLaunch(spec, command);
+  return launch ? { kernelArgs: spec.kernel.cmdline, ...launch } : undefined;
+}
+
 export function imageRequest(
   spec: AppSpec,
   config: BuildConfig,
@@ -56,6 +61,7 @@ export function imageRequest(
     config,
     outDir: opts.outDir ?? defaultImageDir(spec),
     cmdline: imageCmdline(spec, opts.rootfs?.command),
+    app: manifestApp(spec, opts.rootfs?.command),
     run: runDefaults(spec, config),
     rootfs: opts.rootfs,
   };

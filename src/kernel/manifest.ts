@@ -44,6 +44,16 @@ export interface ManifestRootfs {
   files: ManifestFile[];
 }
 
+/** How the program starts (rootfs.ts AppLaunch) and the kernel arguments
+ * app.yaml gave: osvb run rebuilds the command line from these for -e, -w, --. */
+export interface ManifestApp {
+  kernelArgs: string;
+  command: string[];
+  args: string[];
+  env: Record<string, string>;
+  workdir?: string;
+}
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   name: string;
@@ -64,6 +74,7 @@ export interface Manifest {
   tools: { gcc: string; ld: string; qemu: string | null };
   run: RunDefaults;
   rootfs?: ManifestRootfs;
+  app?: ManifestApp;
   /** Seconds the build took. */
   buildSeconds: number;
 }

@@ -10,7 +10,13 @@ import { cacheRoot, sha256 } from './cache.js';
 import { type CompiledObject, compileAll, exists, readJson } from './compile.js';
 import type { BuildConfig } from './config.js';
 import { linkKernel } from './link.js';
-import { MANIFEST_FORMAT, type Manifest, type ModuleSize, type RunDefaults } from './manifest.js';
+import {
+  MANIFEST_FORMAT,
+  type Manifest,
+  type ManifestApp,
+  type ModuleSize,
+  type RunDefaults,
+} from './manifest.js';
 import { discoverModules } from './modules.js';
 import { type BuildPlan, planBuild } from './plan.js';
 import type { RootfsPlan } from './rootfs.js';
@@ -28,6 +34,8 @@ export interface BuildRequest {
   outDir: string;
   /** Kernel command line recorded in the manifest and passed by osvb run. */
   cmdline: string;
+  /** How the program starts, for run-time overrides. */
+  app?: ManifestApp;
   run: RunDefaults;
   /** The application's root filesystem, written as rootfs.cpio (the initrd). */
   rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'>;
@@ -159,6 +167,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     modules: moduleSizes(plan, objects),
     tools,
     run: req.run,
+    ...(req.app ? { app: req.app } : {}),
     buildSeconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
   await mkdir(join(req.outDir, '..'), { recursive: true });
