@@ -43,6 +43,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "read %ld bytes, then %s\n", total, n == 0 ? "EOF" : "error");
 		return 3;
 	}
+	if (!strcmp(mode, "big") || !strcmp(mode, "sink")) {
+		/* throughput (bench/streams.sh): N bytes out, or stdin counted */
+		static char buf[65536];
+		long total = 0, want = argc > 2 ? atol(argv[2]) : 0;
+		ssize_t n;
+		if (mode[0] == 'b') {
+			memset(buf, 'x', sizeof(buf));
+			for (; total < want; total += n)
+				n = write(1, buf, want - total < (long)sizeof(buf) ? (size_t)(want - total) : sizeof(buf));
+		} else {
+			while ((n = read(0, buf, sizeof(buf))) > 0)
+				total += n;
+		}
+		fprintf(stderr, "%ld\n", total);
+		return 0;
+	}
 	if (!strcmp(mode, "tty")) {
 		struct winsize ws = { 0 };
 		int r = ioctl(1, TIOCGWINSZ, &ws);
