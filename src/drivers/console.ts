@@ -14,6 +14,7 @@ import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { DriverContext, HostDriver } from './types.js';
 
+export const COM1_IOBASE = 0x3f8;
 export const COM3_IOBASE = 0x3e8;
 export const COM4_IOBASE = 0x2e8;
 /** The fds QEMU inherits in relay mode: COM1 (stdin+stdout), COM3, COM4. */
@@ -32,13 +33,14 @@ export const serialConsole: HostDriver = {
       `isa-serial,chardev=${id},iobase=0x${iobase.toString(16)},irq=${irq}`,
     ];
     if (ctx.console !== 'relay') {
+      // A mux gives its input to the UART attached last: COM1 comes last
+      // (microvm's own COM1 is turned off in qemuArgv).
       return [
         '-chardev',
         'stdio,id=osvb-con,mux=on',
-        '-serial',
-        'chardev:osvb-con',
         ...uart('osvb-con', COM3_IOBASE, 4),
         ...uart('osvb-con', COM4_IOBASE, 3),
+        ...uart('osvb-con', COM1_IOBASE, 4),
       ];
     }
     // COM3 and COM4 share IRQ 4 and 3 with COM1 and COM2, as on a PC; the guest

@@ -68,7 +68,12 @@ export function parseMemory(value: string): string {
 
 /** QEMU's argv; `stdio` (the default) is a command a person can run as printed. */
 export function qemuArgv(spec: QemuSpec, console: ConsoleMode = 'stdio'): string[] {
-  const argv = [spec.qemuPath, '-M', spec.machine];
+  // microvm's built-in COM1 would come before the others; the stdio console adds its own.
+  const argv = [
+    spec.qemuPath,
+    '-M',
+    console === 'stdio' && spec.machine === 'microvm' ? 'microvm,isa-serial=off' : spec.machine,
+  ];
   if (spec.bios) argv.push('-bios', spec.bios);
   argv.push('-accel', spec.accel, '-cpu', spec.accel === 'kvm' ? 'host' : 'max');
   argv.push('-m', spec.memory, '-smp', String(spec.cpus));
