@@ -17,6 +17,7 @@ import {
   type ModuleSize,
   type RunDefaults,
 } from './manifest.js';
+import { sourceDateEpoch } from '../fs/archive.js';
 import { discoverModules } from './modules.js';
 import { type BuildPlan, planBuild } from './plan.js';
 import type { RootfsPlan } from './rootfs.js';
@@ -130,6 +131,8 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     configHash,
     JSON.stringify(tools),
     req.rootfs?.key ?? 'no rootfs',
+    // The archive's times come from here when set.
+    `SOURCE_DATE_EPOCH=${sourceDateEpoch(env) ?? ''}`,
   );
   const compiled = objects.filter((o) => o.compiled).length;
   const base = {
@@ -175,7 +178,9 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
     if (rootfs) {
       const { writeCpioArchive } = await import('../fs/archive.js');
-      const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE));
+      const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE), {
+        mtime: sourceDateEpoch(env),
+      });
       manifest.rootfs = {
         file: ROOTFS_FILE,
         size: a.size,
