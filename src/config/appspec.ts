@@ -490,10 +490,17 @@ class Parser {
     const head = this.probe.head(file, 20);
     if (!isElf(head)) {
       const script = head[0] === 0x23 && head[1] === 0x21;
+      const shebang = Buffer.from(this.probe.head(file, 128)).toString('latin1').split('\n')[0] ?? '';
+      const python = file.endsWith('.py') || (script && /python/.test(shebang));
+      const name = path.basename(file);
       this.ctx.fail(
         node,
         `app.exec: ${file} is not an ELF executable${script ? ' (it is a #! script)' : ''}`,
-        script ? 'for Python use `runtime: python` with `script:`' : undefined,
+        python
+          ? `a Python script runs with \`runtime: python\` and \`script: ${name}\` (app.exec then defaults to the host's python3)`
+          : script
+            ? 'app.exec is the interpreter (an ELF); a script goes in files:'
+            : undefined,
       );
     }
     if (head.length >= 20) {
@@ -556,12 +563,12 @@ class Parser {
     const map = expectMap(this.ctx, e.value, 'kernel.config');
     return entries(this.ctx, map, 'kernel.config').map((c) => {
       const symbol = c.key;
-      if (!SYMBOL_RE.test(symbol)) {
+      // A name in the wrong case goes on to the resolver, which knows the
+      // tree's symbols and suggests only one that exists.
+      if (!SYMBOL_RE.test(symbol) && !SYMBOL_RE.test(symbol.toUpperCase())) {
         const hint = symbol.startsWith('CONFIG_')
           ? undefined
-          : SYMBOL_RE.test(symbol.toUpperCase())
-            ? `did you mean ${symbol.toUpperCase()}?`
-            : 'symbol names are upper case letters, digits and _';
+          : 'symbol names are upper case letters, digits and _';
         this.ctx.fail(
           c.keyNode,
           `kernel.config: ${JSON.stringify(symbol)} is not a Kconfig symbol name`,

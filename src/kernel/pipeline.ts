@@ -1,11 +1,11 @@
 // The build stages wired together: modules + config → plan → compile (cached)
 // → link (cached, checked) → image directory (atomic). The CLI calls only this.
 
-import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ToolMissingError } from '../errors.js';
-import { replaceDirAtomic, writeFileAtomic } from './atomic.js';
+import { checkWritableParent, makeDirs, replaceDirAtomic, writeFileAtomic } from './atomic.js';
 import { cacheRoot, sha256 } from './cache.js';
 import { type CompiledObject, compileAll, exists, readJson } from './compile.js';
 import type { BuildConfig } from './config.js';
@@ -84,6 +84,8 @@ async function writeConfigHeader(cacheDir: string, text: string): Promise<string
 export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   const started = process.hrtime.bigint();
   const env = req.env ?? process.env;
+  // Before any compiling: an output place osvb cannot write is one line, not a stack trace.
+  await checkWritableParent(req.outDir);
   const cacheDir = req.cacheDir ?? cacheRoot(env);
   const te: ToolEnv = { env, cacheDir };
   const [compiler, linker] = await Promise.all([findCompiler(te), findLinker(te)]);
@@ -173,7 +175,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     ...(req.app ? { app: req.app } : {}),
     buildSeconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
-  await mkdir(join(req.outDir, '..'), { recursive: true });
+  await makeDirs(dirname(req.outDir));
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
     if (rootfs) {
