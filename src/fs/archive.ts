@@ -78,6 +78,20 @@ function hex8(n: number): string {
   return n.toString(16).toUpperCase().padStart(8, '0');
 }
 
+/** The exact size of the archive writeCpioArchive makes of `entries`. */
+export function archiveSize(entries: readonly RootfsEntry[]): number {
+  const member = (name: string, data: number) => {
+    const head = HEADER_SIZE + Buffer.byteLength(name) + 1;
+    return head + pad4(head) + data + pad4(data);
+  };
+  let size = member(CPIO_TRAILER, 0);
+  for (const e of entries) {
+    const data = e.kind === 'file' ? e.size : e.kind === 'symlink' ? Buffer.byteLength(e.target) : 0;
+    size += member(e.path.replace(/^\/+/, ''), data);
+  }
+  return size;
+}
+
 /** One newc header plus name and padding. */
 export function newcHeader(f: {
   ino: number;

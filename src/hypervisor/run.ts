@@ -8,6 +8,7 @@ import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
 import { guestDirProblem, launchCmdline } from '../kernel/launch.js';
+import { checkMemory } from '../kernel/memory.js';
 import { BacktraceRewriter, type Symbolizer } from '../kernel/backtrace.js';
 import { findBinutil, findQemu, type ToolEnv } from '../kernel/toolchain.js';
 import { type AccelChoice, chooseAccel } from './accel.js';
@@ -114,13 +115,17 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   }
   const base = opts.overrides ? overriddenCmdline(manifest, opts.overrides) : manifest.kernel.cmdline;
   const cmdline = [base, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
+  const memory = parseMemory(opts.memory ?? manifest.run.memory);
+  if (opts.memory !== undefined && manifest.rootfs) {
+    checkMemory(memory, manifest.kernel.loadSize, manifest.rootfs.size, '-m', { file: dir });
+  }
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, manifest.kernel.file),
     initrd: manifest.rootfs ? join(dir, manifest.rootfs.file) : undefined,
     cmdline,
     machine,
-    memory: parseMemory(opts.memory ?? manifest.run.memory),
+    memory,
     cpus,
     accel: accel.accel,
     bios: machine === 'microvm' ? await findQboot(qemu.path) : undefined,

@@ -62,6 +62,7 @@ export function imageRequest(
     outDir: opts.outDir ?? defaultImageDir(spec),
     cmdline: imageCmdline(spec, opts.rootfs?.command),
     app: manifestApp(spec, opts.rootfs?.command),
+    memoryLoc: spec.locs['run.memory'] ?? { file: spec.file },
     run: runDefaults(spec, config),
     rootfs: opts.rootfs,
   };

@@ -4,7 +4,7 @@
 import { copyFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ToolMissingError } from '../errors.js';
+import { type SourceLocation, ToolMissingError } from '../errors.js';
 import { checkWritableParent, makeDirs, replaceDirAtomic, writeFileAtomic } from './atomic.js';
 import { cacheRoot, sha256 } from './cache.js';
 import { type CompiledObject, compileAll, exists, readJson } from './compile.js';
@@ -17,7 +17,8 @@ import {
   type ModuleSize,
   type RunDefaults,
 } from './manifest.js';
-import { sourceDateEpoch } from '../fs/archive.js';
+import { archiveSize, sourceDateEpoch } from '../fs/archive.js';
+import { checkMemory } from './memory.js';
 import { discoverModules } from './modules.js';
 import { type BuildPlan, planBuild } from './plan.js';
 import type { RootfsPlan } from './rootfs.js';
@@ -37,6 +38,8 @@ export interface BuildRequest {
   cmdline: string;
   /** How the program starts, for run-time overrides. */
   app?: ManifestApp;
+  /** Where run.memory was written, for the error when the image does not fit. */
+  memoryLoc?: SourceLocation;
   run: RunDefaults;
   /** The application's root filesystem, written as rootfs.cpio (the initrd). */
   rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'>;
@@ -175,6 +178,10 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     ...(req.app ? { app: req.app } : {}),
     buildSeconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
+  if (rootfs) {
+    const loc = req.memoryLoc ?? { file: req.name };
+    checkMemory(req.run.memory, link.info.loadSize, archiveSize(rootfs.entries), 'run.memory', loc);
+  }
   await makeDirs(dirname(req.outDir));
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
