@@ -23,6 +23,11 @@ interface RunFlags {
   log?: string;
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
 function parseTimeout(value: string): number {
   const n = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError('expected seconds > 0');
@@ -94,7 +99,7 @@ export function registerRun(program: Command): void {
       }
       const progress = flags.verbose || process.stderr.isTTY ? (l: string) => say(`${l}\n`) : undefined;
       const onWarning = (t: string) => say(t.endsWith('\n') ? t : `${t}\n`);
-      if (dir !== undefined) {
+      if (dir !== undefined && !(await isDirectory(dir))) {
         const { isProgramFile, programImage } = await import('./program.js');
         if (await isProgramFile(dir)) {
           const r = await programImage(dir, { srctree: flags.srctree, onProgress: progress, onWarning });
