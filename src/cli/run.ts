@@ -99,12 +99,15 @@ export function registerRun(program: Command): void {
       }
       const progress = flags.verbose || process.stderr.isTTY ? (l: string) => say(`${l}\n`) : undefined;
       const onWarning = (t: string) => say(t.endsWith('\n') ? t : `${t}\n`);
-      if (dir !== undefined && !(await isDirectory(dir))) {
-        const { isProgramFile, programImage } = await import('./program.js');
-        if (await isProgramFile(dir)) {
-          const r = await programImage(dir, { srctree: flags.srctree, onProgress: progress, onWarning });
-          if (flags.verbose) say(`osvb: ${buildSummary(r)}\n`);
-          dir = r.outDir;
+      if (dir !== undefined) {
+        // An image directory needs nothing; a program file gets its default image.
+        if (!(await isDirectory(dir))) {
+          const { isProgramFile, programImage } = await import('./program.js');
+          if (await isProgramFile(dir)) {
+            const r = await programImage(dir, { srctree: flags.srctree, onProgress: progress, onWarning });
+            if (flags.verbose) say(`osvb: ${buildSummary(r)}\n`);
+            dir = r.outDir;
+          }
         }
       } else {
         const config = flags.config ?? 'app.yaml';
