@@ -4,6 +4,7 @@
 #include <console/serial.h>
 #include <console/console.h>
 #include <lib/printf.h>
+#include <lib/string.h>
 #include <arch/arch.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
@@ -20,6 +21,11 @@ static void com2_record(const char *line, size_t n)
 	serial_init(COM2_PORT);
 	serial_write_bytes(COM2_PORT, line, n);
 	serial_flush(COM2_PORT);
+}
+
+void shutdown_host_record(const char *line)
+{
+	com2_record(line, strlen(line));
 }
 
 static void __noreturn leave(int code)

@@ -1,5 +1,6 @@
 import { existsSync, type WriteStream } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type DiskSpec, parseDiskOption } from '../config/disks.js';
 import { RunError } from '../errors.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
@@ -13,8 +14,10 @@ interface RunFlags {
   cpus?: number;
   machine?: Machine;
   timeout?: number;
+  accel?: string;
   dryRun?: boolean;
   append?: string;
+  disk: DiskSpec[];
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -74,9 +77,21 @@ export function registerRun(program: Command): void {
     )
     .option('-w, --workdir <dir>', "the program's working directory (default: app.workdir, else /)")
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
+    .addOption(
+      new Option(
+        '--accel <mode>',
+        'auto (prove KVM works, else TCG), kvm, or tcg (default: OSVB_ACCEL, app.yaml run.accel, auto)',
+      ).choices(['auto', 'kvm', 'tcg']),
+    )
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
     .option('--log <file>', 'write the kernel messages (all of them, level 5) to this file instead of stderr')
     .option('--append <args>', 'extra kernel command line arguments')
+    .option(
+      '--disk <file[,if=nvme][,ro][,format=qcow2]>',
+      'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
+      (v: string, prev: DiskSpec[]) => [...prev, parseDiskOption(v)],
+      [] as DiskSpec[],
+    )
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
     .option('--json', 'print the result as JSON (the program stdout then goes to stderr)')
@@ -117,7 +132,12 @@ export function registerRun(program: Command): void {
             hint: 'osvb run --config path/to/app.yaml, osvb run IMAGE_DIR, or osvb run ./program',
           });
         }
-        const r = await buildOrReuse(config, { srctree: flags.srctree, onProgress: progress, onWarning });
+        const r = await buildOrReuse(config, {
+          srctree: flags.srctree,
+          onProgress: progress,
+          onWarning,
+          extraDisks: flags.disk,
+        });
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
       }
@@ -135,6 +155,7 @@ export function registerRun(program: Command): void {
         memory: flags.memory,
         cpus: flags.cpus,
         machine: flags.machine,
+        disks: flags.disk,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         overrides: {
@@ -143,6 +164,7 @@ export function registerRun(program: Command): void {
           workdir: flags.workdir,
         },
         timeoutSeconds: flags.timeout,
+        accel: flags.accel,
         stdout: out,
         appStderr: process.stderr,
         stderr: say,

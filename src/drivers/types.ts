@@ -2,6 +2,7 @@
 // guest driver needs. Each driver file contributes argv fragments; the QEMU
 // launcher only concatenates them.
 
+import type { DiskSpec } from '../config/disks.js';
 import type { Machine } from '../kernel/manifest.js';
 import type { ConsoleMode } from './console.js';
 
@@ -11,6 +12,8 @@ export interface DriverContext {
   exitRecordPath: string;
   /** relay: the console UARTs on sockets osvb reads (osvb run); stdio: on QEMU's stdio. */
   console?: ConsoleMode;
+  /** Disks to attach (app.yaml disks:, osvb run --disk), in order. */
+  disks?: readonly DiskSpec[];
 }
 
 export interface HostDriver {

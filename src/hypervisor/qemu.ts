@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, realpath, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
+import type { DiskSpec } from '../config/disks.js';
 import {
   ConsoleRelay,
   type ConsoleMode,
@@ -13,7 +14,7 @@ import {
   relayCmdline,
   type TtySize,
 } from '../drivers/console.js';
-import { BASE_DRIVERS, driverArgs } from '../drivers/index.js';
+import { BASE_DRIVERS, DEVICE_DRIVERS, driverArgs } from '../drivers/index.js';
 import { RunError } from '../errors.js';
 import type { Machine } from '../kernel/manifest.js';
 import type { Accel } from './accel.js';
@@ -33,6 +34,8 @@ export interface QemuSpec {
   bios?: string;
   /** The COM2 record file, inside this run's own directory (rundir.ts). */
   exitRecordPath: string;
+  /** Disks, in guest order. */
+  disks?: readonly DiskSpec[];
 }
 
 /** Firmware file names QEMU looks up in its data directory. */
@@ -82,9 +85,8 @@ export function qemuArgv(spec: QemuSpec, console: ConsoleMode = 'stdio'): string
     // SeaBIOS would print its banner on the serial console; keep the console the guest's.
     argv.push('-fw_cfg', 'name=etc/sercon-port,string=0');
   }
-  argv.push(
-    ...driverArgs(BASE_DRIVERS, { machine: spec.machine, exitRecordPath: spec.exitRecordPath, console }),
-  );
+  const ctx = { machine: spec.machine, exitRecordPath: spec.exitRecordPath, disks: spec.disks, console };
+  argv.push(...driverArgs(BASE_DRIVERS, ctx), ...driverArgs(DEVICE_DRIVERS, ctx));
   argv.push('-kernel', spec.kernelPath);
   if (spec.initrd) argv.push('-initrd', spec.initrd);
   if (spec.cmdline !== '') argv.push('-append', spec.cmdline);
@@ -123,6 +125,8 @@ export interface SuperviseOptions {
 export interface RunOutcome {
   outcome: GuestOutcome;
   qemuStderr: string;
+  /** What the guest wrote on the exit-record channel (COM2). */
+  record: string;
   wallMs: number;
 }
 
@@ -205,13 +209,14 @@ export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<R
     const record = await readFile(spec.exitRecordPath, 'latin1').catch(() => '');
     const outcome = classify({
       exitCode: r.code ?? undefined,
-      signal: forwarded ?? r.signal ?? undefined,
+      signal: r.signal ?? undefined,
+      forwarded,
       timedOut,
       timeoutSeconds: opts.timeoutSeconds ?? 0,
       record,
-      qemuComplained: qemuStderr.trim() !== '',
+      qemuStderr,
     });
-    return { outcome, qemuStderr, wallMs };
+    return { outcome, qemuStderr, record, wallMs };
   } finally {
     relay.close();
     if (timer) clearTimeout(timer);

@@ -3,6 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
+import type { DiskSpec } from '../config/disks.js';
 import { inspectForConfig } from '../config/requirements.js';
 import {
   formatUnmet,
@@ -41,8 +42,40 @@ export function memoryArg(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
+/** The most CPUs the kernel starts (CONFIG_NR_CPUS; 1 without SMP). */
+export function maxCpusOf(config: BuildConfig): number {
+  const n = Number(config.get('NR_CPUS') ?? '1');
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/** run.cpus must fit the kernel: a VM with more CPUs than it starts would silently run on fewer. */
+function checkCpus(spec: AppSpec, config: BuildConfig): number {
+  const max = maxCpusOf(config);
+  if (spec.run.cpus > max) {
+    const smpOff = config.get('SMP') !== 'y';
+    throw new ConfigError(
+      `run.cpus is ${spec.run.cpus}, but this kernel ${smpOff ? 'is built without SMP and uses 1 CPU' : `uses at most ${max} CPUs (NR_CPUS)`}`,
+      {
+        loc: spec.locs['run.cpus'] ?? { file: spec.file },
+        hint: smpOff
+          ? 'remove SMP: n from kernel.config, or set run.cpus to 1'
+          : 'set kernel.config NR_CPUS (up to 64) to at least run.cpus',
+      },
+    );
+  }
+  return max;
+}
+
 export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
-  return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus };
+  const run: RunDefaults = {
+    machine: machineFor(spec, config),
+    memory: memoryArg(spec.run.memory),
+    cpus: spec.run.cpus,
+    accel: spec.run.accel,
+    maxCpus: checkCpus(spec, config),
+  };
+  if (spec.disks?.length) run.disks = spec.disks;
+  return run;
 }
 
 function manifestApp(spec: AppSpec, command: readonly string[] | undefined): ManifestApp | undefined {
@@ -76,6 +109,8 @@ export interface BuildAppOptions {
   jobs?: number;
   onProgress?: (line: string) => void;
   onWarning?: (text: string) => void;
+  /** Disks osvb run attaches besides app.yaml's (--disk): their drivers are built in, the manifest does not list them. */
+  extraDisks?: DiskSpec[];
 }
 
 /** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
@@ -85,7 +120,14 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const cacheDir = opts.cacheDir ?? cacheRoot(env);
   const spec = await loadAppSpec(file);
   const srctree = resolve(opts.srctree ?? packageRoot());
-  const cfg = await resolveAppConfig({ spec, requirements: await inspectForConfig(spec), srctree });
+  const forConfig = opts.extraDisks?.length
+    ? { ...spec, disks: [...(spec.disks ?? []), ...opts.extraDisks] }
+    : spec;
+  const cfg = await resolveAppConfig({
+    spec: forConfig,
+    requirements: await inspectForConfig(spec),
+    srctree,
+  });
   // A request app.yaml made that the resolver could not honour is an error; others are warnings.
   const unmetErr = unmetUserRequestsError(cfg);
   if (unmetErr) throw unmetErr;

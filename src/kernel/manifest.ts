@@ -2,7 +2,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DiskSpec } from '../config/disks.js';
 import { InputError } from '../errors.js';
+import type { AccelMode } from '../hypervisor/accel-mode.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
 
@@ -14,6 +16,12 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
+  /** app.yaml run.accel; absent in images built before it existed (= auto). */
+  accel?: AccelMode;
+  /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
+  maxCpus?: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {

@@ -85,6 +85,7 @@ describe('app.yaml: every key', () => {
         '  hypervisor: qemu', // 25
         '  memory: 256M', // 26
         '  cpus: 2', // 27
+        '  accel: tcg', // 28
         '',
       ].join('\n'),
     );
@@ -125,7 +126,7 @@ describe('app.yaml: every key', () => {
       ['HOSTNAME', 'string', 'osvb', 21],
       ['QUOTED_Y', 'string', 'y', 22],
     ]);
-    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: 256 * 2 ** 20, cpus: 2 });
+    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: 256 * 2 ** 20, cpus: 2, accel: 'tcg' });
     expect(spec.locs['app.exec']).toEqual({ file: 'app.yaml', line: 3, column: 9 });
     expect(spec.locs['kernel.profile']).toEqual({ file: 'app.yaml', line: 13, column: 12 });
     expect(spec.locs['kernel.config.SMP']).toEqual({ file: 'app.yaml', line: 15, column: 5 });
@@ -138,7 +139,7 @@ describe('app.yaml: every key', () => {
     expect(spec.app?.env).toEqual({});
     expect(spec.files).toEqual([]);
     expect(spec.kernel).toEqual({ profile: 'microvm', config: [], cmdline: '' });
-    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: DEFAULT_MEMORY, cpus: 1 });
+    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: DEFAULT_MEMORY, cpus: 1, accel: 'auto' });
   });
 
   it('accepts an app.yaml without app.exec (a kernel-only image)', () => {
@@ -202,12 +203,16 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
     ['name: x\nmemory: 1G\n', 'osvb: app.yaml:2:1: unknown key `memory`; did you mean run.memory?'],
     ['name: x\nrun:\n  cpu: 2\n', 'osvb: app.yaml:3:3: unknown key `run.cpu`; did you mean run.cpus?'],
     [
+      'name: x\nrun:\n  accel: hvf\n',
+      'osvb: app.yaml:3:10: run.accel: "hvf" is not an accelerator; use auto, kvm, tcg',
+    ],
+    [
       'name: x\nkernel:\n  profiel: q35\n',
       'osvb: app.yaml:3:3: unknown key `kernel.profiel`; did you mean kernel.profile?',
     ],
     [
       'name: x\nzzzzzz: 1\n',
-      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, kernel, run',
+      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, kernel, run, disks',
     ],
     // type errors
     [

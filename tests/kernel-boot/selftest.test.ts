@@ -35,11 +35,17 @@ async function build(name: string, yaml?: string): Promise<string> {
   return outDir;
 }
 
-async function boot(imageDir: string, append?: string, machine?: 'microvm' | 'q35' | 'pc'): Promise<Boot> {
+async function boot(
+  imageDir: string,
+  append?: string,
+  machine?: 'microvm' | 'q35' | 'pc',
+  cpus?: number,
+): Promise<Boot> {
   let out = '';
   const r = await runImage(imageDir, {
     append,
     machine,
+    cpus,
     timeoutSeconds: 90,
     stdout: (s) => {
       out += s;
@@ -50,6 +56,11 @@ async function boot(imageDir: string, append?: string, machine?: 'microvm' | 'q3
   });
   out = out.replaceAll('\r', '');
   return { ...r, out, lines: out.split('\n') };
+}
+
+/** The exit record without the clock record a first boot on this host adds before it. */
+function exitLine(record: string): string {
+  return record.replace(/^osvb-clock: .*\n/m, '');
 }
 
 /** Every "selftest: <name> ... <result>" line, in order. */
@@ -151,6 +162,40 @@ describe('the self-test image under QEMU', () => {
     expectAllPassed(b);
   });
 
+  // TCG runs each vCPU on a host thread: cross-CPU wakeups, locks and TLB
+  // shootdowns race for real.
+  for (const [cpus, machine] of [
+    [2, 'microvm'],
+    [4, 'q35'],
+  ] as const) {
+    it(`runs the scheduler, timer and SMP self-tests on ${cpus} CPUs (${machine})`, async () => {
+      const b = await boot(image, 'osvb.loglevel=6 osvb.selftest=sched.*,smp.*,timer.*', machine, cpus);
+      expect(b.lines).toContain(`smp: ${cpus} CPUs online`);
+      const res = results(b);
+      const names = res.map(([n]) => n);
+      for (const t of [
+        'sched.create_join',
+        'sched.preempt',
+        'sched.mutex',
+        'sched.churn',
+        'smp.cpus',
+        'smp.call_function',
+        'smp.affinity',
+        'smp.threads_everywhere',
+        'smp.cross_wake',
+        'smp.mutex',
+        'smp.tlb_shootdown',
+        'timer.cancel',
+      ])
+        expect(names).toContain(t);
+      expect(
+        res.filter(([, r]) => r !== 'ok'),
+        b.out,
+      ).toEqual([]);
+      expect(b.status).toBe(0);
+    });
+  }
+
   it('exits 1 when a selected test fails, and reports where', async () => {
     const b = await boot(image, 'osvb.selftest=selftest.fail_on_purpose,lib.string');
     expect(results(b)).toEqual([
@@ -227,9 +272,44 @@ describe('the self-test image under QEMU', () => {
       expect(r.timedOut).toBe(false);
       expect(r.exitCode).toBe(0);
       expect(r.stdout.replaceAll('\r', '')).toContain('selftest: 1 passed, 0 failed');
-      expect(await readFile(prep.spec.exitRecordPath, 'latin1')).toBe('osvb-exit: 0\n');
+      expect(exitLine(await readFile(prep.spec.exitRecordPath, 'latin1'))).toBe('osvb-exit: 0\n');
       await rm(prep.spec.exitRecordPath, { force: true });
     }
+  });
+});
+
+describe('clock rates under TCG', () => {
+  it('the first boot on a host measures them against the PIT and tells osvb run; later boots are told them', async () => {
+    const image = await build('clock');
+    const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'clock-cache') };
+    const bootWith = async () => {
+      let out = '';
+      const r = await runImage(image, {
+        env,
+        append: 'osvb.loglevel=6 osvb.selftest=clock.*,timer.*',
+        timeoutSeconds: 90,
+        stdout: (s) => {
+          out += s;
+        },
+        stderr: (s) => {
+          out += s;
+        },
+      });
+      return { ...r, out: out.replaceAll('\r', '') };
+    };
+    const first = await bootWith();
+    expect(first.out).toMatch(
+      /^time: clock tsc, TSC \d+\.\d{3} MHz, APIC timer \d+ kHz \(calibrated by pit\)$/m,
+    );
+    expect(first.out).toMatch(/^selftest: \d+ passed, 0 failed$/m);
+    expect(first.status).toBe(0);
+    const second = await bootWith();
+    expect(second.argv.join(' ')).toMatch(/-append osvb\.tsc_khz=\d+ osvb\.apic_timer_khz=\d+ /);
+    expect(second.out).toMatch(/^time: clock tsc, .* \(calibrated by osvb\.tsc_khz\)$/m);
+    // The clock built on the passed rates still agrees with the PIT and the timers fire on time.
+    expect(second.out).toContain('selftest: clock.vs_pit ... ok');
+    expect(second.out).toMatch(/^selftest: \d+ passed, 0 failed$/m);
+    expect(second.status).toBe(0);
   });
 });
 
@@ -239,18 +319,21 @@ describe('CPU and console variants', () => {
     image = await build('selftest');
   });
 
-  it('passes every self-test on a CPU without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO)', async () => {
+  it('passes every self-test on 2 CPUs without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO, IPIs too)', async () => {
     const r = await rawBoot(
       image,
       (argv) => {
         argv[argv.indexOf('-cpu') + 1] = 'qemu64';
+        argv[argv.indexOf('-smp') + 1] = '2';
       },
       'osvb.selftest=all osvb.loglevel=6',
     );
     expect(r.out).toContain('irq: local APIC 0 (xAPIC)');
+    expect(r.out).toContain('smp: 2 CPUs online');
+    expect(r.out).toContain('selftest: smp.tlb_shootdown ... ok');
     expect(r.out).toMatch(/selftest: \d+ passed, 0 failed/);
     expect(r.out).not.toContain('FAIL');
-    expect(r.record).toBe('osvb-exit: 0\n');
+    expect(exitLine(r.record)).toBe('osvb-exit: 0\n');
   });
 
   it('reads console input through the COM1 receive interrupt', async () => {
@@ -259,7 +342,7 @@ describe('CPU and console variants', () => {
       send: 'ping\r',
     });
     expect(r.out).toContain('selftest: console.read ... ok');
-    expect(r.record).toBe('osvb-exit: 0\n');
+    expect(exitLine(r.record)).toBe('osvb-exit: 0\n');
   });
 });
 
@@ -279,7 +362,7 @@ describe('the initrd', () => {
     expect(out).toMatch(/boot: initrd at 0x[0-9a-f]+, 100039 bytes/);
     expect(out).toContain(`boot.initrd: 100039 bytes: ${text.slice(0, 32)}`);
     expect(out).toContain('selftest: boot.initrd ... ok');
-    expect(r.record).toBe('osvb-exit: 0\n');
+    expect(exitLine(r.record)).toBe('osvb-exit: 0\n');
   });
 });
 

@@ -29,7 +29,7 @@ const spec = (over: Partial<NonNullable<AppSpec['app']>>, cmdline = ''): AppSpec
     },
     files: [],
     kernel: { profile: 'microvm', config: [], cmdline },
-    run: { hypervisor: 'qemu', memory: 1 << 27, cpus: 1 },
+    run: { hypervisor: 'qemu', memory: 1 << 27, cpus: 1, accel: 'auto' },
     locs: { 'app.args': { file: 'app.yaml', line: 4, column: 3 } },
   }) as AppSpec;
 

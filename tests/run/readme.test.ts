@@ -1,6 +1,6 @@
 // Every ```yaml block of the README is an app.yaml a user may copy: each is
 // built as written (with a static program for its app.exec and the host
-// directories its files: name), so the reference cannot drift from what osvb accepts.
+// directories its files: name, the disk images its disks: name), so the reference cannot drift from what osvb accepts.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
