@@ -171,6 +171,8 @@ export function overriddenRequirements(cfg: Pick<AppConfig, 'requests'>): string
     .map((r) => {
       const by = r.overriddenBy as ConfigRequest;
       const where = by.loc === undefined ? '' : `${formatLocation(by.loc)}: `;
+      // Said in app.yaml's terms when the request has them (run.cpus: what the program gets).
+      if (r.unmet !== undefined) return `${where}${r.unmet} (kernel.config sets ${showRequest(by)})`;
       return `${where}${showRequest(by)} overrides ${showRequest(r)}, which was ${r.reason}`;
     });
 }

@@ -33,6 +33,9 @@ describe('README app.yaml examples', () => {
       }
       for (const m of yaml.matchAll(/^\s+\/\S+: (\.\/\S+)\s*$/gm))
         mkdirSync(join(dir, m[1]!), { recursive: true });
+      // disks: entries name image files that must exist.
+      for (const m of yaml.matchAll(/^\s+- file: (\S+)/gm))
+        writeFileSync(join(dir, m[1]!), Buffer.alloc(1 << 20));
       const file = join(dir, 'app.yaml');
       writeFileSync(file, yaml);
       let err = '';
