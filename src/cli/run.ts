@@ -1,6 +1,5 @@
 import { existsSync, type WriteStream } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type DiskSpec, parseDiskOption } from '../config/disks.js';
 import { RunError } from '../errors.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
@@ -17,7 +16,8 @@ interface RunFlags {
   accel?: string;
   dryRun?: boolean;
   append?: string;
-  disk: DiskSpec[];
+  /** --disk words as given; parsed (with the YAML-side disk code) only when there are some. */
+  disk: string[];
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -89,8 +89,8 @@ export function registerRun(program: Command): void {
     .option(
       '--disk <file[,if=nvme][,ro][,format=qcow2]>',
       'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
-      (v: string, prev: DiskSpec[]) => [...prev, parseDiskOption(v)],
-      [] as DiskSpec[],
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
     )
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
@@ -98,6 +98,10 @@ export function registerRun(program: Command): void {
     .option('-v, --verbose', 'say what is happening (accelerator, build steps, kernel messages)')
     .action(async (imageArg: string | undefined, _rest: string[], flags: RunFlags, cmd: Command) => {
       process.exitCode = 0;
+      // The disk code loads the YAML parser: only for runs that attach disks.
+      const disks = flags.disk.length
+        ? await import('../config/disks.js').then((m) => flags.disk.map((d) => m.parseDiskOption(d)))
+        : [];
       const afterDashes = argsAfterDashes(cmd);
       // Operands before `--` name the image; everything after it is the program's.
       const before = cmd.args.length - (afterDashes?.length ?? 0);
@@ -136,7 +140,7 @@ export function registerRun(program: Command): void {
           srctree: flags.srctree,
           onProgress: progress,
           onWarning,
-          extraDisks: flags.disk,
+          extraDisks: disks,
         });
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
@@ -155,7 +159,7 @@ export function registerRun(program: Command): void {
         memory: flags.memory,
         cpus: flags.cpus,
         machine: flags.machine,
-        disks: flags.disk,
+        disks,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         overrides: {

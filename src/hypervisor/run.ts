@@ -3,7 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { checkDisks, type DiskSpec } from '../config/disks.js';
+import type { DiskSpec } from '../config/disks.js';
 import type { Sink, TtySize } from '../drivers/console.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
@@ -158,7 +158,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     );
   }
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
-  checkDisks(disks);
+  if (disks.length) (await import('../config/disks.js')).checkDisks(disks); // loads the YAML parser
   checkDiskDrivers(disks, manifest);
   const qboot = await findQboot(qemu.path);
   const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {
