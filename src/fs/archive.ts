@@ -86,7 +86,7 @@ export function archiveSize(entries: readonly RootfsEntry[]): number {
     const head = HEADER_SIZE + Buffer.byteLength(name) + 1;
     return head + pad4(head) + data + pad4(data);
   };
-  let size = member(CPIO_TRAILER, 0);
+  let size = member(CPIO_TRAILER, 0) + TAIL_PAD;
   for (const e of entries) {
     const data = e.kind === 'file' ? e.size : e.kind === 'symlink' ? Buffer.byteLength(e.target) : 0;
     size += member(e.path.replace(/^\/+/, ''), data);
