@@ -45,6 +45,17 @@ static void putc_raw(uint16_t base, char c)
 	outb(base + THR, c);
 }
 
+void serial_write_stream(uint16_t base, const char *s, size_t n)
+{
+	/* The application's bytes: wait as long as the host needs to take each
+	 * one (a pipe's back-pressure), never overwrite an unsent byte. */
+	for (size_t i = 0; i < n; i++) {
+		while (!(inb(base + LSR) & LSR_THRE))
+			__asm__ __volatile__("pause");
+		outb(base + THR, s[i]);
+	}
+}
+
 void serial_write(uint16_t base, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -78,4 +89,9 @@ void serial_enable_rx_irq(uint16_t base)
 	while (inb(base + LSR) & LSR_DR)
 		inb(base + RBR); /* drop what arrived before anyone listened */
 	outb(base + IER, 0x01);
+}
+
+void serial_set_rx_irq(uint16_t base, bool on)
+{
+	outb(base + IER, on ? 0x01 : 0x00);
 }

@@ -1,12 +1,11 @@
 /* devfs: a tmpfs mounted on /dev holding device nodes whose file operations
- * are the devices: null, zero, full, random, urandom, console and tty (the
- * serial console). */
+ * are the devices: null, zero, full, random, urandom, console, tty and ttyS0
+ * (the application's stdin and stdout on COM1), ttyS2 (its stderr on COM3). */
 #include <devfs/devfs.h>
 #include <tmpfs/tmpfs.h>
 #include <uaccess/uaccess.h>
 #include <console/printk.h>
 #include <console/console.h>
-#include <cmdline/cmdline.h>
 #include <init/initcall.h>
 #include <lib/compiler.h>
 #include <lib/string.h>
@@ -57,38 +56,46 @@ static const struct file_ops zero_ops = { .read = zero_read, .write = null_write
 static const struct file_ops full_ops = { .read = zero_read, .write = full_write, .poll = always_ready };
 static const struct file_ops random_ops = { .read = random_read, .write = null_write, .poll = always_ready };
 
-/* --- the console (serial port through the console module) --- */
-
-CMDLINE_OPTION(stdin, "stdin", "console input of the application: eof (default: no input reads as end of file) or wait");
+/* --- the console (serial ports through the console module) --- */
 
 static ssize_t cons_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
 	(void)pos;
-	static int wait = -1;
-	if (wait < 0) {
-		const char *v = cmdline_get("stdin");
-		wait = v && !strcmp(v, "wait");
+	enum console_stdin mode = console_stdin_mode();
+	bool nonblock = f->flags & O_NONBLOCK;
+
+	if (mode == STDIN_STREAM) {
+		/* The host's stdin: block until bytes or its end of file. */
+		size_t got = console_read(buf, n, !nonblock);
+		if (!got && !console_input_ended())
+			return -EAGAIN;
+		return got;
 	}
-	/* By default nothing waiting reads as end of file: an application in the
-	 * unikernel usually has no terminal, and a read must not hang the VM.
-	 * osvb.stdin=wait makes reads block like a terminal's. */
-	size_t got = console_read(buf, n, wait && !(f->flags & O_NONBLOCK));
-	if (!got && wait && (f->flags & O_NONBLOCK))
+	/* By default nothing waiting reads as end of file: an image booted
+	 * without osvb run usually has no terminal, and a read must not hang
+	 * the VM. osvb.stdin=wait makes reads block like a terminal's. */
+	bool wait = mode == STDIN_WAIT;
+	size_t got = console_read(buf, n, wait && !nonblock);
+	if (!got && wait && nonblock)
 		return -EAGAIN;
 	char *p = buf;
 	for (size_t i = 0; i < got; i++)
 		if (p[i] == '\r')
-			p[i] = '\n';
+			p[i] = '\n'; /* a raw terminal's Enter */
 	return got;
 }
 
 static ssize_t cons_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
 {
 	(void)f, (void)pos;
-	/* console_write holds interrupts off; in small pieces, timers, preemption
-	 * and the exit of the VM are not held up by a long write. */
-	for (size_t done = 0; done < n; done += 256)
-		console_write((const char *)buf + done, MIN(n - done, (size_t)256));
+	console_out(CONSOLE_STDOUT, buf, n);
+	return n;
+}
+
+static ssize_t cons_write_err(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	(void)f, (void)pos;
+	console_out(CONSOLE_STDERR, buf, n);
 	return n;
 }
 
@@ -118,7 +125,13 @@ static struct termios tio = {
 
 static int cons_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 {
+	unsigned rows, cols;
+
 	(void)f;
+	/* A terminal only when the host's stdout is one (osvb.tty): programs
+	 * colour or page their output when isatty() says so. */
+	if (!console_is_tty(&rows, &cols))
+		return -ENOTTY;
 	switch (cmd) {
 	case TCGETS:
 		return copy_to_user((void *)arg, &tio, sizeof(tio));
@@ -127,7 +140,7 @@ static int cons_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	case TCSETSF:
 		return copy_from_user(&tio, (const void *)arg, sizeof(tio));
 	case TIOCGWINSZ: {
-		uint16_t ws[4] = { 24, 80, 0, 0 };
+		uint16_t ws[4] = { (uint16_t)rows, (uint16_t)cols, 0, 0 };
 		return copy_to_user((void *)arg, ws, sizeof(ws));
 	}
 	case TIOCSWINSZ:
@@ -150,11 +163,19 @@ static int cons_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 static unsigned cons_poll(struct file *f)
 {
 	(void)f;
-	return POLLOUT | POLLWRNORM;
+	unsigned m = POLLOUT | POLLWRNORM;
+	if (console_input_ready() || console_stdin_mode() == STDIN_EOF)
+		m |= POLLIN | POLLRDNORM;
+	return m;
 }
 
+/* stdin and stdout: COM1 */
 static const struct file_ops console_ops = {
 	.read = cons_read, .write = cons_write, .ioctl = cons_ioctl, .poll = cons_poll, .stream = true,
+};
+/* stderr: COM3 (reads are stdin, as on a terminal) */
+static const struct file_ops console_err_ops = {
+	.read = cons_read, .write = cons_write_err, .ioctl = cons_ioctl, .poll = cons_poll, .stream = true,
 };
 
 int devfs_add(const char *name, uint32_t mode, uint32_t rdev, const struct file_ops *fops, void *priv)
@@ -197,6 +218,7 @@ static int devfs_init(void)
 	devfs_add("console", S_IFCHR | 0600, MKDEV(5, 1), &console_ops, NULL);
 	devfs_add("tty", S_IFCHR | 0666, MKDEV(5, 0), &console_ops, NULL);
 	devfs_add("ttyS0", S_IFCHR | 0660, MKDEV(4, 64), &console_ops, NULL);
+	devfs_add("ttyS2", S_IFCHR | 0660, MKDEV(4, 66), &console_err_ops, NULL);
 	vfs_mkdir(NULL, "/dev/shm", 01777);
 	vfs_mkdir(NULL, "/dev/pts", 0755);
 	vfs_symlink(NULL, "/proc/self/fd", "/dev/fd");

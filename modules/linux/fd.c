@@ -129,7 +129,11 @@ void fd_init_stdio(void)
 	}
 	fd_install_at(0, f, false);
 	fd_install_at(1, file_get(f), false);
-	fd_install_at(2, file_get(f), false);
+	/* stderr is its own stream (COM3), so the host can keep it apart. */
+	struct file *e;
+	if (vfs_open(NULL, "/dev/ttyS2", O_RDWR, 0, &e))
+		e = file_get(f);
+	fd_install_at(2, e, false);
 }
 
 void fd_close_on_exec(void)

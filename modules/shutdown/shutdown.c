@@ -2,6 +2,7 @@
  * QEMU's isa-debug-exit (exit code = status * 2 + 1), then real poweroff. */
 #include <shutdown/shutdown.h>
 #include <console/serial.h>
+#include <console/console.h>
 #include <lib/printf.h>
 #include <lib/string.h>
 #include <arch/arch.h>
@@ -14,6 +15,7 @@ KTABLE_DEFINE(struct poweroff_method, poweroff);
 
 static void com2_record(const char *line, size_t n)
 {
+	console_flush(); /* the program's last bytes before its status */
 	if (!serial_probe(COM2_PORT))
 		return;
 	serial_init(COM2_PORT);

@@ -13,7 +13,7 @@ import {
   resolveAppConfig,
   type UnmetRequest,
 } from '../config/resolve.js';
-import { closest } from '../config/suggest.js';
+import { closestSymbol } from '../config/suggest.js';
 import { ConfigError, formatLocation, type SourceLocation } from '../errors.js';
 
 interface CommonOptions {
@@ -176,7 +176,7 @@ async function explain(symbolArg: string, opts: CommonOptions): Promise<void> {
   const requests = cfg.requests.filter((r) => r.symbol === symbol);
   const unmet = cfg.unmet.find((u) => u.request.symbol === symbol);
   if (!cfg.symbolNames.includes(symbol)) {
-    const near = closest(symbol, cfg.symbolNames);
+    const near = closestSymbol(symbol, cfg.symbolNames);
     const hint = near === undefined ? undefined : `did you mean ${near}?`;
     // osvb may have asked for a symbol no module defines yet: say why it asked.
     if (requests.length === 0) throw new ConfigError(`unknown Kconfig symbol ${symbol}`, { hint });

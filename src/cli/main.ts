@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { formatError, OsvbError } from '../errors.js';
 
 // Each command's module is imported only when that command runs (or for help),
@@ -29,6 +29,7 @@ export function packageVersion(): string {
 
 /** The CLI; with `only` naming a command, just that command is loaded. */
 export async function createProgram(only?: string): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command('osvb')
     .description('Build unikernel images from Linux applications and boot them under QEMU')
     .version(packageVersion(), '-V, --version')
@@ -50,11 +51,17 @@ export async function createProgram(only?: string): Promise<Command> {
 
 /** Runs the CLI and returns the process exit status; never calls process.exit. */
 export async function main(argv: string[]): Promise<number> {
+  // `osvb --version` answers before anything else is loaded: scripts call it often.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   try {
     const program = await createProgram(argv[2]);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
+    const { CommanderError } = await import('commander');
     if (err instanceof CommanderError) {
       // --help and --version arrive here too, with exit code 0; usage errors are 2.
       return err.exitCode === 0 ? 0 : 2;

@@ -6,6 +6,7 @@ import { closeSync, constants, openSync, readSync, statfsSync, statSync } from '
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { guestDirProblem } from '../kernel/launch.js';
 import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
 import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { readInputFile } from './inputfile.js';
@@ -49,6 +50,8 @@ export interface AppProgram {
   runtime: Runtime | undefined;
   /** Absolute host path of the Python script (runtime python only). */
   script: string | undefined;
+  /** The program's working directory in the image (app.workdir); undefined: /. */
+  workdir?: string;
 }
 
 export interface FileEntry {
@@ -176,7 +179,7 @@ export const nodeHostProbe: HostProbe = {
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
   '': ['name', 'app', 'files', 'kernel', 'run', 'disks', 'network'],
-  app: ['exec', 'args', 'env', 'runtime', 'script'],
+  app: ['exec', 'args', 'env', 'runtime', 'script', 'workdir'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus', 'accel'],
 } as const;
@@ -417,7 +420,15 @@ class Parser {
       }
       return undefined;
     }
-    return { exec, execDefaulted, args, env, runtime, script };
+    let workdir: string | undefined;
+    const wd = keys.get('workdir');
+    if (wd !== undefined) {
+      this.note('app.workdir', wd.value);
+      workdir = expectString(this.ctx, wd.value, 'app.workdir');
+      const why = guestDirProblem(workdir);
+      if (why) this.ctx.fail(wd.value, `app.workdir ${JSON.stringify(workdir)} ${why}`);
+    }
+    return { exec, execDefaulted, args, env, runtime, script, workdir };
   }
 
   private parseArgs(e: Entry | undefined): string[] {
@@ -550,10 +561,17 @@ class Parser {
     const head = this.probe.head(file, 20);
     if (!isElf(head)) {
       const script = head[0] === 0x23 && head[1] === 0x21;
+      const shebang = Buffer.from(this.probe.head(file, 128)).toString('latin1').split('\n')[0] ?? '';
+      const python = file.endsWith('.py') || (script && /python/.test(shebang));
+      const name = path.basename(file);
       this.ctx.fail(
         node,
         `app.exec: ${file} is not an ELF executable${script ? ' (it is a #! script)' : ''}`,
-        script ? 'for Python use `runtime: python` with `script:`' : undefined,
+        python
+          ? `a Python script runs with \`runtime: python\` and \`script: ${name}\` (app.exec then defaults to the host's python3)`
+          : script
+            ? 'app.exec is the interpreter (an ELF); a script goes in files:'
+            : undefined,
       );
     }
     if (head.length >= 20) {
@@ -635,12 +653,12 @@ class Parser {
     const map = expectMap(this.ctx, e.value, 'kernel.config');
     return entries(this.ctx, map, 'kernel.config').map((c) => {
       const symbol = c.key;
-      if (!SYMBOL_RE.test(symbol)) {
+      // A name in the wrong case goes on to the resolver, which knows the
+      // tree's symbols and suggests only one that exists.
+      if (!SYMBOL_RE.test(symbol) && !SYMBOL_RE.test(symbol.toUpperCase())) {
         const hint = symbol.startsWith('CONFIG_')
           ? undefined
-          : SYMBOL_RE.test(symbol.toUpperCase())
-            ? `did you mean ${symbol.toUpperCase()}?`
-            : 'symbol names are upper case letters, digits and _';
+          : 'symbol names are upper case letters, digits and _';
         this.ctx.fail(
           c.keyNode,
           `kernel.config: ${JSON.stringify(symbol)} is not a Kconfig symbol name`,

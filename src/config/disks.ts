@@ -171,14 +171,4 @@ export function checkDisks(disks: readonly DiskSpec[]): void {
   }
 }
 
-/** The QEMU -drive id of the i-th disk. */
-export function driveId(i: number): string {
-  return `disk${i}`;
-}
-
-/** `-drive` for a disk (no device: the interface's driver adds that). QEMU
- * option values escape ',' by doubling it. */
-export function driveArg(d: DiskSpec, i: number): string {
-  const file = d.file.replaceAll(',', ',,');
-  return `file=${file},if=none,id=${driveId(i)},format=${d.format}${d.readonly ? ',readonly=on' : ''}`;
-}
+export { driveArg, driveId } from './drive.js';

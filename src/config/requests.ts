@@ -7,7 +7,7 @@ import { ConfigError, type SourceLocation } from '../errors.js';
 import type { AppSpec, ConfigValue } from './appspec.js';
 import type { Profile } from './profile.js';
 import type { AppRequirements } from './requirements.js';
-import { closest } from './suggest.js';
+import { closestSymbol } from './suggest.js';
 
 export type RequestOrigin = 'profile' | 'requirement' | 'app.yaml';
 
@@ -24,6 +24,8 @@ export interface ConfigRequest {
   loc?: SourceLocation;
   /** A later request for the same symbol that replaced this one. */
   overriddenBy?: ConfigRequest;
+  /** What the user gets when this cannot be met, in app.yaml's terms (no Kconfig names). */
+  unmet?: string;
 }
 
 const Y: ConfigValue = { kind: 'tristate', text: 'y' };
@@ -36,8 +38,8 @@ interface RuleContext {
 interface RequirementRule {
   /** Symbols and the values this rule asks for. */
   set: readonly string[];
-  /** The reason when the rule applies, else undefined. */
-  when(ctx: RuleContext): { reason: string; loc?: SourceLocation } | undefined;
+  /** The reason when the rule applies, else undefined; `unmet`: what the user gets when it cannot be met, in their terms. */
+  when(ctx: RuleContext): { reason: string; loc?: SourceLocation; unmet?: string } | undefined;
 }
 
 function execShown(ctx: RuleContext): string {
@@ -168,7 +170,13 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
     when: (ctx) => {
       const cpus = ctx.spec?.run.cpus ?? 1;
       const loc = ctx.spec?.locs['run.cpus'];
-      return cpus > 1 ? { reason: `requested because run.cpus is ${cpus}`, loc } : undefined;
+      return cpus > 1
+        ? {
+            reason: `requested because run.cpus is ${cpus}`,
+            loc,
+            unmet: `run.cpus is ${cpus}, but the kernel will use one CPU`,
+          }
+        : undefined;
     },
   },
 ];
@@ -201,7 +209,14 @@ export function collectRequests(
     const why = rule.when({ spec, req });
     if (why === undefined) continue;
     for (const symbol of rule.set) {
-      out.push({ symbol, value: Y, origin: 'requirement', reason: why.reason, loc: why.loc });
+      out.push({
+        symbol,
+        value: Y,
+        origin: 'requirement',
+        reason: why.reason,
+        loc: why.loc,
+        unmet: why.unmet,
+      });
     }
   }
   for (const entry of spec?.kernel.config ?? []) {
@@ -254,11 +269,12 @@ export function renderDefconfig(
   for (const r of effectiveRequests(requests)) {
     const type = typeOf(r.symbol);
     if (type === undefined || type === 'unknown') {
-      const near = closest(r.symbol, symbolNames);
-      unknown.push({
-        request: r,
-        reason: `${r.symbol} is not defined in the Kconfig tree${near === undefined ? '' : ` (did you mean ${near}?)`}`,
-      });
+      const near = closestSymbol(r.symbol, symbolNames);
+      const what =
+        r.symbol === r.symbol.toUpperCase()
+          ? `${r.symbol} is not defined in the Kconfig tree`
+          : `"${r.symbol}" is not a Kconfig symbol name (symbols are upper case)`;
+      unknown.push({ request: r, reason: `${what}${near === undefined ? '' : ` (did you mean ${near}?)`}` });
       continue;
     }
     lines.push(defconfigLine(r, type));

@@ -149,6 +149,13 @@ export function formatUnmet(u: UnmetRequest): string {
   const got = u.got === undefined ? 'no such symbol' : `got ${u.got === '' ? '""' : u.got}`;
   // The engine's reason starts with the value ("n because it depends on …").
   const why = u.reason.replace(/^\S+ because /, '');
+  if (r.unmet !== undefined) {
+    const detail =
+      u.got === undefined
+        ? `no ${r.symbol} support in this kernel yet`
+        : `${r.symbol} cannot be enabled: ${why}`;
+    return `${where}${r.unmet} (${detail})`;
+  }
   const origin = r.origin === 'app.yaml' ? '' : ` (${r.reason})`;
   return `${where}${showRequest(r)} requested, ${got}: ${why}${origin}`;
 }
@@ -164,6 +171,8 @@ export function overriddenRequirements(cfg: Pick<AppConfig, 'requests'>): string
     .map((r) => {
       const by = r.overriddenBy as ConfigRequest;
       const where = by.loc === undefined ? '' : `${formatLocation(by.loc)}: `;
+      // Said in app.yaml's terms when the request has them (run.cpus: what the program gets).
+      if (r.unmet !== undefined) return `${where}${r.unmet} (kernel.config sets ${showRequest(by)})`;
       return `${where}${showRequest(by)} overrides ${showRequest(r)}, which was ${r.reason}`;
     });
 }

@@ -45,3 +45,24 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const c = closest(word, candidates);
   return c === undefined ? undefined : `did you mean ${c}?`;
 }
+
+/**
+ * An existing symbol for a mistyped one: the closest by edit distance, else the
+ * shortest symbol holding every _-separated word of it (log_level ->
+ * LOG_DEFAULT_LEVEL). Never a name the tree does not have.
+ */
+export function closestSymbol(word: string, symbols: readonly string[]): string | undefined {
+  const near = closest(word, symbols);
+  if (near !== undefined) return near;
+  const words = word
+    .toUpperCase()
+    .split('_')
+    .filter((w) => w !== '');
+  if (words.length === 0) return undefined;
+  let best: string | undefined;
+  for (const s of symbols) {
+    const have = s.split('_');
+    if (words.every((w) => have.includes(w)) && (best === undefined || s.length < best.length)) best = s;
+  }
+  return best;
+}

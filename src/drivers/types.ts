@@ -5,11 +5,14 @@
 import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec, PortForward } from '../config/network.js';
 import type { Machine } from '../kernel/manifest.js';
+import type { ConsoleMode } from './console.js';
 
 export interface DriverContext {
   machine: Machine;
   /** Host file that receives the guest's COM2 exit record. */
   exitRecordPath: string;
+  /** relay: the console UARTs on sockets osvb reads (osvb run); stdio: on QEMU's stdio. */
+  console?: ConsoleMode;
   /** Disks to attach (app.yaml disks:, osvb run --disk), in order. */
   disks?: readonly DiskSpec[];
   /** NICs (app.yaml network:, osvb run --net), eth0 first. */

@@ -2,7 +2,7 @@
 // virtio-mmio (microvm) or virtio-pci (q35, pc). The guest's virtio_blk
 // driver names them /dev/vda, /dev/vdb... in this order.
 
-import { driveArg, driveId } from '../config/disks.js';
+import { driveArg, driveId } from '../config/drive.js';
 import type { HostDriver } from './types.js';
 
 export const virtioBlk: HostDriver = {

@@ -5,11 +5,14 @@
 // has to parse to unpack it into tmpfs.
 //
 // Output is deterministic: entries in path order, inode numbers by position,
-// uid/gid 0, one fixed mtime. It is written to a temporary file and renamed
+// uid/gid 0. A file copied from the host keeps its modification time; what
+// osvb makes (directories, symlinks, generated files) gets the newest of those
+// times, so equal inputs give an equal archive. SOURCE_DATE_EPOCH (`mtime`)
+// replaces every time when set. It is written to a temporary file and renamed
 // into place, so a failed build never leaves a truncated archive behind.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { BuildError, InputError } from '../errors.js';
 import type { RootfsEntry } from './tree.js';
@@ -26,8 +29,40 @@ const FLUSH_AT = 1 << 20;
 const READ_AHEAD = 16;
 
 export interface ArchiveOptions {
-  /** mtime recorded for every member (seconds since the epoch). Default 0. */
+  /** mtime recorded for every member (seconds since the epoch), e.g. SOURCE_DATE_EPOCH; default: the host files' own. */
   mtime?: number;
+}
+
+/** SOURCE_DATE_EPOCH (reproducible-builds.org): seconds since the epoch, or undefined when unset. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,10}$/.test(v) || Number(v) > 0xffffffff) {
+    throw new InputError(`SOURCE_DATE_EPOCH=${v} is not a number of seconds from 0 to 4294967295`, {
+      loc: { file: 'SOURCE_DATE_EPOCH' },
+    });
+  }
+  return Number(v);
+}
+
+/** Each host file's mtime (whole seconds), and the newest of them for everything else. */
+async function hostTimes(
+  entries: readonly RootfsEntry[],
+): Promise<{ of: Map<string, number>; newest: number }> {
+  const of = new Map<string, number>();
+  const sources = [...new Set(entries.flatMap((e) => (e.kind === 'file' && e.source ? [e.source] : [])))];
+  for (let i = 0; i < sources.length; i += 64) {
+    await Promise.all(
+      sources.slice(i, i + 64).map(async (src) => {
+        const st = await stat(src).catch(() => undefined);
+        // newc holds 32 bits; a missing file is reported when it is read.
+        if (st) of.set(src, Math.min(0xffffffff, Math.max(0, Math.floor(st.mtimeMs / 1000))));
+      }),
+    );
+  }
+  let newest = 0;
+  for (const t of of.values()) newest = Math.max(newest, t);
+  return { of, newest };
 }
 
 export interface ArchiveResult {
@@ -43,6 +78,20 @@ const pad4 = (n: number): number => (4 - (n % 4)) % 4;
 
 function hex8(n: number): string {
   return n.toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** The exact size of the archive writeCpioArchive makes of `entries`. */
+export function archiveSize(entries: readonly RootfsEntry[]): number {
+  const member = (name: string, data: number) => {
+    const head = HEADER_SIZE + Buffer.byteLength(name) + 1;
+    return head + pad4(head) + data + pad4(data);
+  };
+  let size = member(CPIO_TRAILER, 0) + TAIL_PAD;
+  for (const e of entries) {
+    const data = e.kind === 'file' ? e.size : e.kind === 'symlink' ? Buffer.byteLength(e.target) : 0;
+    size += member(e.path.replace(/^\/+/, ''), data);
+  }
+  return size;
 }
 
 /** One newc header plus name and padding. */
@@ -98,7 +147,9 @@ export async function writeCpioArchive(
   outPath: string,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveResult> {
-  const mtime = opts.mtime ?? 0;
+  const times = opts.mtime === undefined ? await hostTimes(entries) : undefined;
+  const mtimeOf = (e: RootfsEntry): number =>
+    opts.mtime ?? (e.kind === 'file' && e.source ? times?.of.get(e.source) : undefined) ?? times?.newest ?? 0;
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.path === sorted[i - 1]!.path)
@@ -152,7 +203,7 @@ export async function writeCpioArchive(
           ino: i + 1,
           mode: typeBits(e) | (e.mode & 0o7777),
           nlink: e.kind === 'dir' ? 2 : 1,
-          mtime,
+          mtime: mtimeOf(e),
           size: data.length,
           name,
         }),

@@ -11,6 +11,7 @@ import { type Closure, type ClosureOptions, type ClosureRoot, resolveClosure } f
 import { readElf, requirementsOf } from './elf.js';
 import { walkHostDir } from './hostwalk.js';
 import { addPythonStdlib, DEFAULT_PYTHON, findPython, type StdlibResult } from './python.js';
+import { defaultEtcFiles } from './etc.js';
 import { normalizeGuestPath, type RootfsEntry, RootfsTree, symlinkTargetPath } from './tree.js';
 
 export type Runtime = 'elf' | 'go' | 'python';
@@ -35,6 +36,8 @@ export interface RootfsInput {
   execGuestPath?: string;
   /** Named in errors about the input itself (the app.yaml). */
   specFile?: string;
+  /** The image has a network: /etc/resolv.conf names these servers (fs/etc.ts). */
+  nameservers?: readonly string[];
 }
 
 export interface CollectOptions extends ClosureOptions {
@@ -239,6 +242,10 @@ export async function collectRootfs(input: RootfsInput, opts: CollectOptions = {
     ? [...input.files].map(([guest, host]) => ({ guest, host }))
     : (input.files ?? []);
   for (const f of files) await addUserFiles(tree, f.guest, resolve(f.host), f.loc ?? { file: loc });
+  // After the user's files: theirs win.
+  for (const f of defaultEtcFiles({ nameservers: input.nameservers })) {
+    if (!tree.has(f.path)) tree.add(f, f.origin);
+  }
 
   const entries = tree.list();
   const result: Rootfs = { entries, command, requirements, closure, stats: statsOf(entries), warnings };

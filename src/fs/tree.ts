@@ -170,6 +170,15 @@ export class RootfsTree {
     return posix.join(cur, last);
   }
 
+  /** Is something at this guest path (following symlinks in its directories)? */
+  has(path: string): boolean {
+    try {
+      return this.entries.has(this.place(normalizeGuestPath(path, path), path));
+    } catch {
+      return true; // a path that cannot be placed is not ours to fill
+    }
+  }
+
   add(entry: RootfsEntry, what: string): void {
     const norm = normalizeGuestPath(entry.path, what);
     if (norm === '/') {

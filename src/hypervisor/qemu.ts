@@ -4,15 +4,20 @@
 
 import { existsSync } from 'node:fs';
 import { open, readFile, realpath, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import type { Duplex, Readable } from 'node:stream';
 import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec, PortForward } from '../config/network.js';
+import {
+  ConsoleRelay,
+  type ConsoleMode,
+  type RelayStreams,
+  relayCmdline,
+  type TtySize,
+} from '../drivers/console.js';
 import { BASE_DRIVERS, DEVICE_DRIVERS, driverArgs } from '../drivers/index.js';
 import { RunError } from '../errors.js';
 import type { Machine } from '../kernel/manifest.js';
-import { BacktraceRewriter, type Symbolizer } from '../kernel/symbolize.js';
 import type { Accel } from './accel.js';
 import { classify, type GuestOutcome } from './status.js';
 
@@ -28,6 +33,7 @@ export interface QemuSpec {
   accel: Accel;
   /** qboot for microvm; undefined = QEMU's default firmware. */
   bios?: string;
+  /** The COM2 record file, inside this run's own directory (rundir.ts). */
   exitRecordPath: string;
   /** Disks, in guest order. */
   disks?: readonly DiskSpec[];
@@ -67,8 +73,14 @@ export function parseMemory(value: string): string {
   return `${m[1]}${(m[2] || 'M').toUpperCase()}`;
 }
 
-export function qemuArgv(spec: QemuSpec): string[] {
-  const argv = [spec.qemuPath, '-M', spec.machine];
+/** QEMU's argv; `stdio` (the default) is a command a person can run as printed. */
+export function qemuArgv(spec: QemuSpec, console: ConsoleMode = 'stdio'): string[] {
+  // microvm's built-in COM1 would come before the others; the stdio console adds its own.
+  const argv = [
+    spec.qemuPath,
+    '-M',
+    console === 'stdio' && spec.machine === 'microvm' ? 'microvm,isa-serial=off' : spec.machine,
+  ];
   if (spec.bios) argv.push('-bios', spec.bios);
   argv.push('-accel', spec.accel, '-cpu', spec.accel === 'kvm' ? 'host' : 'max');
   argv.push('-m', spec.memory, '-smp', String(spec.cpus));
@@ -83,6 +95,7 @@ export function qemuArgv(spec: QemuSpec): string[] {
     disks: spec.disks,
     nics: spec.nics,
     ports: spec.ports,
+    console,
   };
   argv.push(...driverArgs(BASE_DRIVERS, ctx), ...driverArgs(DEVICE_DRIVERS, ctx));
   argv.push('-kernel', spec.kernelPath);
@@ -100,19 +113,22 @@ export function shellCommand(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
-/** A fresh path for the COM2 record in the temp directory; QEMU creates the file. */
-export function exitRecordPath(): string {
-  return join(tmpdir(), `osvb-exit-${process.pid}-${randomBytes(6).toString('hex')}`);
-}
-
 /** QEMU stderr lines that are expected noise for our own arguments. */
 const QEMU_NOISE = [/externally provided fw_cfg item names should be prefixed with "opt\/"/];
 
+/** util-linux's setpriv, when the host has it: QEMU then dies with osvb (PR_SET_PDEATHSIG). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
 export interface SuperviseOptions {
   timeoutSeconds?: number;
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  symbolize?: Symbolizer;
+  /** The program's streams and the kernel's messages (drivers/console.ts). */
+  streams: RelayStreams;
+  /** osvb's and QEMU's own lines. */
+  say: (s: string) => void;
+  /** The guest claims a terminal of this size (osvb's stdout is one). */
+  tty?: TtySize;
+  /** Kernel arguments put first (later ones on the image's line win). */
+  cmdlinePrefix?: string[];
   /** Grace period between SIGTERM and SIGKILL. */
   killGraceMs?: number;
 }
@@ -125,35 +141,45 @@ export interface RunOutcome {
   wallMs: number;
 }
 
+/** The argv osvb run starts: the console relayed over inherited sockets. */
+export function relayArgv(spec: QemuSpec, opts: Pick<SuperviseOptions, 'tty' | 'cmdlinePrefix'>): string[] {
+  const cmdline = [...(opts.cmdlinePrefix ?? []), ...relayCmdline(opts.tty), spec.cmdline]
+    .filter((w) => w !== '')
+    .join(' ');
+  return qemuArgv({ ...spec, cmdline }, 'relay');
+}
+
 export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<RunOutcome> {
-  const { execa } = await import('execa');
-  const argv = qemuArgv(spec);
+  const { spawn } = await import('node:child_process');
+  const argv = relayArgv(spec, opts);
   // Create the record file ourselves (exclusive, private) so QEMU cannot be pointed at another file.
   const fh = await open(spec.exitRecordPath, 'wx', 0o600);
   await fh.close();
   const started = performance.now();
-  const child = execa(argv[0]!, argv.slice(1), {
-    stdin: process.stdin.isTTY ? 'inherit' : 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    reject: false,
-    encoding: 'utf8',
-    buffer: false,
-  });
-  const rewriter = opts.symbolize ? new BacktraceRewriter(opts.symbolize, opts.stdout) : undefined;
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (d: string) => (rewriter ? rewriter.push(d) : opts.stdout(d)));
+  const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+  // fd 0 and 1 of QEMU are unused; 2 is QEMU's own messages; 3..5 the UARTs.
+  const child = spawn(file!, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  const spawnError = new Promise<Error>((res) => child.once('error', res));
+  const [, , errPipe, con, appErr, log] = child.stdio as unknown as [
+    null,
+    null,
+    Readable,
+    Duplex,
+    Readable,
+    Readable,
+  ];
+  const relay = new ConsoleRelay(con, appErr, log, opts.streams);
   let qemuStderr = '';
   let stderrTail = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
+  errPipe.setEncoding('utf8');
+  errPipe.on('data', (d: string) => {
     stderrTail += d;
     const lines = stderrTail.split('\n');
     stderrTail = lines.pop() ?? '';
     for (const l of lines) {
       if (QEMU_NOISE.some((re) => re.test(l))) continue;
       qemuStderr += `${l}\n`;
-      opts.stderr(`${l}\n`);
+      opts.say(`${l}\n`);
     }
   });
 
@@ -179,20 +205,22 @@ export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<R
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   try {
-    const r = await child;
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.once('exit', (code, signal) => res({ code, signal })),
+    );
+    const r = await Promise.race([ended, spawnError]);
+    if (r instanceof Error) throw new RunError(`cannot start ${argv[0]}: ${r.message}`);
     const wallMs = performance.now() - started;
+    relay.close();
+    await relay.done; // every byte the guest wrote, before the status
     if (stderrTail && !QEMU_NOISE.some((re) => re.test(stderrTail))) {
       qemuStderr += stderrTail;
-      opts.stderr(stderrTail);
-    }
-    await rewriter?.end();
-    if (r.failed && r.exitCode === undefined && !r.signal && !timedOut) {
-      throw new RunError(`cannot start ${argv[0]}: ${r.shortMessage ?? r.message}`);
+      opts.say(stderrTail);
     }
     const record = await readFile(spec.exitRecordPath, 'latin1').catch(() => '');
     const outcome = classify({
-      exitCode: r.exitCode,
-      signal: r.signal,
+      exitCode: r.code ?? undefined,
+      signal: r.signal ?? undefined,
       forwarded,
       timedOut,
       timeoutSeconds: opts.timeoutSeconds ?? 0,
@@ -201,11 +229,12 @@ export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<R
     });
     return { outcome, qemuStderr, record, wallMs };
   } finally {
+    relay.close();
     if (timer) clearTimeout(timer);
     if (killTimer) clearTimeout(killTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
-    await rm(spec.exitRecordPath, { force: true });
+    await rm(dirname(spec.exitRecordPath), { recursive: true, force: true });
   }
 }

@@ -4,14 +4,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkDisks, type DiskSpec } from '../config/disks.js';
+import type { Readable } from 'node:stream';
+import type { DiskSpec } from '../config/disks.js';
 import type { NicMode, NicSpec, PortForward } from '../config/network.js';
+import type { Sink, TtySize } from '../drivers/console.js';
 import { nvmeMachineError } from '../drivers/nvme.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, type ManifestRootfs, readManifest } from '../kernel/manifest.js';
-import { memoryArg, memoryBytes, minimumMemory } from '../kernel/memory.js';
-import { createSymbolizer, type Symbolizer } from '../kernel/symbolize.js';
+import { BacktraceRewriter, type Symbolizer } from '../kernel/backtrace.js';
+import { guestDirProblem, launchCmdline } from '../kernel/launch.js';
+import { checkMemory, memoryArg, memoryBytes, minimumMemory } from '../kernel/memory.js';
 import { findBinutil, findQemu, type ToolEnv } from '../kernel/toolchain.js';
 import { type AccelChoice, chooseAccel } from './accel.js';
 import { accelMode } from './accel-mode.js';
@@ -23,7 +26,8 @@ import {
   readClockRates,
   saveClockRates,
 } from './clock-rates.js';
-import { exitRecordPath, findQboot, parseMemory, type QemuSpec, qemuArgv, runQemu } from './qemu.js';
+import { findQboot, parseMemory, type QemuSpec, qemuArgv, runQemu } from './qemu.js';
+import { newRunDir } from './rundir.js';
 import { type GuestOutcome, STATUS_PANIC, STATUS_QEMU, STATUS_TIMEOUT } from './status.js';
 
 export interface RunOptions {
@@ -40,13 +44,27 @@ export interface RunOptions {
   append?: string;
   /** How QEMU loads the kernel: kernel.elf through its PVH note (default), or the bzImage through the Linux boot protocol. */
   boot?: BootMode;
+  /** osvb run -e / -w / -- ARG...: replace parts of how the program starts. */
+  overrides?: LaunchOverrides;
   timeoutSeconds?: number;
   env?: NodeJS.ProcessEnv;
   /** --accel; OSVB_ACCEL and the image's run.accel apply when absent. */
   accel?: string;
   devKvm?: string;
-  stdout: (s: string) => void;
+  /** The program's stdout, exact bytes. */
+  stdout: Sink;
+  /** osvb's and QEMU's own lines; also the kernel's (unless `log`) and the program's stderr (unless `appStderr`). */
   stderr: (s: string) => void;
+  /** The program's stderr, exact bytes. */
+  appStderr?: Sink;
+  /** Kernel messages (symbolized backtraces included). */
+  log?: (s: string) => void;
+  /** osvb's stdin, forwarded to the program with its end of file; undefined: end of file at once. */
+  stdin?: Readable;
+  /** The guest claims a terminal (isatty) of this size. */
+  tty?: TtySize;
+  /** Kernel log level (osvb.loglevel) unless the image's command line sets one. */
+  logLevel?: number;
   /** Say which accelerator was chosen. */
   announceAccel?: boolean;
 }
@@ -144,6 +162,55 @@ function runNics(manifest: Manifest, opts: RunOptions): NicSpec[] {
   return nics;
 }
 
+export interface LaunchOverrides {
+  /** NAME=VALUE words, added to (and replacing) app.env. */
+  env?: string[];
+  /** Replace app.args. */
+  args?: string[];
+  /** Replace app.workdir. */
+  workdir?: string;
+}
+
+/** The image's command line with env, args and workdir replaced as osvb run was told. */
+export function overriddenCmdline(manifest: Manifest, o: LaunchOverrides): string {
+  if (!o.env?.length && o.args === undefined && o.workdir === undefined) return manifest.kernel.cmdline;
+  const app = manifest.app;
+  if (!app) {
+    throw new RunError(
+      manifest.rootfs
+        ? 'this image was built by an older osvb and records no program launch; -e, -w and -- need a rebuild'
+        : 'this image runs no program: -e, -w and -- have nothing to apply to',
+      { exitCode: 2, hint: manifest.rootfs ? 'rebuild it with osvb build' : undefined },
+    );
+  }
+  const env = { ...app.env };
+  for (const kv of o.env ?? []) {
+    const i = kv.indexOf('=');
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  let workdir = o.workdir ?? app.workdir;
+  if (o.workdir !== undefined) {
+    const why = guestDirProblem(o.workdir);
+    if (why) throw new RunError(`-w ${JSON.stringify(o.workdir)} ${why}`, { exitCode: 2 });
+    const known = manifest.rootfs?.files.some((f) => f.path === o.workdir && f.kind === 'dir');
+    if (!known && !['/', '/tmp', '/dev', '/proc', '/sys'].includes(o.workdir)) {
+      throw new RunError(`-w ${o.workdir}: no such directory in the image`, {
+        exitCode: 2,
+        hint: 'osvb inspect IMAGE lists its files',
+      });
+    }
+    workdir = o.workdir;
+  }
+  const FLAG: Record<string, string> = { 'app.env': '-e', 'app.args': '--', 'app.workdir': '-w' };
+  return launchCmdline(
+    app.kernelArgs,
+    { command: app.command, args: o.args ?? app.args, env, ...(workdir ? { workdir } : {}) },
+    (key, message) => {
+      throw new RunError(`${FLAG[key] ?? key}: ${message}`, { exitCode: 2 });
+    },
+  );
+}
+
 export async function prepareRun(imageDir: string, opts: RunOptions): Promise<PreparedRun> {
   const env = opts.env ?? process.env;
   const dir = resolve(imageDir);
@@ -181,7 +248,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   }
   if (manifest.rootfs) await checkRootfs(dir, manifest.rootfs);
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
-  checkDisks(disks);
+  if (disks.length) (await import('../config/disks.js')).checkDisks(disks); // loads the YAML parser
   const nvmeErr = nvmeMachineError(disks, machine); // before "no nvme driver": the machine is the cause
   if (nvmeErr) throw nvmeErr;
   checkDiskDrivers(disks, manifest);
@@ -205,9 +272,11 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   // An SMP kernel checks it started as many CPUs as the VM has, and says so when not.
   const cpuArg = maxCpus !== undefined && maxCpus > 1 && cpus > 1 ? `osvb.cpus=${cpus}` : '';
   // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
-  const cmdline = [rateArgs, cpuArg, manifest.kernel.cmdline, opts.append ?? '']
-    .filter((s) => s.trim() !== '')
-    .join(' ');
+  const base = opts.overrides ? overriddenCmdline(manifest, opts.overrides) : manifest.kernel.cmdline;
+  const cmdline = [rateArgs, cpuArg, base, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
+  if (opts.memory !== undefined && manifest.rootfs) {
+    checkMemory(memory, manifest.kernel.loadSize, manifest.rootfs.size, '-m', { file: dir });
+  }
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, kernelFile(manifest, opts.boot ?? 'pvh')),
@@ -218,7 +287,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     cpus,
     accel: accel.accel,
     bios: machine === 'microvm' ? qboot : undefined,
-    exitRecordPath: exitRecordPath(),
+    exitRecordPath: join(newRunDir(), 'exit'),
     disks,
     nics,
     ports: opts.ports,
@@ -263,6 +332,7 @@ export function statusOf(outcome: GuestOutcome): { status: number; message?: str
 }
 
 async function symbolizerFor(prep: PreparedRun, env: NodeJS.ProcessEnv): Promise<Symbolizer | undefined> {
+  const { createSymbolizer } = await import('../kernel/symbolize.js');
   let addr2line: string | undefined;
   try {
     addr2line = (await findBinutil('addr2line', { env, cacheDir: cacheRoot(env) })).path;
@@ -284,12 +354,29 @@ export async function runPrepared(prep: PreparedRun, opts: RunOptions): Promise<
     const what = prep.accel.accel === 'kvm' ? 'KVM' : 'TCG emulation';
     opts.stderr(`osvb: running on ${prep.spec.machine} with ${what} (${prep.accel.reason})\n`);
   }
+  // The symbolizer is prepared on the first backtrace only: most runs have none.
+  let symbolizer: Promise<Symbolizer | undefined> | undefined;
+  const lazy: Symbolizer = async (addr) => {
+    symbolizer ??= symbolizerFor(prep, env);
+    const s = await symbolizer;
+    return s ? s(addr) : undefined;
+  };
+  const log = opts.log ?? opts.stderr;
+  const rewriter = new BacktraceRewriter(lazy, log);
+  const setsLevel = /(^|\s)osvb\.loglevel=/.test(prep.spec.cmdline);
   const r = await runQemu(prep.spec, {
     timeoutSeconds: opts.timeoutSeconds,
-    stdout: opts.stdout,
-    stderr: opts.stderr,
-    symbolize: await symbolizerFor(prep, env),
+    say: opts.stderr,
+    tty: opts.tty,
+    cmdlinePrefix: opts.logLevel !== undefined && !setsLevel ? [`osvb.loglevel=${opts.logLevel}`] : [],
+    streams: {
+      stdin: opts.stdin,
+      stdout: opts.stdout,
+      stderr: opts.appStderr ?? ((b: Buffer) => opts.stderr(b.toString('utf8'))),
+      log: (t) => rewriter.push(t),
+    },
   });
+  await rewriter.end();
   if (prep.clock && !prep.clock.known) {
     const rates = parseClockRecord(r.record);
     if (rates) await saveClockRates(prep.clock.file, rates);

@@ -15,11 +15,11 @@ import { formatLocation } from '../errors.js';
 import { ConfigError } from '../errors.js';
 import { cacheRoot } from './cache.js';
 import type { BuildConfig } from './config.js';
-import { type Machine, MACHINES, type RunDefaults } from './manifest.js';
+import { type Machine, MACHINES, type ManifestApp, type RunDefaults } from './manifest.js';
 import { memoryArg } from './memory.js';
 import { type BuildRequest, type BuildResult, buildImage } from './pipeline.js';
 import { packageRoot } from './paths.js';
-import { imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
+import { appLaunch, imageCmdline, planRootfs, type RootfsPlan } from './rootfs.js';
 import { writeStamp } from './stamp.js';
 
 /** <app.yaml dir>/.osvb/<name>/ */
@@ -77,6 +77,11 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
   return run;
 }
 
+function manifestApp(spec: AppSpec, command: readonly string[] | undefined): ManifestApp | undefined {
+  const launch = appLaunch(spec, command);
+  return launch ? { kernelArgs: spec.kernel.cmdline, ...launch } : undefined;
+}
+
 export function imageRequest(
   spec: AppSpec,
   config: BuildConfig,
@@ -88,6 +93,7 @@ export function imageRequest(
     config,
     outDir: opts.outDir ?? defaultImageDir(spec),
     cmdline: imageCmdline(spec, opts.rootfs?.command),
+    app: manifestApp(spec, opts.rootfs?.command),
     run: runDefaults(spec, config),
     memoryLoc: spec.locs['run.memory'] ?? { file: spec.file },
     rootfs: opts.rootfs,

@@ -3,8 +3,44 @@
 // nothing trusts and the next build overwrites or removes.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+
+function fsError(what: string, path: string, err: unknown): InputError {
+  const code = (err as NodeJS.ErrnoException).code ?? String(err);
+  return new InputError(`${what} (${code})`, { loc: { file: path } });
+}
+
+/** mkdir -p one component at a time: Node's recursive mkdir never returns
+ * under /proc, and a failure here is the user's place, named in one line. */
+export async function makeDirs(dir: string): Promise<void> {
+  const abs = resolve(dir);
+  const st = await stat(abs).catch(() => undefined);
+  if (st?.isDirectory()) return;
+  if (st) throw new InputError('is not a directory', { loc: { file: abs } });
+  const parent = dirname(abs);
+  if (parent !== abs) await makeDirs(parent);
+  try {
+    await mkdir(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(abs)).isDirectory()) return;
+    throw fsError('cannot create this directory', abs, err);
+  }
+}
+
+/** Fails early, in one line, when `dir`'s parent cannot receive a new directory. */
+export async function checkWritableParent(dir: string): Promise<void> {
+  const parent = dirname(resolve(dir));
+  await makeDirs(parent);
+  const probe = tempSibling(resolve(dir), 'probe');
+  try {
+    await mkdir(probe);
+  } catch (err) {
+    throw fsError('cannot write here', parent, err);
+  }
+  await rm(probe, { recursive: true, force: true });
+}
 
 /** A unique sibling path of `path` for a temporary file or directory. */
 export function tempSibling(path: string, tag = 'tmp'): string {
@@ -12,7 +48,7 @@ export function tempSibling(path: string, tag = 'tmp'): string {
 }
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   const tmp = tempSibling(path);
   try {
     await writeFile(tmp, data);
@@ -25,7 +61,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 /** Moves an already written file into place (same filesystem). */
 export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   await rename(tmp, path);
 }
 
@@ -61,10 +97,12 @@ export async function removeStaleTemps(path: string): Promise<void> {
  * If `fill` throws, the temporary directory is removed and `dir` is untouched.
  */
 export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
+  await makeDirs(dirname(dir));
   await removeStaleTemps(dir);
   const tmp = tempSibling(dir);
-  await mkdir(tmp);
+  await mkdir(tmp).catch((err) => {
+    throw fsError('cannot write here', dirname(resolve(dir)), err);
+  });
   try {
     await fill(tmp);
   } catch (err) {

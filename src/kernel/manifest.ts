@@ -55,6 +55,16 @@ export interface ManifestRootfs {
   files: ManifestFile[];
 }
 
+/** How the program starts (rootfs.ts AppLaunch) and the kernel arguments
+ * app.yaml gave: osvb run rebuilds the command line from these for -e, -w, --. */
+export interface ManifestApp {
+  kernelArgs: string;
+  command: string[];
+  args: string[];
+  env: Record<string, string>;
+  workdir?: string;
+}
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   name: string;
@@ -79,6 +89,7 @@ export interface Manifest {
   tools: { gcc: string; ld: string; qemu: string | null };
   run: RunDefaults;
   rootfs?: ManifestRootfs;
+  app?: ManifestApp;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -3,17 +3,24 @@
 
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BuildError, ConfigError, type SourceLocation, ToolMissingError } from '../errors.js';
-import { replaceDirAtomic, writeFileAtomic } from './atomic.js';
+import { checkWritableParent, makeDirs, replaceDirAtomic, writeFileAtomic } from './atomic.js';
 import { BZIMAGE_FILE, makeBzImage } from './bzimage.js';
 import { cacheRoot, sha256 } from './cache.js';
 import { type CompiledObject, compileAll, exists, readJson } from './compile.js';
 import type { BuildConfig } from './config.js';
 import { resolveExternals } from './external.js';
 import { linkKernel } from './link.js';
-import { memoryArg, memoryBytes, minimumMemory } from './memory.js';
-import { MANIFEST_FORMAT, type Manifest, type ModuleSize, type RunDefaults } from './manifest.js';
+import { checkMemory, memoryArg, memoryBytes, minimumMemory } from './memory.js';
+import {
+  MANIFEST_FORMAT,
+  type Manifest,
+  type ManifestApp,
+  type ModuleSize,
+  type RunDefaults,
+} from './manifest.js';
+import { archiveSize, sourceDateEpoch as fileTimeEpoch } from '../fs/archive.js';
 import { discoverModules } from './modules.js';
 import { type BuildPlan, enabledModules, planBuild } from './plan.js';
 import type { RootfsPlan } from './rootfs.js';
@@ -33,6 +40,8 @@ export interface BuildRequest {
   outDir: string;
   /** Kernel command line recorded in the manifest and passed by osvb run. */
   cmdline: string;
+  /** How the program starts, for run-time overrides. */
+  app?: ManifestApp;
   run: RunDefaults;
   /** Where run.memory was written (app.yaml), for the error when it is too small. */
   memoryLoc?: SourceLocation;
@@ -93,7 +102,7 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Refuses run.memory below what the kernel and the root filesystem need to boot. */
-function checkMemory(req: BuildRequest, kernelMem: number, rootfsSize: number): void {
+function checkMinimumMemory(req: BuildRequest, kernelMem: number, rootfsSize: number): void {
   const need = minimumMemory(kernelMem, rootfsSize);
   const have = memoryBytes(req.run.memory);
   if (have < need) {
@@ -111,6 +120,8 @@ function kib(n: number): string {
 
 export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   const env = req.env ?? process.env;
+  // Before any compiling: an output place osvb cannot write is one line, not a stack trace.
+  await checkWritableParent(req.outDir);
   const cacheDir = req.cacheDir ?? cacheRoot(env);
   const te: ToolEnv = { env, cacheDir };
   const [compiler, linker] = await Promise.all([findCompiler(te), findLinker(te)]);
@@ -174,6 +185,8 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     configHash,
     JSON.stringify(tools),
     req.rootfs?.key ?? 'no rootfs',
+    // The archive's times come from here when set.
+    `SOURCE_DATE_EPOCH=${sourceDateEpoch(env) ?? ''}`,
   );
   const compiled = objects.filter((o) => o.compiled).length;
   const base = {
@@ -214,8 +227,13 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     modules: moduleSizes(plan, objects),
     tools,
     run: req.run,
+    ...(req.app ? { app: req.app } : {}),
   };
-  await mkdir(join(req.outDir, '..'), { recursive: true });
+  if (rootfs) {
+    const loc = req.memoryLoc ?? { file: req.name };
+    checkMemory(req.run.memory, link.info.loadSize, archiveSize(rootfs.entries), 'run.memory', loc);
+  }
+  await makeDirs(dirname(req.outDir));
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
     const bz = makeBzImage(await readFile(link.path), 'kernel.elf');
@@ -225,7 +243,9 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     }
     if (rootfs) {
       const { writeCpioArchive } = await import('../fs/archive.js');
-      const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE));
+      const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE), {
+        mtime: fileTimeEpoch(env),
+      });
       manifest.rootfs = {
         file: ROOTFS_FILE,
         size: a.size,
@@ -233,8 +253,8 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
         command: rootfs.command,
         files: rootfs.files,
       };
-      checkMemory(req, link.info.memSize, a.size);
-    } else checkMemory(req, link.info.memSize, 0);
+      checkMinimumMemory(req, link.info.memSize, a.size);
+    } else checkMinimumMemory(req, link.info.memSize, 0);
     // The image's identity: its contents only.
     manifest.buildKey = sha256(
       MANIFEST_FORMAT,

@@ -10,10 +10,10 @@ import { InputError } from '../errors.js';
 import { collectRootfs } from '../fs/rootfs.js';
 import type { RootfsEntry } from '../fs/tree.js';
 import { sha256, sha256Of } from './cache.js';
+import { type AppLaunch, launchCmdline } from './launch.js';
 import type { ManifestFile } from './manifest.js';
 
-/** The kernel's command line buffer (boot_info) holds this many bytes. */
-export const KERNEL_CMDLINE_MAX = 4095;
+export { type AppLaunch, KERNEL_CMDLINE_MAX, launchCmdline } from './launch.js';
 
 export interface RootfsPlan {
   entries: RootfsEntry[];
@@ -90,56 +90,19 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
   };
 }
 
-/** One command-line word: the kernel groups "..." and has no escapes. */
-function cmdlineWord(word: string, what: string, spec: AppSpec, key: string): string {
-  const loc = spec.locs[key] ?? { file: spec.file };
-  if (word.includes('"')) {
-    throw new InputError(
-      `${what} ${JSON.stringify(word)} contains '"', which the kernel command line cannot carry`,
-      {
-        loc,
-      },
-    );
-  }
-  if ([...word].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
-    throw new InputError(`${what} ${JSON.stringify(word)} contains a control character`, { loc });
-  }
-  if (word.startsWith('osvb.')) {
-    throw new InputError(
-      `${what} ${JSON.stringify(word)} starts with "osvb.", which the kernel takes as its option`,
-      {
-        loc,
-      },
-    );
-  }
-  return word === '' || /\s/.test(word) ? `"${word}"` : word;
+/** The launch an app.yaml describes, given the rootfs command. */
+export function appLaunch(spec: AppSpec, command: readonly string[] | undefined): AppLaunch | undefined {
+  if (command === undefined || spec.app === undefined) return undefined;
+  const { args, env, workdir } = spec.app;
+  return { command: [...command], args, env, ...(workdir !== undefined ? { workdir } : {}) };
 }
 
-/**
- * The kernel command line for an image: app.yaml's kernel.cmdline, then
- * `osvb.exec=PROGRAM NAME=VALUE... -- ARGS...` when there is a program.
- */
+/** The kernel command line for an image built from app.yaml; errors name app.yaml. */
 export function imageCmdline(spec: AppSpec, command: readonly string[] | undefined): string {
-  const words: string[] = spec.kernel.cmdline === '' ? [] : [spec.kernel.cmdline];
-  words.push(...nicCmdline(spec.network ?? []));
-  if (command !== undefined && spec.app !== undefined) {
-    const [prog, ...lead] = command;
-    words.push(`osvb.exec=${cmdlineWord(prog ?? '', 'program path', spec, 'app.exec')}`);
-    for (const [k, v] of Object.entries(spec.app.env)) {
-      words.push(cmdlineWord(`${k}=${v}`, 'app.env entry', spec, 'app.env'));
-    }
-    words.push('--');
-    for (const a of lead) words.push(cmdlineWord(a, 'program argument', spec, 'app.exec'));
-    for (const a of spec.app.args) words.push(cmdlineWord(a, 'app.args entry', spec, 'app.args'));
-  }
-  const line = words.join(' ');
-  if (Buffer.byteLength(line) > KERNEL_CMDLINE_MAX) {
-    throw new InputError(
-      `the kernel command line would be ${Buffer.byteLength(line)} bytes; the kernel takes ${KERNEL_CMDLINE_MAX}`,
-      {
-        loc: spec.locs['app.args'] ?? { file: spec.file },
-      },
-    );
-  }
-  return line;
+  const kernelArgs = [spec.kernel.cmdline, ...nicCmdline(spec.network ?? [])]
+    .filter((w) => w !== '')
+    .join(' ');
+  return launchCmdline(kernelArgs, appLaunch(spec, command), (key, message) => {
+    throw new InputError(message, { loc: spec.locs[key] ?? { file: spec.file } });
+  });
 }

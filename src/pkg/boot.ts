@@ -3,9 +3,10 @@
 // the same serial console and exit-record devices as osvb run.
 
 import { open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BASE_DRIVERS, driverArgs } from '../drivers/index.js';
 import { RunError } from '../errors.js';
-import { exitRecordPath } from '../hypervisor/qemu.js';
+import { newRunDir } from '../hypervisor/rundir.js';
 import { classify, type GuestOutcome } from '../hypervisor/status.js';
 import type { DiskFormat } from './disk.js';
 
@@ -51,7 +52,8 @@ export async function bootDisk(
   timeoutSeconds: number,
 ): Promise<DiskBootResult> {
   const { execa } = await import('execa');
-  const record = exitRecordPath();
+  const runDir = newRunDir();
+  const record = join(runDir, 'exit-record');
   await (await open(record, 'wx', 0o600)).close();
   try {
     const argv = diskBootArgv({ ...spec, exitRecordPath: record });
@@ -73,6 +75,6 @@ export async function bootDisk(
     });
     return { outcome, console: String(r.stdout), stderr: String(r.stderr) };
   } finally {
-    await rm(record, { force: true });
+    await rm(runDir, { recursive: true, force: true });
   }
 }

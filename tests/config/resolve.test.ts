@@ -150,7 +150,7 @@ describe('resolution on the fixture tree', () => {
     const cfg = await resolveAppConfig({ srctree: fixture, spec: app, requirements: dynamic });
     expect(cfg.unmet.map((u) => u.request.symbol)).toEqual(['SMP']);
     expect(formatUnmet(cfg.unmet[0]!)).toMatch(
-      /^app\.yaml:7:9: SMP=y requested, got n: .*APIC.* \(requested because run\.cpus is 2\)$/,
+      /^app\.yaml:7:9: run\.cpus is 2, but the kernel will use one CPU \(SMP cannot be enabled: .*APIC.*\)$/,
     );
     expect(unmetUserRequestsError(cfg)).toBeUndefined();
   });

@@ -6,12 +6,19 @@ import {
   readFileSync,
   readlinkSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatError, InputError } from '../../src/errors.js';
-import { newcHeader, parseCpio, writeCpioArchive } from '../../src/fs/archive.js';
+import {
+  archiveSize,
+  newcHeader,
+  parseCpio,
+  sourceDateEpoch,
+  writeCpioArchive,
+} from '../../src/fs/archive.js';
 import type { RootfsEntry } from '../../src/fs/tree.js';
 import { tempDir, unpackWithCpio } from './helpers.js';
 
@@ -24,6 +31,7 @@ beforeAll(() => {
   ({ dir, cleanup } = tempDir('archive'));
   hostFile = join(dir, 'host.txt');
   writeFileSync(hostFile, 'content from the host\n');
+  utimesSync(hostFile, 1_700_000_000, 1_700_000_000);
   entries = [
     { kind: 'dir', path: '/app', mode: 0o755 },
     { kind: 'file', path: '/app/hello', mode: 0o755, size: 22, source: hostFile, origin: 'app.exec' },
@@ -53,6 +61,7 @@ describe('newc cpio writer', () => {
     const res = await writeCpioArchive(entries, out);
     const bytes = readFileSync(out);
     expect(res.size).toBe(bytes.length);
+    expect(archiveSize(entries)).toBe(res.size); // what the memory check counts before writing
     expect(bytes.length % 4).toBe(0);
     const members = parseCpio(bytes, out);
     expect(members.map((m) => m.name)).toEqual([
@@ -77,8 +86,18 @@ describe('newc cpio writer', () => {
     expect(by.get('etc/empty')!.data.length).toBe(0);
     expect(by.get('etc/patched')!.data.toString()).toBe('CONTENT from the host\n');
     expect(members.map((m) => m.ino)).toEqual(members.map((_m, i) => i + 1));
-    expect(members.every((m) => m.mtime === 0 && m.uid === 0 && m.gid === 0)).toBe(true);
+    expect(members.every((m) => m.uid === 0 && m.gid === 0)).toBe(true);
+    // Host files keep their time; what osvb made gets the newest of them.
+    expect(members.every((m) => m.mtime === 1_700_000_000)).toBe(true);
     expect(readFileSync(hostFile, 'utf8')).toBe('content from the host\n'); // the patch is not applied to the source
+  });
+
+  it('SOURCE_DATE_EPOCH sets every time; a malformed one is an error', async () => {
+    const out = join(dir, 'sde.cpio');
+    await writeCpioArchive(entries, out, { mtime: sourceDateEpoch({ SOURCE_DATE_EPOCH: '1234567890' }) });
+    expect(parseCpio(readFileSync(out), out).every((m) => m.mtime === 1234567890)).toBe(true);
+    expect(sourceDateEpoch({})).toBeUndefined();
+    expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/not a number of seconds/);
   });
 
   it('is deterministic: the same entries in any order give the same bytes', async () => {

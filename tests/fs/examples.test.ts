@@ -78,7 +78,13 @@ describe('examples/hello-c', () => {
     const ex = await loadExample('hello-c', 'app.static.yaml');
     const { r, size, root } = await pack('hello-static', ex.input);
     expect(r.requirements.kind).toBe('static');
-    expect(paths(r, 'file')).toEqual(['/app/hello-static']);
+    expect(paths(r, 'file')).toEqual([
+      '/app/hello-static',
+      '/etc/group',
+      '/etc/hosts',
+      '/etc/nsswitch.conf',
+      '/etc/passwd',
+    ]);
     // The archive ends in TAIL_PAD zeros that firmware may overwrite (src/fs/archive.ts).
     expect(size - TAIL_PAD).toBeLessThan(64 * 1024);
     if (!isRoot) return;
@@ -207,7 +213,15 @@ describe('examples/busybox', () => {
   it('packs busybox, the script and the data directory', async () => {
     const ex = await loadExample('busybox');
     const { r } = await pack('busybox-contents', ex.input);
-    expect(paths(r, 'file').sort()).toEqual(['/app/busybox', '/app/script.sh', '/data/words.txt']);
+    expect(paths(r, 'file').sort()).toEqual([
+      '/app/busybox',
+      '/app/script.sh',
+      '/data/words.txt',
+      '/etc/group',
+      '/etc/hosts',
+      '/etc/nsswitch.conf',
+      '/etc/passwd',
+    ]);
   });
 
   itRoot('runs one applet without a shell (app.single.yaml)', async () => {
@@ -233,7 +247,8 @@ describe('examples/busybox', () => {
       );
       expect(run.stdout).toContain('--- seq 1 5\n1\n2\n3\n4\n5\n');
       expect(run.stdout).toContain('--- sort /data/words.txt\napple\nbanana\ncherry\nfig\npear\n');
-      expect(run.stdout).toMatch(/drwxrwxrwt\s+2 0\s+0\s+\d+ \w+ +\d+ +[\d:]+ tmp/);
+      // /etc/passwd and /etc/group name uid and gid 0
+      expect(run.stdout).toMatch(/drwxrwxrwt\s+2 root\s+root\s+\d+ \w+ +\d+ +[\d:]+ tmp/);
       expect(run.stdout).toContain('busybox: all applets ran');
       expect(run.status).toBe(0);
     } finally {
@@ -247,7 +262,13 @@ describe('examples/hello-go', () => {
     const ex = await loadExample('hello-go');
     const { r, root } = await pack('hello-go', ex.input);
     expect(r.requirements.go).toBe(true);
-    expect(paths(r, 'file')).toEqual(['/app/hello-go']);
+    expect(paths(r, 'file')).toEqual([
+      '/app/hello-go',
+      '/etc/group',
+      '/etc/hosts',
+      '/etc/nsswitch.conf',
+      '/etc/passwd',
+    ]);
     if (!isRoot) return;
     const run = runChroot(root, [...r.command, ...ex.args], ex.env);
     expect(run.stdout).toContain(

@@ -63,6 +63,12 @@ describe('Go build info', () => {
     expect(r.command).toEqual(['/app/hello-go']);
     expect(r.closure.libraries).toEqual([]);
     expect(r.warnings).toEqual([]);
-    expect(r.entries.filter((e) => e.kind === 'file').map((e) => e.path)).toEqual(['/app/hello-go']);
+    expect(r.entries.filter((e) => e.kind === 'file').map((e) => e.path)).toEqual([
+      '/app/hello-go',
+      '/etc/group',
+      '/etc/hosts',
+      '/etc/nsswitch.conf',
+      '/etc/passwd',
+    ]);
   });
 });

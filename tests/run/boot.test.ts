@@ -97,7 +97,7 @@ describe('booting the fixture kernel under QEMU', () => {
   it('symbolizes a fault backtrace from kernel.elf', async () => {
     const r = await boot('fault', { mode: 'FAULT' });
     expect(r.status).toBe(125);
-    const frames = r.stdout.split('\n').filter((l) => l.startsWith('  [<'));
+    const frames = r.stderr.split('\n').filter((l) => l.startsWith('  [<'));
     expect(frames).toHaveLength(3);
     expect(frames[0]).toMatch(
       /^ {2}\[<0000000000100[0-9a-f]{3}>\] fault\+0x[0-9a-f]+ \(modules\/fixture\/main\.c:\d+\)$/,
@@ -182,8 +182,8 @@ describe('signals', () => {
     let sent = false;
     const opts = {
       timeoutSeconds: 60,
-      stdout: (s: string) => {
-        stdout += s;
+      stdout: (s: Buffer) => {
+        stdout += s.toString();
         if (!sent && stdout.includes('fixture: up\n')) {
           sent = true;
           process.emit('SIGINT', 'SIGINT');

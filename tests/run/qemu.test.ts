@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { parseMemory, qemuArgv, shellCommand, shellQuote } from '../../src/hypervisor/qemu.js';
+import { parseMemory, qemuArgv, relayArgv, shellCommand, shellQuote } from '../../src/hypervisor/qemu.js';
 import { buildFixture, tempDir } from '../kernel/helpers.js';
 
 const spec = {
@@ -22,8 +22,10 @@ describe('qemu argv', () => {
         qemuArgv({ ...spec, machine: 'microvm', accel: 'tcg', bios: '/usr/share/qemu/qboot.rom' }),
       ),
     ).toBe(
-      '/usr/bin/qemu-system-x86_64 -M microvm -bios /usr/share/qemu/qboot.rom -accel tcg -cpu max -m 128M -smp 2 ' +
-        '-nodefaults -no-user-config -nographic -no-reboot -serial stdio ' +
+      '/usr/bin/qemu-system-x86_64 -M microvm,isa-serial=off -bios /usr/share/qemu/qboot.rom -accel tcg -cpu max -m 128M -smp 2 ' +
+        '-nodefaults -no-user-config -nographic -no-reboot -chardev stdio,id=osvb-con,mux=on ' +
+        '-device isa-serial,chardev=osvb-con,iobase=0x3e8,irq=4 -device isa-serial,chardev=osvb-con,iobase=0x2e8,irq=3 ' +
+        '-device isa-serial,chardev=osvb-con,iobase=0x3f8,irq=4 ' +
         '-chardev file,id=osvb-exit,path=/tmp/osvb-exit-1 -device isa-serial,chardev=osvb-exit,iobase=0x2f8,irq=3 ' +
         "-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel /img/kernel.elf -append 'osvb.selftest=all osvb.loglevel=7'",
     );
@@ -40,6 +42,23 @@ describe('qemu argv', () => {
       '-cpu',
       'host',
     ]);
+  });
+
+  it('osvb run relays the console over inherited sockets: stdin framed, a terminal only when asked', () => {
+    const argv = relayArgv(
+      { ...spec, machine: 'microvm', accel: 'tcg' },
+      { cmdlinePrefix: ['osvb.loglevel=4'] },
+    );
+    const cmd = shellCommand(argv);
+    expect(cmd).toContain(' -M microvm ');
+    expect(cmd).toContain(
+      '-chardev socket,id=osvb-con,fd=3 -serial chardev:osvb-con ' +
+        '-chardev socket,id=osvb-err,fd=4 -device isa-serial,chardev=osvb-err,iobase=0x3e8,irq=4 ' +
+        '-chardev socket,id=osvb-log,fd=5 -device isa-serial,chardev=osvb-log,iobase=0x2e8,irq=3 ',
+    );
+    expect(argv.at(-1)).toBe('osvb.loglevel=4 osvb.stdin=stream osvb.selftest=all osvb.loglevel=7');
+    const tty = relayArgv({ ...spec, machine: 'pc', accel: 'tcg' }, { tty: { rows: 30, cols: 100 } });
+    expect(tty.at(-1)).toBe('osvb.stdin=stream osvb.tty=30x100 osvb.selftest=all osvb.loglevel=7');
   });
 
   it('quotes for the shell and doubles commas in chardev paths', () => {
@@ -94,10 +113,12 @@ describe('osvb run --dry-run', () => {
     expect(status).toBe(0);
     expect(out).toHaveLength(1);
     const line = out[0]!;
-    expect(line).toMatch(/^\S*qemu-system-x86_64 -M microvm -bios \S*qboot\.rom -accel (tcg|kvm) /);
+    expect(line).toMatch(
+      /^\S*qemu-system-x86_64 -M microvm,isa-serial=off -bios \S*qboot\.rom -accel (tcg|kvm) /,
+    );
     expect(line).toContain(' -m 256M -smp 2 ');
     expect(line).toContain(`-kernel ${img}/kernel.elf -append 'osvb.x=1 a=b c'\n`);
-    expect(line).toMatch(/-chardev file,id=osvb-exit,path=\S+\/osvb-exit-\d+-[0-9a-f]+ /);
+    expect(line).toMatch(/-chardev file,id=osvb-exit,path=\S+\/osvb-runs-\d+\/\d+-[0-9a-f]+\/exit /);
   });
 
   it('--strace asks the kernel to trace system calls', async () => {

@@ -353,6 +353,16 @@ export class State {
     this.val[s.id] = this.val[bound.id]!;
   }
 
+  /** The active range of an int/hex symbol as written values ("0", "7"), or null. */
+  rangeBounds(s: Sym): [string, string] | null {
+    if (s.type !== SymType.Int && s.type !== SymType.Hex) return null;
+    const p = this.rangeProp(s);
+    if (!p) return null;
+    this.calc(p.lo!);
+    this.calc(p.hi!);
+    return [this.val[p.lo!.id]!, this.val[p.hi!.id]!];
+  }
+
   /** sym_string_within_range for int/hex/string. */
   stringWithinRange(s: Sym, str: string): boolean {
     switch (s.type) {

@@ -273,6 +273,13 @@ export function unmetRequests(st: State, ctx: ExplainContext): Unmet[] {
           : r.value.replace(/^"|"$/g, '');
     }
     if (requested === got) continue;
+    const range = st.rangeBounds(s);
+    if (range && !st.stringWithinRange(s, requested)) {
+      // A value the range refuses is dropped by conf: say which values it takes.
+      const reason = `${requested} is outside its range ${range[0]} to ${range[1]}, so it was ignored`;
+      out.push({ symbol: r.name, requested, got, reason, loc });
+      continue;
+    }
     out.push({ symbol: r.name, requested, got, reason: why(st, s, ctx).text, loc });
   }
   return out;

@@ -22,7 +22,7 @@ void printk(int level, const char *fmt, ...) __printf(2, 3);
 void vprintk(int level, const char *fmt, va_list ap);
 /* Unconditional, lock-free output for panic and fault paths. */
 void printk_raw(const char *fmt, ...) __printf(1, 2);
-/* Write raw bytes to the consoles (used for application output later). */
+/* Write raw bytes to the kernel log (COM4, else COM1). */
 void console_write(const char *s, size_t n);
 
 void console_set_loglevel(int level);
