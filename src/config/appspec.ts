@@ -77,6 +77,8 @@ export interface AppSpec {
   /** Undefined for a kernel-only image (no app.exec and no Python script). */
   app: AppProgram | undefined;
   files: FileEntry[];
+  /** How the root filesystem reaches the guest: cpio initrd (default) or a ZFS pool image. */
+  rootfs: RootfsFormat;
   kernel: {
     profile: string;
     config: KernelConfigEntry[];
@@ -92,6 +94,9 @@ export interface AppSpec {
   /** Where each value was written, by dotted key ('app.exec', 'kernel.profile', …). */
   locs: Record<string, SourceLocation>;
 }
+
+export const ROOTFS_FORMATS = ['cpio', 'zfs'] as const;
+export type RootfsFormat = (typeof ROOTFS_FORMATS)[number];
 
 /** What the parser needs to know about the host; tests substitute a fake one. */
 export interface HostProbe {
@@ -133,7 +138,7 @@ export const nodeHostProbe: HostProbe = {
 
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
-  '': ['name', 'app', 'files', 'kernel', 'run'],
+  '': ['name', 'app', 'files', 'rootfs', 'kernel', 'run'],
   app: ['exec', 'args', 'env', 'runtime', 'script'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus'],
@@ -229,9 +234,20 @@ class Parser {
     const name = this.parseName(nameEntry);
     const app = this.parseApp(sections.get('app'));
     const files = this.parseFiles(sections.get('files'));
+    const rootfs = this.parseRootfs(sections.get('rootfs'));
     const kernel = this.parseKernel(sections.get('kernel'));
     const run = this.parseRun(sections.get('run'));
-    return { file: this.ctx.file, baseDir: this.baseDir, name, app, files, kernel, run, locs: this.locs };
+    return {
+      file: this.ctx.file,
+      baseDir: this.baseDir,
+      name,
+      app,
+      files,
+      rootfs,
+      kernel,
+      run,
+      locs: this.locs,
+    };
   }
 
   /** Checks keys against the schema; an unknown key is an error with a did-you-mean. */
@@ -261,6 +277,21 @@ class Parser {
 
   private note(key: string, node: Node | null): void {
     this.locs[key] = this.ctx.loc(node);
+  }
+
+  private parseRootfs(e: Entry | undefined): RootfsFormat {
+    if (e === undefined) return 'cpio';
+    const text = expectString(this.ctx, e.value, 'rootfs');
+    this.note('rootfs', e.value);
+    if (!(ROOTFS_FORMATS as readonly string[]).includes(text)) {
+      const near = closest(text, [...ROOTFS_FORMATS]);
+      this.ctx.fail(
+        e.value,
+        `rootfs: unknown format ${JSON.stringify(text)}`,
+        near ? `did you mean ${near}?` : `use ${ROOTFS_FORMATS.join(' or ')}`,
+      );
+    }
+    return text as RootfsFormat;
   }
 
   private parseName(e: Entry): string {

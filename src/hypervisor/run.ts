@@ -45,6 +45,15 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
+  if (manifest.rootfs?.format === 'zfs') {
+    // The pool image is written and zdb-checked; the kernel's ZFS reader is not there yet.
+    throw new RunError(
+      'this image has a ZFS root filesystem (rootfs: zfs), which the kernel cannot mount yet',
+      {
+        hint: 'build it with rootfs: cpio to run it',
+      },
+    );
+  }
   const cmdline = [manifest.kernel.cmdline, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,

@@ -33,8 +33,10 @@ export interface ManifestFile {
 }
 
 export interface ManifestRootfs {
-  /** newc cpio archive in the image directory, passed as the initrd. */
+  /** newc cpio archive (the initrd) or ZFS pool image in the image directory. */
   file: string;
+  /** Absent for cpio (images built before ZFS roots existed). */
+  format?: 'cpio' | 'zfs';
   size: number;
   sha256: string;
   /** Input key (entries + host file identities): equal key, same archive. */

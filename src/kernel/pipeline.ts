@@ -17,6 +17,7 @@ import type { RootfsPlan } from './rootfs.js';
 import { findCompiler, findLinker, findQemu, type ToolEnv } from './toolchain.js';
 
 export const ROOTFS_FILE = 'rootfs.cpio';
+export const ROOTFS_ZFS_FILE = 'rootfs.zfs';
 
 export interface BuildRequest {
   /** Image name (app.yaml name). */
@@ -30,7 +31,7 @@ export interface BuildRequest {
   cmdline: string;
   run: RunDefaults;
   /** The application's root filesystem, written as rootfs.cpio (the initrd). */
-  rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'>;
+  rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'> & { format?: RootfsPlan['format'] };
   env?: NodeJS.ProcessEnv;
   /** Defaults to ${XDG_CACHE_HOME:-~/.cache}/osvb. */
   cacheDir?: string;
@@ -164,7 +165,19 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   await mkdir(join(req.outDir, '..'), { recursive: true });
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
-    if (rootfs) {
+    if (rootfs?.format === 'zfs') {
+      const { writeZfsPool } = await import('../fs/zfs/pool.js');
+      const z = await writeZfsPool(rootfs.entries, join(tmp, ROOTFS_ZFS_FILE));
+      manifest.rootfs = {
+        file: ROOTFS_ZFS_FILE,
+        format: 'zfs',
+        size: z.size,
+        sha256: z.sha256,
+        key: rootfs.key,
+        command: rootfs.command,
+        files: rootfs.files,
+      };
+    } else if (rootfs) {
       const { writeCpioArchive } = await import('../fs/archive.js');
       const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE));
       manifest.rootfs = {

@@ -4,7 +4,7 @@
 
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AppSpec } from '../config/appspec.js';
+import type { AppSpec, RootfsFormat } from '../config/appspec.js';
 import { InputError } from '../errors.js';
 import { collectRootfs } from '../fs/rootfs.js';
 import type { RootfsEntry } from '../fs/tree.js';
@@ -15,6 +15,8 @@ import type { ManifestFile } from './manifest.js';
 export const KERNEL_CMDLINE_MAX = 4095;
 
 export interface RootfsPlan {
+  /** How the image carries it: a cpio initrd or a ZFS pool image (app.yaml `rootfs:`). */
+  format: RootfsFormat;
   entries: RootfsEntry[];
   /** What the kernel runs before app.args: [program] or [python, script]. */
   command: string[];
@@ -40,7 +42,8 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
     },
     { onWarning: (w) => warnings.push(w) },
   );
-  const parts: string[] = ['osvb-rootfs-1'];
+  const format = spec.rootfs ?? 'cpio';
+  const parts: string[] = ['osvb-rootfs-1', format];
   const hostInputs = new Set<string>();
   for (const e of rootfs.entries) {
     parts.push(e.kind, e.path, String(e.mode));
@@ -64,6 +67,7 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
     mode: `0${e.mode.toString(8)}`,
   }));
   return {
+    format,
     entries: rootfs.entries,
     command: rootfs.command,
     key: sha256(...parts),

@@ -43,6 +43,13 @@ function parse(text: string, probe: HostProbe = nodeHostProbe): AppSpec {
 }
 
 /** Parses, expects a ConfigError, and returns its one printed line. */
+describe('app.yaml rootfs', () => {
+  it('is cpio unless it says zfs', () => {
+    expect(parse('name: x\n').rootfs).toBe('cpio');
+    expect(parse('name: x\nrootfs: zfs\n').rootfs).toBe('zfs');
+  });
+});
+
 function errorLine(text: string, probe: HostProbe = nodeHostProbe): string {
   try {
     parse(text, probe);
@@ -206,7 +213,7 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
     ],
     [
       'name: x\nzzzzzz: 1\n',
-      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, kernel, run',
+      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, rootfs, kernel, run',
     ],
     // type errors
     [
@@ -393,6 +400,7 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
       'name: x\nrun:\n  hypervisor: qemo\n',
       'osvb: app.yaml:3:15: run.hypervisor: unknown hypervisor "qemo"; did you mean qemu?',
     ],
+    ['name: x\nrootfs: zsf\n', 'osvb: app.yaml:2:9: rootfs: unknown format "zsf"; did you mean zfs?'],
     ['name: x\nrun:\n  memory: 128\n', 'osvb: app.yaml:3:11: run.memory: 128 has no unit; write e.g. 128M'],
     [
       'name: x\nrun:\n  memory: lots\n',

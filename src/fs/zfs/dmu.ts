@@ -90,12 +90,23 @@ export interface Mark {
   next: number;
   pending: number;
   pendingBytes: number;
+  extents: number;
+  lastEnd: number;
 }
 
-/** Allocates and writes blocks; everything is written sequentially into the image. */
+/** An allocated byte range [start, end) of the allocatable space. */
+export type Extent = [number, number];
+
+/**
+ * Allocates and writes blocks; everything is written sequentially into the
+ * image. A block never crosses a metaslab boundary (ZFS allocates inside one
+ * metaslab); the few bytes skipped there stay free in the space maps.
+ */
 export class BlockWriter {
   /** Next free byte in the allocatable space. */
   next = 0;
+  /** Allocated ranges, in order. */
+  readonly extents: Extent[] = [];
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushed = 0;
@@ -104,6 +115,7 @@ export class BlockWriter {
   constructor(
     path: string,
     readonly txg: bigint,
+    private readonly msSize: number,
   ) {
     this.fd = openSync(path, 'wx', 0o644);
   }
@@ -126,8 +138,17 @@ export class BlockWriter {
         }
       }
     }
-    const offset = this.next;
-    this.next += phys.length;
+    let offset = this.next;
+    const boundary = (Math.floor(offset / this.msSize) + 1) * this.msSize;
+    if (offset + phys.length > boundary) {
+      this.pending.push(Buffer.alloc(boundary - offset));
+      this.pendingBytes += boundary - offset;
+      offset = boundary;
+    }
+    const last = this.extents[this.extents.length - 1];
+    if (last && last[1] === offset) last[1] += phys.length;
+    else this.extents.push([offset, offset + phys.length]);
+    this.next = offset + phys.length;
     this.pending.push(phys);
     this.pendingBytes += phys.length;
     return {
@@ -145,7 +166,14 @@ export class BlockWriter {
   }
 
   mark(): Mark {
-    return { next: this.next, pending: this.pending.length, pendingBytes: this.pendingBytes };
+    const last = this.extents[this.extents.length - 1];
+    return {
+      next: this.next,
+      pending: this.pending.length,
+      pendingBytes: this.pendingBytes,
+      extents: this.extents.length,
+      lastEnd: last ? last[1] : 0,
+    };
   }
 
   /** Forgets blocks written since `m` (they were not flushed). */
@@ -154,6 +182,9 @@ export class BlockWriter {
     this.pending.length = m.pending;
     this.pendingBytes = m.pendingBytes;
     this.next = m.next;
+    this.extents.length = m.extents;
+    const last = this.extents[this.extents.length - 1];
+    if (last) last[1] = m.lastEnd;
   }
 
   flush(): void {

@@ -180,7 +180,9 @@ export function unpackNvlist(buf: Buffer): NvList {
         off = start + enc; // a type this reader does not need: skip it by its encoded size
         continue;
       }
-      if (off !== start + enc)
+      // libnvpair's encoded size of an embedded nvlist is not its length in the
+      // stream (it counts the list twice), so only scalar pairs are held to it.
+      if (type !== DATA_TYPE_NVLIST && type !== DATA_TYPE_NVLIST_ARRAY && off !== start + enc)
         throw new NvlistError(
           `nvlist: pair "${name}" at byte ${start} is ${off - start} bytes, its size says ${enc}`,
         );

@@ -10,13 +10,14 @@
 // salts derive from a digest of the entry list, times are fixed.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { rename, truncate, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { BuildError, InputError } from '../../errors.js';
 import { contentOf } from '../archive.js';
 import type { RootfsEntry } from '../tree.js';
 import { sealEmbedded } from './checksum.js';
-import { type BlkPtr, BlockWriter, encodeBlkPtr, ObjsetBuilder, writeObject } from './dmu.js';
+import { type BlkPtr, BlockWriter, type Extent, encodeBlkPtr, ObjsetBuilder, writeObject } from './dmu.js';
 import {
   BPOBJ_SIZE_V1,
   DD_FLAG_USED_BREAKDOWN,
@@ -68,6 +69,7 @@ export interface ZfsPoolResult {
   path: string;
   /** Image size in bytes. */
   size: number;
+  sha256: string;
   poolName: string;
   poolGuid: bigint;
   /** Allocated bytes (data and metadata). */
@@ -313,18 +315,26 @@ interface PoolIds {
   seeds: Seeds;
 }
 
-/** One-word space map entries (all SM_ALLOC) for the allocated extent [0, end) inside metaslab m. */
-function spaceMapEntries(geo: Geometry, m: number, end: number): Buffer {
+/** One-word space map entries (all SM_ALLOC) for the allocated extents inside metaslab m. */
+function spaceMapEntries(
+  geo: Geometry,
+  m: number,
+  extents: readonly Extent[],
+): { words: Buffer; allocated: number } {
   const msSize = 2 ** geo.msShift;
-  const start = m * msSize;
-  const stop = Math.min(end, start + msSize);
+  const msStart = m * msSize;
   const words: bigint[] = [];
-  for (let off = start; off < stop; ) {
-    const run = Math.min(SM_RUN_MAX, (stop - off) >> SPA_MINBLOCKSHIFT);
-    words.push((BigInt((off - start) >> SPA_MINBLOCKSHIFT) << 16n) | BigInt(run - 1));
-    off += run << SPA_MINBLOCKSHIFT;
+  let allocated = 0;
+  for (const [a, b] of extents) {
+    const stop = Math.min(b, msStart + msSize);
+    for (let off = Math.max(a, msStart); off < stop; ) {
+      const run = Math.min(SM_RUN_MAX, (stop - off) >> SPA_MINBLOCKSHIFT);
+      words.push((BigInt((off - msStart) >> SPA_MINBLOCKSHIFT) << 16n) | BigInt(run - 1));
+      off += run << SPA_MINBLOCKSHIFT;
+      allocated += run << SPA_MINBLOCKSHIFT;
+    }
   }
-  return u64s(...words);
+  return { words: u64s(...words), allocated };
 }
 
 function vdevTree(ids: PoolIds, geo: Geometry, msArray: number): NvList {
@@ -423,14 +433,14 @@ function dslDataset(f: {
 
 interface MosResult {
   rootBp: BlkPtr;
-  end: number;
+  extents: Extent[];
   used: number;
   msArray: number;
 }
 
 /**
- * Writes the MOS for the given allocated extent `end` (which includes the
- * MOS itself) and its own size `mosUsed`; the caller repeats until both
+ * Writes the MOS for the given allocated `extents` (which include the MOS
+ * itself) and its own size `mosUsed`; the caller repeats until both
  * stop changing. MOS blocks are not compressed, so their sizes do not
  * depend on those two numbers.
  */
@@ -439,7 +449,7 @@ function writeMos(
   ids: PoolIds,
   geo: Geometry,
   ds: Dataset,
-  end: number,
+  extents: readonly Extent[],
   mosUsed: number,
 ): MosResult {
   const mos = new ObjsetBuilder();
@@ -491,7 +501,10 @@ function writeMos(
   const msArray = mos.allocate();
   const spaceMaps: number[] = [];
   const msSize = 2 ** geo.msShift;
-  for (let m = 0; m < geo.msCount; m++) spaceMaps.push(m * msSize < end ? mos.allocate() : 0);
+  for (let m = 0; m < geo.msCount; m++) {
+    const used = extents.some(([a, b]) => a < (m + 1) * msSize && b > m * msSize);
+    spaceMaps.push(used ? mos.allocate() : 0);
+  }
 
   zap(objdir, Ot.OBJECT_DIRECTORY, [
     { name: 'root_dataset', value: [BigInt(rootDir)] },
@@ -653,8 +666,7 @@ function writeMos(
   );
   spaceMaps.forEach((sm, m) => {
     if (!sm) return;
-    const ent = spaceMapEntries(geo, m, end);
-    const allocated = Math.min(end, (m + 1) * msSize) - m * msSize;
+    const { words: ent, allocated } = spaceMapEntries(geo, m, extents);
     mos.set(
       sm,
       writeObject(w, {
@@ -670,7 +682,31 @@ function writeMos(
   const start = w.next;
   const rootBp = mos.finish(w, Ost.META, false);
   void start;
-  return { rootBp, end: w.next, used: mos.used, msArray };
+  return { rootBp, extents: w.extents.map(([a, b]): Extent => [a, b]), used: mos.used, msArray };
+}
+
+/**
+ * An upper bound of the bytes the dataset and the MOS take: every file
+ * uncompressed in its blocks plus indirect blocks, a dnode and a ZAP entry per
+ * entry, directory ZAP blocks, and the MOS.
+ */
+function estimateBytes(entries: readonly RootfsEntry[]): number {
+  let bytes = 4 << 20;
+  const dirs = new Map<string, number>();
+  for (const e of entries) {
+    const parent = posix.dirname(e.path);
+    dirs.set(parent, (dirs.get(parent) ?? 0) + 1);
+    bytes += 1024;
+    const size = e.kind === 'file' ? e.size : e.kind === 'symlink' ? Buffer.byteLength(e.target) : 0;
+    if (size <= SPA_OLD_MAXBLOCKSIZE) bytes += Math.ceil(size / 512) * 512;
+    else {
+      const blocks = Math.ceil(size / SPA_OLD_MAXBLOCKSIZE);
+      bytes += blocks * SPA_OLD_MAXBLOCKSIZE + (Math.ceil(blocks / 1024) + 1) * SPA_OLD_MAXBLOCKSIZE * 2;
+    }
+  }
+  for (const n of dirs.values()) bytes += (2 + Math.ceil(n / 100)) * 16384;
+  // A block never crosses a metaslab boundary: up to 128 KiB lost at each.
+  return Math.ceil(bytes * 1.01) + 64 * SPA_OLD_MAXBLOCKSIZE;
 }
 
 function chooseGeometry(bytes: number): Geometry {
@@ -756,31 +792,34 @@ export async function writeZfsPool(
     posix.dirname(outPath),
     `.${posix.basename(outPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
-  const w = new BlockWriter(tmp, TXG);
+  // Room for the data (an upper bound: compression only shrinks it), the MOS
+  // and a little free space. OpenZFS ignores devices under 64 MiB
+  // (SPA_MINDEVSIZE); the image is sparse anyway.
+  const need = estimateBytes(entries);
+  const geo = chooseGeometry(Math.max(64 << 20, need + Math.max(1 << 20, need >> 4)));
+  const capacity = geo.msCount * 2 ** geo.msShift;
+  const w = new BlockWriter(tmp, TXG, 2 ** geo.msShift);
   try {
     const ds = await writeZpl(w, entries, ids.seeds, ids.time);
     w.flush();
-    const dataEnd = w.next;
-    // Room for the MOS and a little free space: a full pool is legal but unusual.
-    // OpenZFS ignores devices under 64 MiB (SPA_MINDEVSIZE); the image is sparse anyway.
-    const geo = chooseGeometry(Math.max(64 << 20, dataEnd + (1 << 20) + Math.max(1 << 20, dataEnd >> 4)));
     const mark = w.mark();
     const dsSeedState = ids.seeds;
-    let end = dataEnd;
+    let extents: Extent[] = w.extents.map(([a, b]): Extent => [a, b]);
     let used = 0;
     let r: MosResult | undefined;
     for (let pass = 0; pass < 8; pass++) {
       w.rollback(mark);
       ids.seeds = new Seeds(seedOf(entries, `${name}/mos`));
-      r = writeMos(w, ids, geo, ds, end, used);
-      if (r.end === end && r.used === used) break;
-      end = r.end;
+      r = writeMos(w, ids, geo, ds, extents, used);
+      if (JSON.stringify(r.extents) === JSON.stringify(extents) && r.used === used) break;
+      extents = r.extents;
       used = r.used;
       r = undefined;
     }
     ids.seeds = dsSeedState;
     if (!r) throw new BuildError('zfs: MOS layout did not settle');
-    if (r.end > geo.msCount * 2 ** geo.msShift) throw new BuildError('zfs: pool space exhausted');
+    if (w.next > capacity)
+      throw new BuildError(`zfs: pool space estimate too small (${w.next} > ${capacity} bytes)`);
     w.flush();
     const size = VDEV_LABEL_START_SIZE + geo.msCount * 2 ** geo.msShift + VDEV_LABEL_END_SIZE;
     for (let l = 0; l < 4; l++) {
@@ -789,13 +828,16 @@ export async function writeZfsPool(
     }
     w.close();
     await truncate(tmp, size);
+    const digest = createHash('sha256');
+    for await (const chunk of createReadStream(tmp)) digest.update(chunk as Buffer);
     await rename(tmp, outPath);
     return {
       path: outPath,
       size,
+      sha256: digest.digest('hex'),
       poolName: name,
       poolGuid: ids.poolGuid,
-      allocated: r.end,
+      allocated: r.extents.reduce((t, [a, b]) => t + b - a, 0),
       objects: ds.objects,
     };
   } catch (err) {
