@@ -4,6 +4,7 @@
 #include <lib/string.h>
 
 KTABLE_DEFINE(struct cmdline_option, cmdline_opt);
+KTABLE_DEFINE(struct cmdline_param, cmdline_param);
 
 CMDLINE_OPTION(loglevel, "loglevel", "console log level 0-7");
 
@@ -13,6 +14,23 @@ static const char *opt_value[CMDLINE_MAX_ARGS];
 static int nopts;
 static const char *app_args[CMDLINE_MAX_ARGS];
 static int napp;
+static const char *param_name[CMDLINE_MAX_ARGS];
+static const char *param_value[CMDLINE_MAX_ARGS];
+static int nparams;
+
+/* Is the word name=value with a name some module declared? */
+static bool declared_param(const char *word)
+{
+	const struct cmdline_param *p;
+	const char *eq = strchr(word, '=');
+
+	if (!eq)
+		return false;
+	ktable_foreach(p, cmdline_param)
+		if (strlen(p->name) == (size_t)(eq - word) && !strncmp(p->name, word, eq - word))
+			return true;
+	return false;
+}
 
 static bool known(const char *name)
 {
@@ -58,6 +76,15 @@ void cmdline_init(const char *s)
 				*eq = 0;
 			opt_name[nopts] = name;
 			opt_value[nopts++] = eq ? eq + 1 : "";
+		} else if (declared_param(start)) {
+			if (nparams == CMDLINE_MAX_ARGS) {
+				overflow = true;
+				continue;
+			}
+			char *eq = strchr(start, '=');
+			*eq = 0;
+			param_name[nparams] = start;
+			param_value[nparams++] = eq + 1;
 		} else if (napp < CMDLINE_MAX_ARGS) {
 			app_args[napp++] = start;
 		} else {
@@ -118,4 +145,20 @@ int cmdline_app_argc(void)
 const char *cmdline_app_arg(int i)
 {
 	return i >= 0 && i < napp ? app_args[i] : NULL;
+}
+
+int cmdline_param_count(const char *name)
+{
+	int n = 0;
+	for (int i = 0; i < nparams; i++)
+		n += !strcmp(param_name[i], name);
+	return n;
+}
+
+const char *cmdline_param(const char *name, int idx)
+{
+	for (int i = 0; i < nparams; i++)
+		if (!strcmp(param_name[i], name) && idx-- == 0)
+			return param_value[i];
+	return NULL;
 }

@@ -3,6 +3,7 @@
 #include <shutdown/shutdown.h>
 #include <console/serial.h>
 #include <lib/printf.h>
+#include <lib/string.h>
 #include <arch/arch.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
@@ -18,6 +19,11 @@ static void com2_record(const char *line, size_t n)
 	serial_init(COM2_PORT);
 	serial_write_bytes(COM2_PORT, line, n);
 	serial_flush(COM2_PORT);
+}
+
+void shutdown_host_record(const char *line)
+{
+	com2_record(line, strlen(line));
 }
 
 static void __noreturn leave(int code)

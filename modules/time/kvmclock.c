@@ -4,6 +4,7 @@
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
 #include <lib/ktable.h>
+#include <time/clock.h>
 
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 
@@ -47,6 +48,21 @@ static bool kvmclock_probe(void)
 	return pvclock.version != 0 || pvclock.tsc_to_system_mul != 0;
 }
 
+/* The record scales TSC ticks to ns by (delta << shift) * mul >> 32, so the
+ * rate it implies is 2^32 * 10^9 / (mul << shift): no PIT measurement on KVM. */
+static uint64_t kvmclock_tsc_hz(void)
+{
+	const uint64_t num = NSEC_PER_SEC << 32; /* < 2^62 */
+	uint64_t mul = pvclock.tsc_to_system_mul;
+	int shift = pvclock.tsc_shift;
+
+	if (mul == 0 || shift > 31 || shift < -31)
+		return 0;
+	if (shift >= 0)
+		return num / (mul << shift);
+	return (num / mul) << -shift;
+}
+
 KTABLE_ENTRY(struct clock_source, clocksource, 5, kvmclock_source) = {
-	"kvmclock", kvmclock_read, kvmclock_probe,
+	"kvmclock", kvmclock_read, kvmclock_probe, kvmclock_tsc_hz,
 };

@@ -9,6 +9,7 @@ struct clock_source {
 	const char *name;
 	uint64_t (*read_ns)(void); /* raw ns, any origin */
 	bool (*probe)(void);       /* usable on this machine? */
+	uint64_t (*tsc_hz)(void);  /* the TSC rate it states, 0 if none (may be NULL) */
 };
 
 extern uint64_t tsc_hz;

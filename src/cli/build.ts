@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import type { DiskSpec } from '../config/disks.js';
 import { cacheRoot } from '../kernel/cache.js';
 import type { Manifest } from '../kernel/manifest.js';
 import { packageRoot } from '../kernel/paths.js';
@@ -62,13 +63,18 @@ export interface BuildEntryOptions {
   jobs?: number;
   onProgress?: (line: string) => void;
   onWarning?: (text: string) => void;
+  /** osvb run --disk: disks whose drivers the image must have. */
+  extraDisks?: DiskSpec[];
 }
 
 /** Builds app.yaml's image unless the stamp shows nothing changed. */
 export async function buildOrReuse(appFile: string, opts: BuildEntryOptions): Promise<BuildOutcome> {
   const srctree = resolve(opts.srctree ?? packageRoot());
   const cacheDir = cacheRoot(process.env);
-  const quick = quickUpToDate(appFile, { srctree, outDir: opts.out, cacheDir });
+  // Extra disks can change the configuration: take the checked path then.
+  const quick = opts.extraDisks?.length
+    ? undefined
+    : quickUpToDate(appFile, { srctree, outDir: opts.out, cacheDir });
   if (quick) {
     const manifest = JSON.parse(quick.manifestText) as Manifest;
     return { outDir: quick.outDir, manifest, upToDate: true, compiled: 0, cached: 0, linked: false };
@@ -81,6 +87,7 @@ export async function buildOrReuse(appFile: string, opts: BuildEntryOptions): Pr
     jobs: opts.jobs,
     onProgress: opts.onProgress,
     onWarning: opts.onWarning,
+    extraDisks: opts.extraDisks,
   });
   return r;
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type DiskSpec, parseDiskOption } from '../config/disks.js';
 import { RunError } from '../errors.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
@@ -13,8 +14,10 @@ interface RunFlags {
   cpus?: number;
   machine?: Machine;
   timeout?: number;
+  accel?: string;
   dryRun?: boolean;
   append?: string;
+  disk: DiskSpec[];
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -42,8 +45,20 @@ export function registerRun(program: Command): void {
     .option('-m, --memory <size>', 'guest memory, e.g. 128M (default: app.yaml run.memory)')
     .option('-c, --cpus <n>', 'virtual CPUs (default: app.yaml run.cpus)', parsePositiveInt)
     .addOption(new Option('--machine <type>', 'override the QEMU machine').choices([...MACHINES]))
+    .addOption(
+      new Option(
+        '--accel <mode>',
+        'auto (prove KVM works, else TCG), kvm, or tcg (default: OSVB_ACCEL, app.yaml run.accel, auto)',
+      ).choices(['auto', 'kvm', 'tcg']),
+    )
     .option('--timeout <seconds>', 'kill the guest after this long and exit 124', parseTimeout)
     .option('--append <args>', 'extra kernel command line arguments')
+    .option(
+      '--disk <file[,if=nvme][,ro][,format=qcow2]>',
+      'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
+      (v: string, prev: DiskSpec[]) => [...prev, parseDiskOption(v)],
+      [] as DiskSpec[],
+    )
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
     .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
@@ -67,6 +82,7 @@ export function registerRun(program: Command): void {
           srctree: flags.srctree,
           onProgress: flags.verbose || process.stderr.isTTY ? (l) => say(`${l}\n`) : undefined,
           onWarning: (t) => say(t.endsWith('\n') ? t : `${t}\n`),
+          extraDisks: flags.disk,
         });
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
@@ -76,9 +92,11 @@ export function registerRun(program: Command): void {
         memory: flags.memory,
         cpus: flags.cpus,
         machine: flags.machine,
+        disks: flags.disk,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,
+        accel: flags.accel,
         stdout: out,
         stderr: say,
         announceAccel: Boolean(flags.verbose || process.stderr.isTTY),

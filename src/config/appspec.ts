@@ -6,6 +6,8 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
+import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -90,7 +92,11 @@ export interface AppSpec {
     /** Guest RAM in bytes. */
     memory: number;
     cpus: number;
+    /** Accelerator preference; OSVB_ACCEL and --accel override it. */
+    accel: AccelMode;
   };
+  /** app.yaml disks: in order (files are checked when the VM starts); absent = none. */
+  disks?: DiskSpec[];
   /** Where each value was written, by dotted key ('app.exec', 'kernel.profile', …). */
   locs: Record<string, SourceLocation>;
 }
@@ -138,10 +144,10 @@ export const nodeHostProbe: HostProbe = {
 
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
-  '': ['name', 'app', 'files', 'rootfs', 'kernel', 'run'],
+  '': ['name', 'app', 'files', 'rootfs', 'kernel', 'run', 'disks'],
   app: ['exec', 'args', 'env', 'runtime', 'script'],
   kernel: ['profile', 'config', 'cmdline'],
-  run: ['hypervisor', 'memory', 'cpus'],
+  run: ['hypervisor', 'memory', 'cpus', 'accel'],
 } as const;
 
 const ALL_KEYS: string[] = Object.entries(SCHEMA).flatMap(([section, keys]) =>
@@ -237,6 +243,9 @@ class Parser {
     const rootfs = this.parseRootfs(sections.get('rootfs'));
     const kernel = this.parseKernel(sections.get('kernel'));
     const run = this.parseRun(sections.get('run'));
+    const disksEntry = sections.get('disks');
+    const disks = disksEntry ? parseDisksYaml(this.ctx, disksEntry.value, this.baseDir) : [];
+    if (disksEntry) this.note('disks', disksEntry.value);
     return {
       file: this.ctx.file,
       baseDir: this.baseDir,
@@ -246,6 +255,7 @@ class Parser {
       rootfs,
       kernel,
       run,
+      disks,
       locs: this.locs,
     };
   }
@@ -677,7 +687,21 @@ class Parser {
       if (v < 1 || v > MAX_CPUS) this.ctx.fail(cp.value, `run.cpus: ${v} is out of range 1..${MAX_CPUS}`);
       cpus = v;
     }
-    return { hypervisor, memory, cpus };
+    let accel: AccelMode = 'auto';
+    const ac = keys.get('accel');
+    if (ac !== undefined) {
+      const text = expectString(this.ctx, ac.value, 'run.accel');
+      this.note('run.accel', ac.value);
+      if (!isAccelMode(text)) {
+        this.ctx.fail(
+          ac.value,
+          `run.accel: ${JSON.stringify(text)} is not an accelerator`,
+          `use ${ACCEL_MODES.join(', ')}`,
+        );
+      }
+      accel = text;
+    }
+    return { hypervisor, memory, cpus, accel };
   }
 }
 

@@ -46,6 +46,21 @@ function execShown(ctx: RuleContext): string {
     : (ctx.spec?.app?.exec ?? 'app.exec');
 }
 
+/** The reason for virtio disk drivers, when the image has virtio disks on (or not on) microvm. */
+function virtioDisks(
+  ctx: RuleContext,
+  microvm: boolean,
+): { reason: string; loc?: SourceLocation } | undefined {
+  const disks = ctx.spec?.disks?.filter((d) => d.interface === 'virtio') ?? [];
+  if (disks.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
+  const first = disks[0];
+  const where = first?.loc?.file === '--disk' ? 'osvb run --disk' : 'disks:';
+  return {
+    reason: `requested because ${where} has ${disks.length} virtio disk${disks.length > 1 ? 's' : ''}`,
+    loc: first?.loc?.file === '--disk' ? undefined : (ctx.spec?.locs.disks ?? first?.loc),
+  };
+}
+
 /**
  * The one table from application requirements to Kconfig requests. Every
  * symbol is set to y; a symbol the tree does not define yet is reported as an
@@ -102,6 +117,15 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
       const loc = ctx.spec?.locs['kernel.cmdline'];
       return arg === undefined ? undefined : { reason: `requested because kernel.cmdline has ${arg}`, loc };
     },
+  },
+  {
+    // virtio disks: the driver and the machine's transport (virtio-mmio on microvm, virtio-pci elsewhere).
+    set: ['VIRTIO_BLK', 'VIRTIO_MMIO'],
+    when: (ctx) => virtioDisks(ctx, true),
+  },
+  {
+    set: ['VIRTIO_BLK', 'VIRTIO_PCI'],
+    when: (ctx) => virtioDisks(ctx, false),
   },
   {
     set: ['SMP'],

@@ -2,12 +2,15 @@
 // guest driver needs. Each driver file contributes argv fragments; the QEMU
 // launcher only concatenates them.
 
+import type { DiskSpec } from '../config/disks.js';
 import type { Machine } from '../kernel/manifest.js';
 
 export interface DriverContext {
   machine: Machine;
   /** Host file that receives the guest's COM2 exit record. */
   exitRecordPath: string;
+  /** Disks to attach (app.yaml disks:, osvb run --disk), in order. */
+  disks?: readonly DiskSpec[];
 }
 
 export interface HostDriver {

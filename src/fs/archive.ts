@@ -16,6 +16,8 @@ import type { RootfsEntry } from './tree.js';
 
 export const CPIO_NEWC_MAGIC = '070701';
 export const CPIO_TRAILER = 'TRAILER!!!';
+/** Zero bytes after the trailer that the firmware may overwrite. */
+export const TAIL_PAD = 64 * 1024;
 const HEADER_SIZE = 110;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -160,6 +162,11 @@ export async function writeCpioArchive(
       await put(Buffer.alloc(pad4(data.length)));
     }
     await put(newcHeader({ ino: 0, mode: 0, nlink: 1, mtime: 0, size: 0, name: CPIO_TRAILER }));
+    // Zeros after the trailer: QEMU's -kernel loader puts the initrd right
+    // below the memory it leaves to the firmware, and SeaBIOS, setting up
+    // each virtio-blk disk for booting, allocates past that and overwrites
+    // the archive's last bytes (q35 with three disks: 664 of them).
+    await put(Buffer.alloc(TAIL_PAD));
     await flush();
     await fh.sync();
     await fh.close();

@@ -7,7 +7,8 @@ import { open, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BASE_DRIVERS, driverArgs } from '../drivers/index.js';
+import type { DiskSpec } from '../config/disks.js';
+import { BASE_DRIVERS, DEVICE_DRIVERS, driverArgs } from '../drivers/index.js';
 import { RunError } from '../errors.js';
 import type { Machine } from '../kernel/manifest.js';
 import { BacktraceRewriter, type Symbolizer } from '../kernel/symbolize.js';
@@ -27,6 +28,8 @@ export interface QemuSpec {
   /** qboot for microvm; undefined = QEMU's default firmware. */
   bios?: string;
   exitRecordPath: string;
+  /** Disks, in guest order. */
+  disks?: readonly DiskSpec[];
 }
 
 /** Firmware file names QEMU looks up in its data directory. */
@@ -70,7 +73,8 @@ export function qemuArgv(spec: QemuSpec): string[] {
     // SeaBIOS would print its banner on the serial console; keep the console the guest's.
     argv.push('-fw_cfg', 'name=etc/sercon-port,string=0');
   }
-  argv.push(...driverArgs(BASE_DRIVERS, { machine: spec.machine, exitRecordPath: spec.exitRecordPath }));
+  const ctx = { machine: spec.machine, exitRecordPath: spec.exitRecordPath, disks: spec.disks };
+  argv.push(...driverArgs(BASE_DRIVERS, ctx), ...driverArgs(DEVICE_DRIVERS, ctx));
   argv.push('-kernel', spec.kernelPath);
   if (spec.initrd) argv.push('-initrd', spec.initrd);
   if (spec.cmdline !== '') argv.push('-append', spec.cmdline);
@@ -106,6 +110,8 @@ export interface SuperviseOptions {
 export interface RunOutcome {
   outcome: GuestOutcome;
   qemuStderr: string;
+  /** What the guest wrote on the exit-record channel (COM2). */
+  record: string;
   wallMs: number;
 }
 
@@ -176,13 +182,14 @@ export async function runQemu(spec: QemuSpec, opts: SuperviseOptions): Promise<R
     const record = await readFile(spec.exitRecordPath, 'latin1').catch(() => '');
     const outcome = classify({
       exitCode: r.exitCode,
-      signal: forwarded ?? r.signal,
+      signal: r.signal,
+      forwarded,
       timedOut,
       timeoutSeconds: opts.timeoutSeconds ?? 0,
       record,
-      qemuComplained: qemuStderr.trim() !== '',
+      qemuStderr,
     });
-    return { outcome, qemuStderr, wallMs };
+    return { outcome, qemuStderr, record, wallMs };
   } finally {
     if (timer) clearTimeout(timer);
     if (killTimer) clearTimeout(killTimer);

@@ -2,23 +2,36 @@
 // → the status osvb run exits with (and the one line explaining it).
 
 import { join, resolve } from 'node:path';
+import { checkDisks, type DiskSpec } from '../config/disks.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
 import { createSymbolizer, type Symbolizer } from '../kernel/symbolize.js';
 import { findBinutil, findQemu, type ToolEnv } from '../kernel/toolchain.js';
 import { type AccelChoice, chooseAccel } from './accel.js';
+import { accelMode } from './accel-mode.js';
+import {
+  clockRateArgs,
+  clockRatesFile,
+  parseClockRecord,
+  readClockRates,
+  saveClockRates,
+} from './clock-rates.js';
 import { exitRecordPath, findQboot, parseMemory, type QemuSpec, qemuArgv, runQemu } from './qemu.js';
-import { type GuestOutcome, STATUS_PANIC, STATUS_TIMEOUT } from './status.js';
+import { type GuestOutcome, STATUS_PANIC, STATUS_QEMU, STATUS_TIMEOUT } from './status.js';
 
 export interface RunOptions {
   memory?: string;
   cpus?: number;
   machine?: Machine;
+  /** Disks after the manifest's (osvb run --disk). */
+  disks?: DiskSpec[];
   /** Appended to the manifest's kernel command line. */
   append?: string;
   timeoutSeconds?: number;
   env?: NodeJS.ProcessEnv;
+  /** --accel; OSVB_ACCEL and the image's run.accel apply when absent. */
+  accel?: string;
   devKvm?: string;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -28,9 +41,27 @@ export interface RunOptions {
 
 export interface PreparedRun {
   spec: QemuSpec;
+  /** TCG: where this host's clock rates are kept, and whether they were passed to the kernel. */
+  clock?: { file: string; known: boolean };
   argv: string[];
   manifest: Manifest;
   accel: AccelChoice;
+}
+
+/** Kernel module each disk interface needs; a disk the image cannot drive is an error, not a silent no-op. */
+const DISK_MODULES: Record<DiskSpec['interface'], string> = { virtio: 'virtio_blk', nvme: 'nvme' };
+
+function checkDiskDrivers(disks: readonly DiskSpec[], manifest: Manifest): void {
+  const have = new Set(manifest.modules.map((m) => m.name));
+  for (const d of disks) {
+    const mod = DISK_MODULES[d.interface];
+    if (!have.has(mod)) {
+      throw new RunError(`disk ${d.file} (interface ${d.interface}): the image has no ${mod} driver`, {
+        exitCode: 2,
+        hint: 'list the disk under disks: in app.yaml and rebuild, or run with --config app.yaml',
+      });
+    }
+  }
 }
 
 export async function prepareRun(imageDir: string, opts: RunOptions): Promise<PreparedRun> {
@@ -39,7 +70,6 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   const manifest = await readManifest(dir);
   const te: ToolEnv = { env, cacheDir: cacheRoot(env) };
   const qemu = await findQemu(te);
-  const accel = await chooseAccel(opts.devKvm);
   const machine = opts.machine ?? manifest.run.machine;
   const cpus = opts.cpus ?? manifest.run.cpus;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
@@ -54,7 +84,29 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
       },
     );
   }
-  const cmdline = [manifest.kernel.cmdline, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
+  const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
+  checkDisks(disks);
+  checkDiskDrivers(disks, manifest);
+  const qboot = await findQboot(qemu.path);
+  const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {
+    qemu,
+    cacheDir: te.cacheDir,
+    devKvm: opts.devKvm,
+    qboot,
+  });
+  let clock: PreparedRun['clock'];
+  let rateArgs = '';
+  // Only a kernel with osvb's time module measures and understands the rates.
+  if (accel.accel === 'tcg' && manifest.modules.some((m) => m.name === 'time')) {
+    const file = await clockRatesFile(te.cacheDir, qemu.id);
+    const rates = await readClockRates(file);
+    clock = { file, known: rates !== undefined };
+    if (rates) rateArgs = clockRateArgs(rates);
+  }
+  // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
+  const cmdline = [rateArgs, manifest.kernel.cmdline, opts.append ?? '']
+    .filter((s) => s.trim() !== '')
+    .join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, manifest.kernel.file),
@@ -64,10 +116,11 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     memory: parseMemory(opts.memory ?? manifest.run.memory),
     cpus,
     accel: accel.accel,
-    bios: machine === 'microvm' ? await findQboot(qemu.path) : undefined,
+    bios: machine === 'microvm' ? qboot : undefined,
     exitRecordPath: exitRecordPath(),
+    disks,
   };
-  return { spec, argv: qemuArgv(spec), manifest, accel };
+  return { spec, clock, argv: qemuArgv(spec), manifest, accel };
 }
 
 export interface RunResult {
@@ -98,8 +151,11 @@ export function statusOf(outcome: GuestOutcome): { status: number; message?: str
         status: STATUS_PANIC,
         message: `guest reset or powered off without an exit status (a triple fault?); exit status ${STATUS_PANIC}`,
       };
-    case 'qemu-error':
-      throw new RunError(`qemu-system-x86_64 failed (exit ${outcome.exitCode})`, { exitCode: 126 });
+    case 'qemu-error': {
+      const how = outcome.signal ? `killed by ${outcome.signal}` : `exit ${outcome.exitCode ?? '?'}`;
+      const said = outcome.said.replace(/^qemu-system-x86_64: /, '');
+      throw new RunError(`QEMU failed (${how})${said ? `: ${said}` : ''}`, { exitCode: STATUS_QEMU });
+    }
   }
 }
 
@@ -119,6 +175,7 @@ async function symbolizerFor(prep: PreparedRun, env: NodeJS.ProcessEnv): Promise
 
 export async function runPrepared(prep: PreparedRun, opts: RunOptions): Promise<RunResult> {
   const env = opts.env ?? process.env;
+  if (prep.accel.warning) opts.stderr(`osvb: warning: ${prep.accel.warning}\n`);
   if (opts.announceAccel) {
     const what = prep.accel.accel === 'kvm' ? 'KVM' : 'TCG emulation';
     opts.stderr(`osvb: running on ${prep.spec.machine} with ${what} (${prep.accel.reason})\n`);
@@ -129,6 +186,10 @@ export async function runPrepared(prep: PreparedRun, opts: RunOptions): Promise<
     stderr: opts.stderr,
     symbolize: await symbolizerFor(prep, env),
   });
+  if (prep.clock && !prep.clock.known) {
+    const rates = parseClockRecord(r.record);
+    if (rates) await saveClockRates(prep.clock.file, rates);
+  }
   const { status, message } = statusOf(r.outcome);
   return { status, outcome: r.outcome, message, wallMs: r.wallMs, accel: prep.accel, argv: prep.argv };
 }

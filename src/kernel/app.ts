@@ -3,6 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
+import type { DiskSpec } from '../config/disks.js';
 import { inspectForConfig } from '../config/requirements.js';
 import {
   formatUnmet,
@@ -42,7 +43,14 @@ export function memoryArg(bytes: number): string {
 }
 
 export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
-  return { machine: machineFor(spec, config), memory: memoryArg(spec.run.memory), cpus: spec.run.cpus };
+  const run: RunDefaults = {
+    machine: machineFor(spec, config),
+    memory: memoryArg(spec.run.memory),
+    cpus: spec.run.cpus,
+    accel: spec.run.accel,
+  };
+  if (spec.disks?.length) run.disks = spec.disks;
+  return run;
 }
 
 export function imageRequest(
@@ -69,6 +77,8 @@ export interface BuildAppOptions {
   jobs?: number;
   onProgress?: (line: string) => void;
   onWarning?: (text: string) => void;
+  /** Disks osvb run attaches besides app.yaml's (--disk): their drivers are built in, the manifest does not list them. */
+  extraDisks?: DiskSpec[];
 }
 
 /** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
@@ -78,7 +88,14 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const cacheDir = opts.cacheDir ?? cacheRoot(env);
   const spec = await loadAppSpec(file);
   const srctree = resolve(opts.srctree ?? packageRoot());
-  const cfg = await resolveAppConfig({ spec, requirements: await inspectForConfig(spec), srctree });
+  const forConfig = opts.extraDisks?.length
+    ? { ...spec, disks: [...(spec.disks ?? []), ...opts.extraDisks] }
+    : spec;
+  const cfg = await resolveAppConfig({
+    spec: forConfig,
+    requirements: await inspectForConfig(spec),
+    srctree,
+  });
   // A request app.yaml made that the resolver could not honour is an error; others are warnings.
   const unmetErr = unmetUserRequestsError(cfg);
   if (unmetErr) throw unmetErr;

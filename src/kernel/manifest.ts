@@ -2,7 +2,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DiskSpec } from '../config/disks.js';
 import { InputError } from '../errors.js';
+import type { AccelMode } from '../hypervisor/accel-mode.js';
 
 export const MANIFEST_FORMAT = 'osvb-image-1';
 
@@ -14,6 +16,10 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
+  /** app.yaml run.accel; absent in images built before it existed (= auto). */
+  accel?: AccelMode;
 }
 
 export interface ModuleSize {

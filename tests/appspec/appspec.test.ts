@@ -213,7 +213,7 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
     ],
     [
       'name: x\nzzzzzz: 1\n',
-      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, rootfs, kernel, run',
+      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, rootfs, kernel, run, disks',
     ],
     // type errors
     [

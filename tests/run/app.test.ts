@@ -30,7 +30,7 @@ const spec = (over: Partial<NonNullable<AppSpec['app']>>, cmdline = ''): AppSpec
     files: [],
     rootfs: 'cpio',
     kernel: { profile: 'microvm', config: [], cmdline },
-    run: { hypervisor: 'qemu', memory: 1 << 27, cpus: 1 },
+    run: { hypervisor: 'qemu', memory: 1 << 27, cpus: 1, accel: 'auto' },
     locs: { 'app.args': { file: 'app.yaml', line: 4, column: 3 } },
   }) as AppSpec;
 

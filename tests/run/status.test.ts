@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { statusOf } from '../../src/hypervisor/run.js';
 import { classify, parseExitRecord, type QemuEnd } from '../../src/hypervisor/status.js';
+import type { OsvbError } from '../../src/errors.js';
 
 const end = (o: Partial<QemuEnd>): QemuEnd => ({
   exitCode: 0,
@@ -8,7 +9,7 @@ const end = (o: Partial<QemuEnd>): QemuEnd => ({
   timedOut: false,
   timeoutSeconds: 0,
   record: '',
-  qemuComplained: false,
+  qemuStderr: '',
   ...o,
 });
 
@@ -49,15 +50,41 @@ describe('status mapping', () => {
     });
   });
 
-  it('maps a forwarded signal to 128+n', () => {
-    expect(statusOf(classify(end({ signal: 'SIGINT' }))).status).toBe(130);
-    expect(statusOf(classify(end({ signal: 'SIGTERM' }))).status).toBe(143);
+  it('maps a forwarded signal to 128+n, for every signal', () => {
+    expect(statusOf(classify(end({ signal: 'SIGINT', forwarded: 'SIGINT' }))).status).toBe(130);
+    expect(statusOf(classify(end({ signal: 'SIGTERM', forwarded: 'SIGTERM' }))).status).toBe(143);
+    expect(statusOf(classify(end({ signal: 'SIGUSR1', forwarded: 'SIGUSR1' }))).status).toBe(138);
+    expect(statusOf(classify(end({ signal: 'SIGPIPE', forwarded: 'SIGPIPE' }))).status).toBe(141);
+  });
+
+  it('reports QEMU dying by a signal nobody sent as a QEMU failure in its own words', () => {
+    const stderr =
+      'qemu-system-x86_64: ../target/i386/kvm/kvm.c:3500: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' +
+      "' failed.\n";
+    const outcome = classify(end({ exitCode: undefined, signal: 'SIGABRT', qemuStderr: stderr }));
+    expect(outcome).toMatchObject({ kind: 'qemu-error', signal: 'SIGABRT' });
+    try {
+      statusOf(outcome);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as OsvbError).exitCode).toBe(126);
+      expect((err as Error).message).toBe(
+        "QEMU failed (killed by SIGABRT): ../target/i386/kvm/kvm.c:3500: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.",
+      );
+    }
   });
 
   it('treats a reset without status as a crash and a QEMU failure as an error', () => {
     expect(statusOf(classify(end({ exitCode: 0 }))).status).toBe(125);
-    expect(() => statusOf(classify(end({ exitCode: 1, qemuComplained: true })))).toThrow(
-      /qemu-system-x86_64 failed \(exit 1\)/,
-    );
+    expect(() =>
+      statusOf(
+        classify(
+          end({
+            exitCode: 1,
+            qemuStderr: "qemu-system-x86_64: -device foo: 'foo' is not a valid device model name\n",
+          }),
+        ),
+      ),
+    ).toThrow("QEMU failed (exit 1): -device foo: 'foo' is not a valid device model name");
   });
 });

@@ -96,14 +96,18 @@ SELFTEST(order, "timer.order")
 	struct fired f = { .count = 0 };
 	struct tslot slots[6];
 	struct timer t[6];
-	uint64_t now = clock_monotonic_ns();
-
 	wait_queue_init(&f.wq);
+	/* Armed with interrupts off: on a busy host the vCPU can stall for more
+	 * than a millisecond mid-loop, and an early timer would fire before a
+	 * later-armed, earlier one exists. */
+	uint64_t flags = irq_save();
+	uint64_t now = clock_monotonic_ns();
 	for (int i = 0; i < 6; i++) {
 		slots[i] = (struct tslot){ &f, ms[i] };
 		timer_init(&t[i], on_fire_id, &slots[i]);
 		timer_arm(&t[i], now + ms[i] * NSEC_PER_MSEC);
 	}
+	irq_restore(flags);
 	ST_ASSERT(wait_event_timeout(&f.wq, READ_ONCE(f.count) == 6, NSEC_PER_SEC));
 	for (int i = 1; i < 6; i++) {
 		ST_EXPECT(f.order[i - 1] < f.order[i]);

@@ -33,4 +33,22 @@ KTABLE_DECLARE(struct cmdline_option, cmdline_opt);
 #define CMDLINE_OPTION(ident, name, help) \
 	KTABLE_ENTRY(struct cmdline_option, cmdline_opt, 5, __cmdline_opt_##ident) = { name, help }
 
+/*
+ * Other modules' kernel parameters in Linux's "module.param=value" form that
+ * are not osvb.* options, e.g. virtio_mmio.device=, which QEMU microvm appends
+ * to the command line. A word "name=value" whose name is declared with
+ * CMDLINE_PARAM is kept from the application (wherever it appears, even
+ * after "--") and read with cmdline_param_count/cmdline_param.
+ */
+struct cmdline_param {
+	const char *name;
+	const char *help;
+};
+KTABLE_DECLARE(struct cmdline_param, cmdline_param);
+#define CMDLINE_PARAM(ident, name, help) \
+	KTABLE_ENTRY(struct cmdline_param, cmdline_param, 5, __cmdline_param_##ident) = { name, help }
+int cmdline_param_count(const char *name);
+/* The value of the i-th occurrence of name=, in command-line order; NULL past the end. */
+const char *cmdline_param(const char *name, int i);
+
 #endif

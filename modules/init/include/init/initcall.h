@@ -11,6 +11,7 @@
 #define INIT_DEVICE 3   /* drivers */
 #define INIT_FS 4       /* filesystems, mounting the root */
 #define INIT_LATE 5     /* everything else */
+#define INIT_DEVNODES 6 /* nodes in the mounted /dev for devices found earlier */
 #define INIT_MAIN 8     /* what the kernel runs: self-tests, the application */
 
 struct initcall {

@@ -13,6 +13,11 @@ void shutdown_exit(int status) __noreturn;
 /* Same with "osvb-panic" and status 0x7f. */
 void shutdown_panic(void) __noreturn;
 
+/* A line (ending in '\n') for the host on the exit-record channel (COM2),
+ * which osvb run reads after the guest ends: e.g. the clock rates the kernel
+ * measured, so the next boot on this host is told them instead of measuring. */
+void shutdown_host_record(const char *line);
+
 /* Poweroff methods tried in priority order after isa-debug-exit (ACPI, and
  * platform modules' own). A method returns only when it failed. */
 struct poweroff_method {
