@@ -42,7 +42,6 @@ function parse(text: string, probe: HostProbe = nodeHostProbe): AppSpec {
   return parseAppSpec(text, 'app.yaml', dir, probe);
 }
 
-/** Parses, expects a ConfigError, and returns its one printed line. */
 describe('app.yaml rootfs', () => {
   it('is cpio unless it says zfs', () => {
     expect(parse('name: x\n').rootfs).toBe('cpio');
@@ -50,6 +49,7 @@ describe('app.yaml rootfs', () => {
   });
 });
 
+/** Parses, expects a ConfigError, and returns its one printed line. */
 function errorLine(text: string, probe: HostProbe = nodeHostProbe): string {
   try {
     parse(text, probe);
