@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type DiskSpec, parseDiskOption } from '../config/disks.js';
+import { parseVolumeOption, type VolumeSpec } from '../config/volumes.js';
 import { RunError } from '../errors.js';
 import type { PreparedRun } from '../hypervisor/run.js';
 import { type Machine, MACHINES } from '../kernel/manifest.js';
@@ -21,6 +22,7 @@ interface RunFlags {
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
+  volume: VolumeSpec[];
 }
 
 function parseTimeout(value: string): number {
@@ -62,7 +64,13 @@ export function registerRun(program: Command): void {
     .option('--strace', 'the kernel prints every system call of the app (osvb.strace=1)')
     .option('--dry-run', 'print the QEMU command line and exit')
     .option('--json', 'print the result as JSON (the guest console then goes to stderr)')
-    .option('-v, --verbose', 'say what is happening (accelerator, build steps)')
+    .option(
+      '-v, --volume <host:/guest[:ro]>',
+      'share a host directory at a guest path over 9p (repeatable; after app.yaml volumes:)',
+      (v: string, prev: VolumeSpec[]) => [...prev, parseVolumeOption(v)],
+      [] as VolumeSpec[],
+    )
+    .option('--verbose', 'say what is happening (accelerator, build steps)')
     .action(async (imageDir: string | undefined, flags: RunFlags) => {
       process.exitCode = 0;
       let dir = imageDir;
@@ -83,6 +91,7 @@ export function registerRun(program: Command): void {
           onProgress: flags.verbose || process.stderr.isTTY ? (l) => say(`${l}\n`) : undefined,
           onWarning: (t) => say(t.endsWith('\n') ? t : `${t}\n`),
           extraDisks: flags.disk,
+          extraVolumes: flags.volume,
         });
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
@@ -93,6 +102,7 @@ export function registerRun(program: Command): void {
         cpus: flags.cpus,
         machine: flags.machine,
         disks: flags.disk,
+        volumes: flags.volume,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         timeoutSeconds: flags.timeout,

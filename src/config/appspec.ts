@@ -8,6 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'y
 import { ConfigError, type SourceLocation } from '../errors.js';
 import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mode.js';
 import { type DiskSpec, parseDisksYaml } from './disks.js';
+import { parseVolumesYaml, type VolumeSpec } from './volumes.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -97,6 +98,8 @@ export interface AppSpec {
   };
   /** app.yaml disks: in order (files are checked when the VM starts); absent = none. */
   disks?: DiskSpec[];
+  /** app.yaml volumes: host directories shared over 9p; absent = none. */
+  volumes?: VolumeSpec[];
   /** Where each value was written, by dotted key ('app.exec', 'kernel.profile', …). */
   locs: Record<string, SourceLocation>;
 }
@@ -144,7 +147,7 @@ export const nodeHostProbe: HostProbe = {
 
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
-  '': ['name', 'app', 'files', 'rootfs', 'kernel', 'run', 'disks'],
+  '': ['name', 'app', 'files', 'rootfs', 'kernel', 'run', 'disks', 'volumes'],
   app: ['exec', 'args', 'env', 'runtime', 'script'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus', 'accel'],
@@ -246,6 +249,9 @@ class Parser {
     const disksEntry = sections.get('disks');
     const disks = disksEntry ? parseDisksYaml(this.ctx, disksEntry.value, this.baseDir) : [];
     if (disksEntry) this.note('disks', disksEntry.value);
+    const volumesEntry = sections.get('volumes');
+    const volumes = volumesEntry ? parseVolumesYaml(this.ctx, volumesEntry.value, this.baseDir) : [];
+    if (volumesEntry) this.note('volumes', volumesEntry.value);
     return {
       file: this.ctx.file,
       baseDir: this.baseDir,
@@ -256,6 +262,7 @@ class Parser {
       kernel,
       run,
       disks,
+      volumes,
       locs: this.locs,
     };
   }

@@ -61,6 +61,17 @@ function virtioDisks(
   };
 }
 
+/** The reason for the 9p drivers, when the image shares volumes on (or not on) microvm. */
+function volumes9p(ctx: RuleContext, microvm: boolean): { reason: string; loc?: SourceLocation } | undefined {
+  const vols = ctx.spec?.volumes ?? [];
+  if (vols.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
+  const fromFlag = vols[0]?.loc?.file === '-v';
+  return {
+    reason: `requested because ${fromFlag ? 'osvb run -v' : 'volumes:'} shares ${vols.length} host director${vols.length > 1 ? 'ies' : 'y'}`,
+    loc: fromFlag ? undefined : (ctx.spec?.locs.volumes ?? vols[0]?.loc),
+  };
+}
+
 /**
  * The one table from application requirements to Kconfig requests. Every
  * symbol is set to y; a symbol the tree does not define yet is reported as an
@@ -126,6 +137,15 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
   {
     set: ['VIRTIO_BLK', 'VIRTIO_PCI'],
     when: (ctx) => virtioDisks(ctx, false),
+  },
+  {
+    // volumes: the 9p client and its virtio transport.
+    set: ['VIRTIO_9P', 'VIRTIO_MMIO'],
+    when: (ctx) => volumes9p(ctx, true),
+  },
+  {
+    set: ['VIRTIO_9P', 'VIRTIO_PCI'],
+    when: (ctx) => volumes9p(ctx, false),
   },
   {
     set: ['SMP'],

@@ -4,6 +4,7 @@
 import { serialConsole } from './console.js';
 import { debugExit, exitRecord } from './exit.js';
 import type { DriverContext, HostDriver } from './types.js';
+import { virtio9p } from './virtio-9p.js';
 import { virtioBlk } from './virtio-blk.js';
 
 export type { DriverContext, HostDriver } from './types.js';
@@ -11,7 +12,7 @@ export type { DriverContext, HostDriver } from './types.js';
 export const BASE_DRIVERS: readonly HostDriver[] = [serialConsole, exitRecord, debugExit];
 
 /** Drivers of devices the run asks for (each emits nothing when not asked). */
-export const DEVICE_DRIVERS: readonly HostDriver[] = [virtioBlk];
+export const DEVICE_DRIVERS: readonly HostDriver[] = [virtioBlk, virtio9p];
 
 export function driverArgs(drivers: readonly HostDriver[], ctx: DriverContext): string[] {
   return drivers.flatMap((d) => d.qemuArgs(ctx));

@@ -3,6 +3,7 @@
 // launcher only concatenates them.
 
 import type { DiskSpec } from '../config/disks.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import type { Machine } from '../kernel/manifest.js';
 
 export interface DriverContext {
@@ -11,6 +12,8 @@ export interface DriverContext {
   exitRecordPath: string;
   /** Disks to attach (app.yaml disks:, osvb run --disk), in order. */
   disks?: readonly DiskSpec[];
+  /** Host directories shared over 9p (app.yaml volumes:, osvb run -v), in order. */
+  volumes?: readonly VolumeSpec[];
 }
 
 export interface HostDriver {

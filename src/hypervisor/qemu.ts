@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DiskSpec } from '../config/disks.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import { BASE_DRIVERS, DEVICE_DRIVERS, driverArgs } from '../drivers/index.js';
 import { RunError } from '../errors.js';
 import type { Machine } from '../kernel/manifest.js';
@@ -30,6 +31,8 @@ export interface QemuSpec {
   exitRecordPath: string;
   /** Disks, in guest order. */
   disks?: readonly DiskSpec[];
+  /** Host directories shared over 9p, in tag order. */
+  volumes?: readonly VolumeSpec[];
 }
 
 /** Firmware file names QEMU looks up in its data directory. */
@@ -73,7 +76,12 @@ export function qemuArgv(spec: QemuSpec): string[] {
     // SeaBIOS would print its banner on the serial console; keep the console the guest's.
     argv.push('-fw_cfg', 'name=etc/sercon-port,string=0');
   }
-  const ctx = { machine: spec.machine, exitRecordPath: spec.exitRecordPath, disks: spec.disks };
+  const ctx = {
+    machine: spec.machine,
+    exitRecordPath: spec.exitRecordPath,
+    disks: spec.disks,
+    volumes: spec.volumes,
+  };
   argv.push(...driverArgs(BASE_DRIVERS, ctx), ...driverArgs(DEVICE_DRIVERS, ctx));
   argv.push('-kernel', spec.kernelPath);
   if (spec.initrd) argv.push('-initrd', spec.initrd);

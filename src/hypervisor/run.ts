@@ -3,6 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import { checkDisks, type DiskSpec } from '../config/disks.js';
+import { checkVolumes, type VolumeSpec, volumeCmdline } from '../config/volumes.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
@@ -26,6 +27,8 @@ export interface RunOptions {
   machine?: Machine;
   /** Disks after the manifest's (osvb run --disk). */
   disks?: DiskSpec[];
+  /** Volumes after the manifest's (osvb run -v). */
+  volumes?: VolumeSpec[];
   /** Appended to the manifest's kernel command line. */
   append?: string;
   timeoutSeconds?: number;
@@ -87,6 +90,14 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
   checkDiskDrivers(disks, manifest);
+  const volumes = [...(manifest.run.volumes ?? []), ...(opts.volumes ?? [])];
+  checkVolumes(volumes);
+  if (volumes.length > 0 && !manifest.modules.some((m) => m.name === 'virtio_9p')) {
+    throw new RunError('volumes need the virtio_9p driver, which this image does not have', {
+      exitCode: 2,
+      hint: 'list the volume under volumes: in app.yaml and rebuild, or run with --config app.yaml',
+    });
+  }
   const qboot = await findQboot(qemu.path);
   const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {
     qemu,
@@ -104,7 +115,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     if (rates) rateArgs = clockRateArgs(rates);
   }
   // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
-  const cmdline = [rateArgs, manifest.kernel.cmdline, opts.append ?? '']
+  const cmdline = [rateArgs, volumeCmdline(volumes), manifest.kernel.cmdline, opts.append ?? '']
     .filter((s) => s.trim() !== '')
     .join(' ');
   const spec: QemuSpec = {
@@ -119,6 +130,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     bios: machine === 'microvm' ? qboot : undefined,
     exitRecordPath: exitRecordPath(),
     disks,
+    volumes,
   };
   return { spec, clock, argv: qemuArgv(spec), manifest, accel };
 }

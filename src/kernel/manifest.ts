@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskSpec } from '../config/disks.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import { InputError } from '../errors.js';
 import type { AccelMode } from '../hypervisor/accel-mode.js';
 
@@ -18,6 +19,8 @@ export interface RunDefaults {
   cpus: number;
   /** app.yaml disks: (absolute paths), attached by osvb run. */
   disks?: DiskSpec[];
+  /** app.yaml volumes: (absolute host paths), shared by osvb run. */
+  volumes?: VolumeSpec[];
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
 }
