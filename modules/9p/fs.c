@@ -11,6 +11,7 @@
 #include <cmdline/cmdline.h>
 #include <console/printk.h>
 #include <init/initcall.h>
+#include <lib/panic.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
 #include <vfs/errno.h>
@@ -18,6 +19,7 @@
 #include <vfs/vfs.h>
 
 CMDLINE_PARAM(ninep_mount, "9p.mount", "mount 9p channel TAG at PATH: 9p.mount=TAG:/PATH[:ro] (repeatable)");
+CMDLINE_PARAM(ninep_root, "9p.root", "mount 9p channel TAG as the root filesystem (instead of the initrd)");
 
 #define NODE_BUCKETS 256
 
@@ -603,3 +605,20 @@ static int ninep_mounts(void)
 	return 0;
 }
 INITCALL(INIT_LATE, ninep_mounts);
+
+/* A 9p root (novm-style: the root is a host directory) is mounted before the
+ * initrd module would make its tmpfs root (same init level, earlier in link order). */
+static int ninep_root(void)
+{
+	const char *tag = cmdline_param("9p.root", 0);
+	if (!tag)
+		return 0;
+	struct inode *root = p9_mount_tag(tag, strlen(tag), false);
+	if (!root)
+		panic("9p: 9p.root=%s: no usable 9p channel with that tag", tag);
+	if (vfs_mount_root(root))
+		panic("9p: 9p.root=%s: / is already mounted", tag);
+	pr_info("9p: %s is the root filesystem\n", tag);
+	return 0;
+}
+INITCALL(INIT_FS, ninep_root);

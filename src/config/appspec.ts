@@ -80,7 +80,7 @@ export interface AppSpec {
   /** Undefined for a kernel-only image (no app.exec and no Python script). */
   app: AppProgram | undefined;
   files: FileEntry[];
-  /** How the root filesystem reaches the guest: cpio initrd (default) or a ZFS pool image. */
+  /** How the root filesystem reaches the guest: cpio initrd (default), a ZFS pool image, or a host directory over 9p. */
   rootfs: RootfsFormat;
   kernel: {
     profile: string;
@@ -104,7 +104,7 @@ export interface AppSpec {
   locs: Record<string, SourceLocation>;
 }
 
-export const ROOTFS_FORMATS = ['cpio', 'zfs'] as const;
+export const ROOTFS_FORMATS = ['cpio', 'zfs', '9p'] as const;
 export type RootfsFormat = (typeof ROOTFS_FORMATS)[number];
 
 /** What the parser needs to know about the host; tests substitute a fake one. */

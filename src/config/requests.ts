@@ -63,6 +63,8 @@ function virtioDisks(
 
 /** The reason for the 9p drivers, when the image shares volumes on (or not on) microvm. */
 function volumes9p(ctx: RuleContext, microvm: boolean): { reason: string; loc?: SourceLocation } | undefined {
+  if (ctx.spec?.rootfs === '9p' && (ctx.spec.kernel.profile === 'microvm') === microvm)
+    return { reason: 'requested because rootfs is 9p', loc: ctx.spec.locs.rootfs };
   const vols = ctx.spec?.volumes ?? [];
   if (vols.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
   const fromFlag = vols[0]?.loc?.file === '-v';

@@ -14,6 +14,8 @@ export interface DriverContext {
   disks?: readonly DiskSpec[];
   /** Host directories shared over 9p (app.yaml volumes:, osvb run -v), in order. */
   volumes?: readonly VolumeSpec[];
+  /** Host directory served as the guest's root over 9p (rootfs: 9p). */
+  root9p?: string;
 }
 
 export interface HostDriver {

@@ -11,11 +11,23 @@ const qemuValue = (s: string): string => s.replaceAll(',', ',,');
 
 export const virtio9p: HostDriver = {
   name: 'virtio-9p',
-  qemuArgs: (ctx) =>
-    (ctx.volumes ?? []).flatMap((v, i) => [
+  qemuArgs: (ctx) => [
+    ...(ctx.root9p
+      ? [
+          '-fsdev',
+          `local,id=fsroot,path=${qemuValue(ctx.root9p)},security_model=none`,
+          '-device',
+          `${ctx.machine === 'microvm' ? 'virtio-9p-device' : 'virtio-9p-pci'},fsdev=fsroot,mount_tag=${ROOT_TAG}`,
+        ]
+      : []),
+    ...(ctx.volumes ?? []).flatMap((v, i) => [
       '-fsdev',
       `local,id=fs${i},path=${qemuValue(v.host)},security_model=none${v.readonly ? ',readonly=on' : ''}`,
       '-device',
       `${ctx.machine === 'microvm' ? 'virtio-9p-device' : 'virtio-9p-pci'},fsdev=fs${i},mount_tag=${volumeTag(i)}`,
     ]),
+  ],
 };
+
+/** The mount tag of a 9p root; the kernel mounts it where 9p.root= names it. */
+export const ROOT_TAG = 'root';

@@ -33,6 +33,8 @@ export interface QemuSpec {
   disks?: readonly DiskSpec[];
   /** Host directories shared over 9p, in tag order. */
   volumes?: readonly VolumeSpec[];
+  /** Host directory served as the root over 9p (rootfs: 9p). */
+  root9p?: string;
 }
 
 /** Firmware file names QEMU looks up in its data directory. */
@@ -81,6 +83,7 @@ export function qemuArgv(spec: QemuSpec): string[] {
     exitRecordPath: spec.exitRecordPath,
     disks: spec.disks,
     volumes: spec.volumes,
+    root9p: spec.root9p,
   };
   argv.push(...driverArgs(BASE_DRIVERS, ctx), ...driverArgs(DEVICE_DRIVERS, ctx));
   argv.push('-kernel', spec.kernelPath);

@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path';
 import { checkDisks, type DiskSpec } from '../config/disks.js';
 import { checkVolumes, type VolumeSpec, volumeCmdline } from '../config/volumes.js';
+import { ROOT_TAG } from '../drivers/virtio-9p.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, readManifest } from '../kernel/manifest.js';
@@ -115,13 +116,21 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     if (rates) rateArgs = clockRateArgs(rates);
   }
   // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
-  const cmdline = [rateArgs, volumeCmdline(volumes), manifest.kernel.cmdline, opts.append ?? '']
+  const root9p = manifest.rootfs?.format === '9p' ? join(dir, manifest.rootfs.file) : undefined;
+  const cmdline = [
+    rateArgs,
+    root9p ? `9p.root=${ROOT_TAG}` : '',
+    volumeCmdline(volumes),
+    manifest.kernel.cmdline,
+    opts.append ?? '',
+  ]
     .filter((s) => s.trim() !== '')
     .join(' ');
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, manifest.kernel.file),
-    initrd: manifest.rootfs ? join(dir, manifest.rootfs.file) : undefined,
+    initrd: manifest.rootfs && !root9p ? join(dir, manifest.rootfs.file) : undefined,
+    root9p,
     cmdline,
     machine,
     memory: parseMemory(opts.memory ?? manifest.run.memory),

@@ -42,10 +42,10 @@ export interface ManifestFile {
 }
 
 export interface ManifestRootfs {
-  /** newc cpio archive (the initrd) or ZFS pool image in the image directory. */
+  /** newc cpio archive (the initrd), ZFS pool image, or directory served over 9p, in the image directory. */
   file: string;
   /** Absent for cpio (images built before ZFS roots existed). */
-  format?: 'cpio' | 'zfs';
+  format?: 'cpio' | 'zfs' | '9p';
   size: number;
   sha256: string;
   /** Input key (entries + host file identities): equal key, same archive. */

@@ -18,6 +18,7 @@ import { findCompiler, findLinker, findQemu, type ToolEnv } from './toolchain.js
 
 export const ROOTFS_FILE = 'rootfs.cpio';
 export const ROOTFS_ZFS_FILE = 'rootfs.zfs';
+export const ROOTFS_DIR = 'rootfs';
 
 export interface BuildRequest {
   /** Image name (app.yaml name). */
@@ -165,7 +166,19 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   await mkdir(join(req.outDir, '..'), { recursive: true });
   await replaceDirAtomic(req.outDir, async (tmp) => {
     await copyFile(link.path, join(tmp, 'kernel.elf'));
-    if (rootfs?.format === 'zfs') {
+    if (rootfs?.format === '9p') {
+      const { writeShareDir } = await import('../fs/sharedir.js');
+      const d = await writeShareDir(rootfs.entries, join(tmp, ROOTFS_DIR));
+      manifest.rootfs = {
+        file: ROOTFS_DIR,
+        format: '9p',
+        size: d.bytes,
+        sha256: sha256(rootfs.key),
+        key: rootfs.key,
+        command: rootfs.command,
+        files: rootfs.files,
+      };
+    } else if (rootfs?.format === 'zfs') {
       const { writeZfsPool } = await import('../fs/zfs/pool.js');
       const z = await writeZfsPool(rootfs.entries, join(tmp, ROOTFS_ZFS_FILE));
       manifest.rootfs = {
