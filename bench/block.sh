@@ -6,7 +6,8 @@
 # 4 KiB sequential write+fsync and read over the first MIB MiB, then OPS random
 # 4 KiB reads and OPS random writes+fsync. The guest times itself
 # (CLOCK_MONOTONIC); each guest boots RUNS times, alternating, and the table
-# shows the median MB/s and IOPS and the ratio osvb / Linux (> 1: osvb faster).
+# shows the median MB/s and IOPS and the ratio osvb / Linux (> 1: osvb faster);
+# then the host CPU time one operation costs (full run less a tenth-size run).
 # Linux runs the program as /init from the osvb image's rootfs.cpio (which
 # also carries the virtio modules the cloud kernel needs; the program loads
 # them with finit_module). NVMe rows can be added the same way (disks: with
@@ -68,17 +69,32 @@ jq --arg k "$VMLINUZ" --arg a "$LINUX_OPTS rdinit=$prog -- --load $LOAD/dev/vda 
   'index("-kernel") as $i | index("-append") as $j | .[$i + 1] = $k | .[$j + 1] = $a' \
   "$WORK/osvb.json" >"$WORK/linux.json"
 
-run() { # GUEST N: one boot; RESULT lines into $WORK/GUEST.results
-  local out
-  out=$(eval "timeout 600 $(jq -r '@sh' "$WORK/$1.json")" </dev/null 2>&1) || true
+# The same commands with a tenth of the work: the difference in QEMU's CPU time
+# (user+sys) per operation is what one 4 KiB I/O costs the host, guest and
+# device model together. A busy host delays a guest but barely changes its CPU time.
+# Both command lines end with "MIB OPS" (osvb: app.yaml args after --; Linux: init's).
+SMALL_MIB=$(( MIB / 10 > 0 ? MIB / 10 : 1 )); SMALL_OPS=$(( OPS / 10 > 0 ? OPS / 10 : 1 ))
+for g in osvb linux; do
+  jq --arg from " $MIB $OPS" --arg to " $SMALL_MIB $SMALL_OPS" \
+    'index("-append") as $j | .[$j + 1] |= (if endswith($from) then sub($from + "$"; $to) else error("no sizes at the end") end)' \
+    "$WORK/$g.json" >"$WORK/$g.small.json" || die "cannot make the small command line for $g"
+done
+TIMEFORMAT='%3U %3S'
+run() { # JSON-NAME N: one boot; RESULT lines into $WORK/NAME.results, QEMU CPU seconds into NAME.cpu
+  local out t
+  t=$({ time eval "timeout 600 $(jq -r '@sh' "$WORK/$1.json")" >"$WORK/boot.out" 2>&1 </dev/null; } 2>&1) || true
+  out=$(cat "$WORK/boot.out")
   grep -q 'blkbench: done' <<<"$out" || die "$1 run $2 did not finish; its last lines:
 $(tail -n 8 <<<"$out")"
   grep '^RESULT' <<<"$out" | tr -d '\r' >>"$WORK/$1.results"
+  awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f\n", a[1] + a[2] }' >>"$WORK/$1.cpu"
 }
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 for n in $(seq 1 "$RUNS"); do
   run osvb "$n"
   run linux "$n"
+  run osvb.small "$n"
+  run linux.small "$n"
 done
 
 median() { # GUEST NAME FIELD(3: MB/s, 4: IOPS)
@@ -92,3 +108,8 @@ for t in seq-write seq-read rand-read rand-write; do
   om=$(median osvb $t 3); oi=$(median osvb $t 4); lm=$(median linux $t 3); li=$(median linux $t 4)
   printf '  %-11s %12s %12s %12s %12s %7.2fx\n' "$t" "$om" "$oi" "$lm" "$li" "$(awk -v a="$oi" -v b="$li" 'BEGIN { print a / b }')"
 done
+mean() { awk '{ s += $1 } END { printf "%.3f", s / NR }' "$WORK/$1.cpu"; }
+OPS_ALL=$(( 2 * MIB * 256 + 2 * OPS )); OPS_SMALL=$(( 2 * SMALL_MIB * 256 + 2 * SMALL_OPS ))
+per_op() { awk -v a="$(mean "$1")" -v b="$(mean "$1.small")" -v n=$(( OPS_ALL - OPS_SMALL )) 'BEGIN { printf "%.1f", (a - b) / n * 1e6 }'; }
+echo "  host CPU per 4 KiB operation (QEMU user+sys, full run less a tenth-size run, mean of $RUNS):"
+echo "    osvb $(per_op osvb) us, linux $(per_op linux) us, linux / osvb $(awk -v a="$(per_op linux)" -v b="$(per_op osvb)" 'BEGIN { printf "%.2fx", a / b }')"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Boot and build bench (issue 3). Side by side in one hyperfine run, from QEMU
-# start to QEMU exit on the same machine type (microvm + qboot, TCG or KVM):
+# Boot and build bench (issues 3 and 7). Side by side in one hyperfine run, from
+# QEMU start to QEMU exit on the same machine type (microvm + qboot, then pc +
+# SeaBIOS; TCG or KVM):
 #   floor    a kernel that only writes isa-debug-exit (QEMU's own cost)
 #   minimal  the minimal osvb image (bench/boot/minimal/app.yaml)
+#   hello    the static musl hello (examples/hello-c/app.static.yaml)
 #   linux    Debian's cloud kernel with a static hello as /init in an initramfs
+#            (microvm only)
 # then the build numbers: clean build, unchanged rebuild (node start-up
 # included, against bare node start-up), and the stripped kernel.elf size.
 #
@@ -58,18 +61,13 @@ mkdir -p "$WORK/initramfs"
 cp "$WORK/init" "$WORK/initramfs/init"
 (cd "$WORK/initramfs" && printf 'init\n' | cpio -o -H newc --quiet | gzip -1 > "$WORK/initramfs.cpio.gz")
 
-# All three use the command line osvb run uses for the minimal image, with
-# 128 MiB (what the Linux guest needs to boot).
-QEMU_CMD=$($OSVB run "$WORK/minimal" --dry-run -m 128M)
-ACCEL=$(sed -n 's/.* -accel \([a-z]*\) .*/\1/p' <<<"$QEMU_CMD")
-BASE=$(sed -e 's/ -kernel .*//' <<<"$QEMU_CMD")
-# Each run is bounded by `timeout` (the same small cost for all three).
-# tsc_early_khz: under TCG on a loaded host Linux's PIT calibration of the TSC
-# fails and the boot can hang; a given TSC rate skips the calibration (which
-# only makes Linux faster).
-FLOOR_CMD="timeout 60 $BASE -kernel $WORK/floor.elf"
-MIN_CMD="timeout 60 $QEMU_CMD"
-LINUX_CMD="timeout 60 $BASE -kernel $VMLINUZ -initrd $WORK/initramfs.cpio.gz -append 'console=ttyS0 quiet panic=-1 tsc_early_khz=2000000'"
+# The static musl hello (examples/hello-c), the image issue 7's goal names.
+make -s -C examples/hello-c build/hello-static >/dev/null
+$OSVB build --config examples/hello-c/app.static.yaml --out "$WORK/hello" >/dev/null
+# One boot of each teaches osvb run this host's clock rates (the first boot on
+# a host measures them); the measured runs are then told them, as every later
+# run is.
+for img in minimal hello; do $OSVB run "$WORK/$img" >/dev/null 2>&1 </dev/null || true; done
 
 # isa-debug-exit makes QEMU exit 1 for status 0: accept that, check the output.
 check() { # name cmd expected-output
@@ -77,23 +75,50 @@ check() { # name cmd expected-output
   out=$(eval "$2" 2>&1 </dev/null) || true
   grep -q "$3" <<<"$out" || { echo "bench: $1 did not print \"$3\":"; echo "$out" | tail -5; exit 1; } >&2
 }
-check floor "$FLOOR_CMD; echo rc=\$?" 'rc=1'
-check linux "$LINUX_CMD" 'hello from Linux /init'
 
-echo "== boot: QEMU start to exit, microvm + qboot, $ACCEL, $RUNS runs each"
-hyperfine --runs "$RUNS" --warmup 1 -i -N 2>/dev/null --export-json "$WORK/boot.json" \
-  -n floor "$FLOOR_CMD" -n "$MIN_NAME" "$MIN_CMD" -n linux "$LINUX_CMD" >/dev/null \
-  || hyperfine --runs "$RUNS" --warmup 1 -i --export-json "$WORK/boot.json" \
-    -n floor "$FLOOR_CMD" -n "$MIN_NAME" "$MIN_CMD" -n linux "$LINUX_CMD" >/dev/null
-# CPU time (user+sys) is printed too: on a busy host it varies less than wall time.
-jq -r '.results[] | "\(.command)\twall \(.mean*1000|floor) ms ± \(.stddev*1000|floor)\tcpu \((.user+.system)*1000|floor) ms"' \
-  "$WORK/boot.json" | column -t -s $'\t'
-jq -r --arg m "$MIN_NAME" '
-  (.results | map({(.command): .mean}) | add) as $t
-  | (.results | map({(.command): (.user + .system)}) | add) as $c
-  | "ratios (wall): \($m)/floor = \($t[$m]/$t.floor*100|round/100)x   linux/floor = \($t.linux/$t.floor*100|round/100)x   linux/\($m) = \($t.linux/$t[$m]*100|round/100)x",
-    "ratios (cpu):  \($m)/floor = \($c[$m]/$c.floor*100|round/100)x   linux/floor = \($c.linux/$c.floor*100|round/100)x   linux/\($m) = \($c.linux/$c[$m]*100|round/100)x"' \
-  "$WORK/boot.json"
+# QEMU start to exit on one machine type: floor, minimal, hello (and Linux on
+# microvm), side by side in one hyperfine run. Each run is bounded by
+# `timeout` (the same small cost for all).
+boot_bench() { # machine
+  local machine=$1 qemu_cmd base accel
+  # All use the command line osvb run uses for the image, with 128 MiB (what
+  # the Linux guest needs to boot).
+  qemu_cmd=$($OSVB run "$WORK/minimal" --dry-run -m 128M --machine "$machine")
+  accel=$(sed -n 's/.* -accel \([a-z]*\) .*/\1/p' <<<"$qemu_cmd")
+  base=$(sed -e 's/ -kernel .*//' <<<"$qemu_cmd")
+  local floor_cmd="timeout 60 $base -kernel $WORK/floor.elf"
+  local min_cmd="timeout 60 $qemu_cmd"
+  local hello_cmd="timeout 60 $($OSVB run "$WORK/hello" --dry-run -m 128M --machine "$machine")"
+  # tsc_early_khz: under TCG on a loaded host Linux's PIT calibration of the TSC
+  # fails and the boot can hang; a given TSC rate skips the calibration (which
+  # only makes Linux faster).
+  local linux_cmd="timeout 60 $base -kernel $VMLINUZ -initrd $WORK/initramfs.cpio.gz -append 'console=ttyS0 quiet panic=-1 tsc_early_khz=2000000'"
+  check floor "$floor_cmd; echo rc=\$?" 'rc=1'
+  check hello "$hello_cmd" 'GREETING'
+  local cmds=(-n floor "$floor_cmd" -n "$MIN_NAME" "$min_cmd" -n hello "$hello_cmd")
+  if [ "$machine" = microvm ]; then
+    check linux "$linux_cmd" 'hello from Linux /init'
+    cmds+=(-n linux "$linux_cmd")
+  fi
+  echo "== boot: QEMU start to exit, $machine, $accel, $RUNS runs each"
+  hyperfine --runs "$RUNS" --warmup 1 -i -N 2>/dev/null --export-json "$WORK/boot-$machine.json" "${cmds[@]}" >/dev/null \
+    || hyperfine --runs "$RUNS" --warmup 1 -i --export-json "$WORK/boot-$machine.json" "${cmds[@]}" >/dev/null
+  # CPU time (user+sys) is printed too: on a busy host it varies less than wall time.
+  jq -r '.results[] | "\(.command)\twall \(.mean*1000|floor) ms ± \(.stddev*1000|floor)\tcpu \((.user+.system)*1000|floor) ms"' \
+    "$WORK/boot-$machine.json" | column -t -s $'\t'
+  jq -r --arg m "$MIN_NAME" '
+    def r(a; b): (a / b * 100 | round / 100 | tostring) + "x";
+    (.results | map({(.command): .mean}) | add) as $t
+    | (.results | map({(.command): (.user + .system)}) | add) as $c
+    | "ratios (wall): \($m)/floor = \(r($t[$m]; $t.floor))   hello/floor = \(r($t.hello; $t.floor))"
+      + (if $t.linux then "   linux/floor = \(r($t.linux; $t.floor))   linux/\($m) = \(r($t.linux; $t[$m]))" else "" end),
+      "ratios (cpu):  \($m)/floor = \(r($c[$m]; $c.floor))   hello/floor = \(r($c.hello; $c.floor))"
+      + (if $c.linux then "   linux/floor = \(r($c.linux; $c.floor))   linux/\($m) = \(r($c.linux; $c[$m]))" else "" end)' \
+    "$WORK/boot-$machine.json"
+}
+boot_bench microvm
+echo
+boot_bench pc
 
 echo
 echo "== build: $MIN_NAME"

@@ -1,6 +1,7 @@
 /* CPU feature detection and control-register setup. */
 #include <arch/arch.h>
 #include <arch/cpu.h>
+#include <arch/percpu.h>
 #include <lib/string.h>
 
 static bool features[CPU_NFEATURES];
@@ -70,11 +71,12 @@ static void detect(void)
 
 void gdt_init(void);
 void idt_init(void);
+void idt_load(void);
+void smp_arch_init(void);
 
-void arch_init(void)
+/* Control registers every CPU needs (the boot CPU and each AP). */
+static void cpu_setup(void)
 {
-	detect();
-
 	/* FPU/SSE for applications: native x87 errors, no emulation, no lazy TS. */
 	uint64_t cr0 = read_cr0();
 	cr0 |= CR0_WP | CR0_MP;
@@ -92,9 +94,22 @@ void arch_init(void)
 
 	if (features[CPU_NX])
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+}
 
+void arch_init(void)
+{
+	detect();
+	cpu_setup();
 	gdt_init();
 	idt_init();
+	smp_arch_init();
+}
+
+void arch_init_ap(struct percpu *cpu, const uint64_t ist_top[3])
+{
+	cpu_setup();
+	gdt_init_cpu(cpu, ist_top);
+	idt_load();
 }
 
 void arch_halt_forever(void)

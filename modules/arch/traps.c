@@ -69,6 +69,8 @@ static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 	};
 }
 
+void idt_load(void);
+
 void idt_init(void)
 {
 	for (unsigned v = 0; v < NR_VECTORS; v++)
@@ -77,7 +79,11 @@ void idt_init(void)
 	set_gate(T_NMI, IST_NMI, 0);
 	set_gate(T_MC, IST_MCE, 0);
 	set_gate(T_BP, 0, 3); /* int3 allowed from ring 3 */
+	idt_load();
+}
 
+void idt_load(void)
+{
 	struct {
 		uint16_t limit;
 		uint64_t base;

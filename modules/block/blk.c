@@ -2,6 +2,7 @@
 #include <block/block.h>
 #include <arch/memlayout.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/spinlock.h>
 #include <console/printk.h>
 #include <lib/errno.h>
@@ -16,10 +17,9 @@ static unsigned next_minor;
 
 unsigned blk_nr_cpus(void)
 {
-	/* The most CPUs the kernel is built for: with SMP's cpu_count() on main,
-	 * that is the call to make here. Asking a device for more queues than
-	 * CPUs costs little: QEMU offers one queue per vCPU by default. */
-	return MAX_CPUS;
+	/* Final once the application processors are up (INIT_CORE), before
+	 * any disk is probed. */
+	return cpu_count();
 }
 
 struct blk_dev *blk_devices(void)

@@ -1,18 +1,25 @@
 #include <lib/panic.h>
 #include <lib/printf.h>
 #include <arch/cpu.h>
+#include <arch/smp.h>
 #include <arch/backtrace.h>
 #include <console/printk.h>
 #include <shutdown/shutdown.h>
 
-static int panicking;
+static unsigned panicking; /* 1 + the id of the CPU reporting a panic */
 
 void panic_begin(void)
 {
 	irq_disable();
-	/* A fault while reporting a panic: skip straight to the exit. */
-	if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST))
-		shutdown_panic();
+	unsigned me = this_cpu_id() + 1, prev = 0;
+	if (!__atomic_compare_exchange_n(&panicking, &prev, me, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		/* A fault while this CPU reports a panic: skip straight to the exit.
+		 * Another CPU's panic: let it finish its report. */
+		if (prev == me)
+			shutdown_panic();
+		for (;;)
+			hlt();
+	}
 }
 
 static void print_message(const char *fmt, va_list ap)

@@ -79,6 +79,10 @@ static void __noreturn die(int sig, const struct ksiginfo *info, const struct tr
 bool signal_pending(void)
 {
 	struct uthread *ut = current_uthread();
+	/* Callers set ut->sleeping (and their blocked state) first; a sender on
+	 * another CPU sets sigpending, then reads sleeping. Each side's store
+	 * must be visible before its load, or both miss the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return ut && (ut->sigpending & ~ut->sigmask);
 }
 
@@ -97,10 +101,14 @@ int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 	if (!(t->sigpending & SIGBIT(sig)))
 		t->siginfo[sig - 1] = *info;
 	t->sigpending |= SIGBIT(sig);
-	bool wake = t->sleeping && t->kt && t != current_uthread() && (SIGBIT(sig) & ~t->sigmask);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* see signal_pending() */
+	bool other = t->kt && t != current_uthread() && (SIGBIT(sig) & ~t->sigmask);
+	bool wake = other && t->sleeping;
 	spin_unlock_irqrestore(&proc.lock, f);
 	if (wake)
 		thread_wake(t->kt);
+	else if (other)
+		thread_kick(t->kt); /* running on another CPU: make it enter the kernel */
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* Identity, system information, limits, randomness and time. */
 #include "internal.h"
+#include <arch/smp.h>
 #include <uaccess/uaccess.h>
 #include <devfs/devfs.h>
 #include <lib/string.h>
@@ -205,12 +206,34 @@ SYSCALL(318, getrandom, 3)
 	return done;
 }
 
+/* The thread a sched_*affinity pid names: 0 or the caller's tid, or another
+ * thread of the process. */
+static struct thread *affinity_target(int64_t pid)
+{
+	if (pid == 0 || pid == current_uthread()->tid)
+		return thread_current();
+	struct thread *t = NULL;
+	uint64_t f = spin_lock_irqsave(&proc.lock);
+	struct uthread *ut;
+	list_for_each_entry(ut, &proc.threads, node)
+		if (ut->tid == pid)
+			t = ut->kt;
+	spin_unlock_irqrestore(&proc.lock, f);
+	return t;
+}
+
+/* The kernel's CPU set is one 64-bit word (NR_CPUS <= 64), so 8 bytes, like
+ * Linux's minimum: a smaller user buffer is EINVAL, a larger one is
+ * zero-filled and 8 is returned. */
 SYSCALL(204, sched_getaffinity, 3)
 {
-	/* One CPU: bit 0. The kernel's mask size is 8 bytes, like Linux's minimum. */
-	if (a1 < 8)
+	if (a1 < 8 || (a1 & 7))
 		return -EINVAL;
-	uint64_t mask = 1;
+	struct thread *t = affinity_target((int64_t)a0);
+	if (!t)
+		return -ESRCH;
+	uint64_t online = cpu_count() >= 64 ? ~0ull : (1ull << cpu_count()) - 1;
+	uint64_t mask = t->affinity ? t->affinity & online : online;
 	if (clear_user((void *)a2, a1 > 128 ? 128 : a1) || copy_to_user((void *)a2, &mask, 8))
 		return -EFAULT;
 	return 8;
@@ -218,6 +241,20 @@ SYSCALL(204, sched_getaffinity, 3)
 
 SYSCALL(203, sched_setaffinity, 3)
 {
+	uint64_t mask = 0;
+	if (a1 == 0)
+		return -EINVAL;
+	if (copy_from_user(&mask, (const void *)a2, a1 < 8 ? a1 : 8))
+		return -EFAULT;
+	if (a1 < 8)
+		mask &= (1ull << (a1 * 8)) - 1;
+	uint64_t online = cpu_count() >= 64 ? ~0ull : (1ull << cpu_count()) - 1;
+	if (!(mask & online))
+		return -EINVAL;
+	struct thread *t = affinity_target((int64_t)a0);
+	if (!t)
+		return -ESRCH;
+	thread_set_affinity(t, mask);
 	return 0;
 }
 
@@ -227,12 +264,14 @@ SYSCALL(24, sched_yield, 0)
 	return 0;
 }
 
+/* The CPU the caller runs on (it may move right after, as on Linux); one
+ * NUMA node. */
 SYSCALL(309, getcpu, 3)
 {
-	uint32_t z = 0;
-	if (a0 && copy_to_user((void *)a0, &z, 4))
+	uint32_t cpu = this_cpu_id(), node = 0;
+	if (a0 && copy_to_user((void *)a0, &cpu, 4))
 		return -EFAULT;
-	if (a1 && copy_to_user((void *)a1, &z, 4))
+	if (a1 && copy_to_user((void *)a1, &node, 4))
 		return -EFAULT;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <arch/cpu.h>
 #include <arch/gdt.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <cmdline/cmdline.h>
 #include <console/printk.h>
 #include <init/initcall.h>
@@ -80,6 +81,17 @@ void linux_syscall_dispatch(struct trap_frame *tf)
 	ut->frame = NULL;
 }
 
+/* The syscall MSRs, on each CPU: the boot CPU here, the others as they start. */
+static void syscall_cpu_init(void)
+{
+	wrmsr(MSR_STAR, ((uint64_t)USER_CS32 << 48) | ((uint64_t)KERNEL_CS << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)linux_syscall_entry);
+	/* Cleared on entry: TF, DF, IF, IOPL, NT, AC. */
+	wrmsr(MSR_FMASK, 0x47700);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+}
+CPU_INIT(5, syscall_cpu_init);
+
 static int syscall_init(void)
 {
 	const struct syscall_entry *e;
@@ -93,11 +105,7 @@ static int syscall_init(void)
 		table[e->nr] = e;
 	}
 	strace = cmdline_get_bool("strace", false);
-	wrmsr(MSR_STAR, ((uint64_t)USER_CS32 << 48) | ((uint64_t)KERNEL_CS << 32));
-	wrmsr(MSR_LSTAR, (uint64_t)linux_syscall_entry);
-	/* Cleared on entry: TF, DF, IF, IOPL, NT, AC. */
-	wrmsr(MSR_FMASK, 0x47700);
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	syscall_cpu_init();
 	return 0;
 }
 

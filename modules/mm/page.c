@@ -11,7 +11,7 @@
 #define ZONE_HIGH 1
 #define NZONES 2
 #define DMA32_LIMIT (4ull << 30)
-#define LOW_RESERVED (1ull << 20) /* firmware areas; later also the SMP trampoline */
+#define LOW_RESERVED (1ull << 20) /* firmware areas and the SMP trampoline page (0x8000) */
 
 struct page *page_array;
 uint64_t page_max_pfn;

@@ -4,6 +4,7 @@
 #include "page_internal.h"
 #include <mm/vm.h>
 #include <arch/cpu.h>
+#include <arch/smp.h>
 #include <boot/boot_info.h>
 #include <console/printk.h>
 #include <lib/errno.h>
@@ -80,7 +81,7 @@ static int map_one(pte_t *root, uintptr_t va, paddr_t pa, uint64_t bits, bool la
 	pte_t old = *e;
 	*e = pa | bits | (large ? PTE_PS : 0);
 	if ((old & PTE_P) && is_current(root))
-		invlpg(va);
+		tlb_shootdown(va, large ? LARGE_PAGE_SIZE : PAGE_SIZE);
 	return 0;
 }
 
@@ -126,7 +127,7 @@ static pte_t *lookup(pte_t *root, uintptr_t va, bool *large)
 
 void vm_unmap(pte_t *root, uintptr_t va, size_t len)
 {
-	bool cur = is_current(root);
+	bool cur = is_current(root), any = false;
 
 	for (uintptr_t a = ALIGN_DOWN(va, PAGE_SIZE); a < va + len; a += PAGE_SIZE) {
 		bool large;
@@ -136,9 +137,11 @@ void vm_unmap(pte_t *root, uintptr_t va, size_t len)
 		if (large)
 			panic("vm_unmap: %#lx is inside a large page", (unsigned long)a);
 		*e = 0;
-		if (cur)
-			invlpg(a);
+		any = true;
 	}
+	/* Every CPU shares the kernel's half: all of them may have it cached. */
+	if (cur && any)
+		tlb_shootdown(ALIGN_DOWN(va, PAGE_SIZE), ALIGN_UP(va + len, PAGE_SIZE) - ALIGN_DOWN(va, PAGE_SIZE));
 }
 
 bool vm_translate(pte_t *root, uintptr_t va, paddr_t *pa, uint64_t *pte_flags)

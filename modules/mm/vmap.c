@@ -68,12 +68,15 @@ void kstack_free(void *bottom)
 
 	if (b < KSTACK_AREA_BASE || slot >= NSLOTS || b != slot_bottom(slot))
 		panic("kstack_free: %p is not a kernel stack", bottom);
-	for (size_t off = 0; off < KSTACK_SIZE; off += PAGE_SIZE) {
-		paddr_t pa;
-		if (vm_translate(vm_kernel_root(), b + off, &pa, NULL))
-			page_free_phys(pa, 0);
-	}
+	paddr_t pages[KSTACK_SIZE / PAGE_SIZE];
+	for (size_t off = 0; off < KSTACK_SIZE; off += PAGE_SIZE)
+		if (!vm_translate(vm_kernel_root(), b + off, &pages[off / PAGE_SIZE], NULL))
+			pages[off / PAGE_SIZE] = 0;
+	/* Unmapped (on every CPU) before the pages can be handed out again. */
 	vm_unmap(vm_kernel_root(), b, KSTACK_SIZE);
+	for (size_t i = 0; i < KSTACK_SIZE / PAGE_SIZE; i++)
+		if (pages[i])
+			page_free_phys(pages[i], 0);
 	uint64_t f = spin_lock_irqsave(&lock);
 	slot_bitmap[slot / 64] &= ~(1ull << (slot % 64));
 	spin_unlock_irqrestore(&lock, f);

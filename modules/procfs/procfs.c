@@ -4,6 +4,7 @@
 #include <linux/process.h>
 #include <uvm/uvm.h>
 #include <arch/cpu.h>
+#include <arch/smp.h>
 #include <console/printk.h>
 #include <init/initcall.h>
 #include <lib/printf.h>
@@ -121,6 +122,17 @@ static size_t gen_meminfo(char *buf, size_t size)
 	return MIN((size_t)n, size);
 }
 
+/* "0" or "0-N" for the online CPUs (ids are dense). */
+static const char *cpu_list(void)
+{
+	static char list[16];
+	if (cpu_count() == 1)
+		snprintf(list, sizeof(list), "0");
+	else
+		snprintf(list, sizeof(list), "0-%u", cpu_count() - 1);
+	return list;
+}
+
 static size_t gen_cpuinfo(char *buf, size_t size)
 {
 	uint32_t a, b, c, d, sig[3];
@@ -142,20 +154,28 @@ static size_t gen_cpuinfo(char *buf, size_t size)
 	static const char *const cflags[32] = { [0] = "pni", [1] = "pclmulqdq", [9] = "ssse3", [12] = "fma",
 						[13] = "cx16", [19] = "sse4_1", [20] = "sse4_2", [22] = "movbe",
 						[23] = "popcnt", [25] = "aes", [30] = "rdrand", [31] = "hypervisor" };
-	int n = snprintf(buf, size,
-			 "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\nmodel name\t: %s\n"
-			 "stepping\t: %u\ncpu MHz\t\t: %lu.000\ncache size\t: 512 KB\nphysical id\t: 0\nsiblings\t: 1\n"
-			 "core id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\nfpu\t\t: yes\ncpuid level\t: %u\nflags\t\t:",
-			 vendor, (a >> 8) & 0xf, (a >> 4) & 0xf, brand[0] ? brand : "x86-64 CPU", a & 0xf,
-			 (unsigned long)(clock_tsc_hz() / 1000000), sig[0] ? 13u : 0u);
-	for (int i = 0; i < 32 && (size_t)n < size; i++)
-		if ((d >> i) & 1 && dflags[i])
-			n += snprintf(buf + n, size - n, " %s", dflags[i]);
-	for (int i = 0; i < 32 && (size_t)n < size; i++)
-		if ((c >> i) & 1 && cflags[i])
-			n += snprintf(buf + n, size - n, " %s", cflags[i]);
-	if ((size_t)n < size)
-		n += snprintf(buf + n, size - n, " syscall nx lm\n\n");
+	/* One record per online CPU, as Linux prints them. */
+	int n = 0;
+	unsigned ncpu = cpu_count();
+	for (unsigned cpu = 0; cpu < ncpu && (size_t)n < size; cpu++) {
+		const struct percpu *pc = cpu_percpu(cpu);
+		n += snprintf(buf + n, size - n,
+			      "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\nmodel name\t: %s\n"
+			      "stepping\t: %u\ncpu MHz\t\t: %lu.000\ncache size\t: 512 KB\nphysical id\t: 0\n"
+			      "siblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\napicid\t\t: %u\nfpu\t\t: yes\n"
+			      "cpuid level\t: %u\nflags\t\t:",
+			      cpu, vendor, (a >> 8) & 0xf, (a >> 4) & 0xf, brand[0] ? brand : "x86-64 CPU", a & 0xf,
+			      (unsigned long)(clock_tsc_hz() / 1000000), ncpu, cpu, ncpu, pc ? pc->apic_id : cpu,
+			      sig[0] ? 13u : 0u);
+		for (int i = 0; i < 32 && (size_t)n < size; i++)
+			if ((d >> i) & 1 && dflags[i])
+				n += snprintf(buf + n, size - n, " %s", dflags[i]);
+		for (int i = 0; i < 32 && (size_t)n < size; i++)
+			if ((c >> i) & 1 && cflags[i])
+				n += snprintf(buf + n, size - n, " %s", cflags[i]);
+		if ((size_t)n < size)
+			n += snprintf(buf + n, size - n, " syscall nx lm\n\n");
+	}
 	return MIN((size_t)n, size);
 }
 
@@ -255,9 +275,10 @@ static size_t gen_status(char *buf, size_t size)
 	int n = snprintf(buf, size,
 			 "Name:\t%.15s\nUmask:\t0022\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n"
 			 "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t%8lu kB\nThreads:\t%d\n"
-			 "Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+			 "Cpus_allowed:\t%lx\nCpus_allowed_list:\t%s\n",
 			 slash ? slash + 1 : exe, process_pid(), process_pid(), process_ppid(),
-			 (unsigned long)(uvm_resident_pages() * 4), process_threads());
+			 (unsigned long)(uvm_resident_pages() * 4), process_threads(),
+			 (unsigned long)(cpu_count() >= 64 ? ~0ull : (1ull << cpu_count()) - 1), cpu_list());
 	return MIN((size_t)n, size);
 }
 
@@ -265,10 +286,12 @@ static size_t gen_stat(char *buf, size_t size)
 {
 	uint64_t ticks = clock_monotonic_ns() / 10000000;
 	uint64_t btime = (clock_realtime_ns() - clock_monotonic_ns()) / 1000000000;
-	int n = snprintf(buf, size,
-			 "cpu  %lu 0 0 0 0 0 0 0 0 0\ncpu0 %lu 0 0 0 0 0 0 0 0 0\nctxt 0\nbtime %lu\n"
-			 "processes 1\nprocs_running 1\nprocs_blocked 0\n",
-			 (unsigned long)ticks, (unsigned long)ticks, (unsigned long)btime);
+	int n = snprintf(buf, size, "cpu  %lu 0 0 0 0 0 0 0 0 0\n", (unsigned long)(ticks * cpu_count()));
+	for (unsigned cpu = 0; cpu < cpu_count() && (size_t)n < size; cpu++)
+		n += snprintf(buf + n, size - n, "cpu%u %lu 0 0 0 0 0 0 0 0 0\n", cpu, (unsigned long)ticks);
+	if ((size_t)n < size)
+		n += snprintf(buf + n, size - n, "ctxt 0\nbtime %lu\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n",
+			      (unsigned long)btime);
 	return MIN((size_t)n, size);
 }
 
@@ -326,13 +349,23 @@ static int procfs_init(void)
 	}
 	/* /sys: what glibc's sysconf and Go's runtime look at. */
 	struct inode *sys = tmpfs_new("sysfs");
-	if (sys && !vfs_mkdir(NULL, "/sys", 0555) && !vfs_mount("/sys", sys)) {
+	r = sys ? vfs_mkdir(NULL, "/sys", 0555) : -ENOMEM;
+	/* The rootfs may have /sys already (as an empty mount point). */
+	if ((r == 0 || r == -EEXIST) && !vfs_mount("/sys", sys)) {
 		vfs_mkdir(NULL, "/sys/devices", 0755);
 		vfs_mkdir(NULL, "/sys/devices/system", 0755);
 		vfs_mkdir(NULL, "/sys/devices/system/cpu", 0755);
-		add_static("/sys/devices/system/cpu/online", "0\n");
-		add_static("/sys/devices/system/cpu/possible", "0\n");
-		add_static("/sys/devices/system/cpu/present", "0\n");
+		/* Read once here: CPUs come up at INIT_CORE, before this. */
+		char line[20];
+		snprintf(line, sizeof(line), "%s\n", cpu_list());
+		add_static("/sys/devices/system/cpu/online", line);
+		add_static("/sys/devices/system/cpu/possible", line);
+		add_static("/sys/devices/system/cpu/present", line);
+		for (unsigned cpu = 0; cpu < cpu_count(); cpu++) {
+			char dir[48];
+			snprintf(dir, sizeof(dir), "/sys/devices/system/cpu/cpu%u", cpu);
+			vfs_mkdir(NULL, dir, 0755);
+		}
 		vfs_mkdir(NULL, "/sys/kernel", 0755);
 		vfs_mkdir(NULL, "/sys/kernel/mm", 0755);
 		vfs_mkdir(NULL, "/sys/kernel/mm/transparent_hugepage", 0755);

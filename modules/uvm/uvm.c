@@ -3,6 +3,7 @@
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/memlayout.h>
+#include <arch/smp.h>
 #include <arch/spinlock.h>
 #include <console/printk.h>
 #include <lib/list.h>
@@ -100,19 +101,57 @@ static uint64_t prot_bits(unsigned prot)
 	return b;
 }
 
+/* Pages taken out of the page tables, freed only once no CPU can still reach
+ * them through its TLB: every CPU shares this address space. */
+#define GATHER_PAGES 64
+
+struct gather {
+	uintptr_t start, end;
+	unsigned n;
+	paddr_t pages[GATHER_PAGES];
+};
+
+static void gather_flush(struct gather *g)
+{
+	if (g->end > g->start)
+		tlb_shootdown(g->start, g->end - g->start);
+	for (unsigned i = 0; i < g->n; i++)
+		page_free_phys(g->pages[i], 0);
+	g->n = 0;
+	g->start = g->end = 0;
+}
+
+static void gather_add(struct gather *g, uintptr_t va, paddr_t pa)
+{
+	if (g->end == g->start)
+		g->start = va;
+	g->end = va + PAGE_SIZE;
+	if (pa)
+		g->pages[g->n++] = pa;
+	if (g->n == GATHER_PAGES)
+		gather_flush(g);
+}
+
 static void free_pte(pte_t *e, uintptr_t va, void *ctx)
 {
-	(void)ctx;
-	page_free_phys(*e & PTE_ADDR_MASK, 0);
+	paddr_t pa = *e & PTE_ADDR_MASK;
 	*e = 0;
-	invlpg(va);
+	gather_add(ctx, va, pa);
 	resident--;
+}
+
+/* for_each_pte(free_pte) over [start, end), then the shootdown and frees. */
+static void free_range(uintptr_t start, uintptr_t end)
+{
+	struct gather g = { 0 };
+	for_each_pte(start, end, free_pte, &g);
+	gather_flush(&g);
 }
 
 static void reprot_pte(pte_t *e, uintptr_t va, void *ctx)
 {
+	(void)va;
 	*e = (*e & PTE_ADDR_MASK) | *(uint64_t *)ctx;
-	invlpg(va);
 }
 
 /* --- areas --- */
@@ -195,7 +234,7 @@ static int unmap_locked(uintptr_t start, uintptr_t end)
 		if (v->start >= start && v->end <= end)
 			vma_free(v);
 	}
-	for_each_pte(start, end, free_pte, NULL);
+	free_range(start, end);
 	return 0;
 }
 
@@ -325,6 +364,7 @@ int uvm_protect(uintptr_t addr, size_t len, unsigned prot)
 				v->prot = prot;
 		uint64_t bits = prot_bits(prot);
 		for_each_pte(addr, end, reprot_pte, &bits);
+		tlb_shootdown(addr, len);
 	}
 	spin_unlock_irqrestore(&lock, f);
 	return r;
@@ -345,8 +385,6 @@ static void move_pte(pte_t *e, uintptr_t va, void *ctx)
 	}
 	*n = *e;
 	*e = 0;
-	invlpg(va);
-	invlpg(va + m->delta);
 }
 
 long uvm_remap(uintptr_t old, size_t oldlen, size_t newlen, unsigned flags, uintptr_t newaddr)
@@ -406,11 +444,12 @@ long uvm_remap(uintptr_t old, size_t oldlen, size_t newlen, unsigned flags, uint
 	struct move_ctx m = { (intptr_t)(newaddr - old), 0 };
 	size_t keep = MIN(oldlen, newlen);
 	for_each_pte(old, old + keep, move_pte, &m);
+	tlb_shootdown(old, keep);
 	if (m.err) {
 		r = m.err;
 		goto out;
 	}
-	for_each_pte(old + keep, old + oldlen, free_pte, NULL);
+	free_range(old + keep, old + oldlen);
 	list_remove(&v->node);
 	v->file_end = v->file ? v->file_end - old + newaddr : newaddr + newlen;
 	v->start = newaddr;
@@ -428,7 +467,7 @@ int uvm_discard(uintptr_t addr, size_t len)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	uint64_t f = spin_lock_irqsave(&lock);
-	for_each_pte(addr, addr + len, free_pte, NULL);
+	free_range(addr, addr + len);
 	spin_unlock_irqrestore(&lock, f);
 	return 0;
 }
@@ -533,13 +572,18 @@ bool uvm_handle_fault(uintptr_t addr, uint64_t error)
 	if (!e)
 		goto out;
 	if (*e & PTE_P) {
-		/* Present and allowed by the area: a stale entry was fixed already, or this
-		 * is a kernel access that must not be retried (e.g. SMAP). */
+		/* Present and allowed by the area: a stale entry was fixed already
+		 * (another CPU may have filled the page while we waited for the
+		 * lock), or this is a kernel access that must not be retried (e.g.
+		 * SMAP). Only a protection fault from kernel mode is the latter. */
 		uint64_t want = prot_bits(v->prot);
 		if ((*e & ~PTE_ADDR_MASK) != want) {
 			*e = (*e & PTE_ADDR_MASK) | want;
 			invlpg(va);
 			ok = true;
+		} else {
+			invlpg(va);
+			ok = (error & PF_USER) || !(error & PF_PRESENT);
 		}
 		goto out;
 	}
@@ -692,9 +736,9 @@ void uvm_restore(struct uvm_snapshot *s)
 		if (!e)
 			panic("uvm: out of memory for page tables restoring an address space");
 		*e = s->pages[i].pte;
-		invlpg(s->pages[i].va);
 		resident++;
 	}
+	tlb_shootdown(0, 0);
 	brk_start = s->brk_start;
 	brk_cur = s->brk_cur;
 	spin_unlock_irqrestore(&lock, f);

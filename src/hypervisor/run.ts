@@ -88,6 +88,20 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
       },
     );
   }
+  // Images from before SMP do not say; theirs start one CPU whatever -smp is.
+  const maxCpus = manifest.run.maxCpus;
+  if (maxCpus !== undefined && cpus > maxCpus) {
+    throw new RunError(
+      `${cpus} CPUs requested, but this image's kernel starts at most ${maxCpus} (${maxCpus === 1 ? 'built without SMP' : 'NR_CPUS'})`,
+      {
+        exitCode: 2,
+        hint:
+          maxCpus === 1
+            ? 'rebuild the image with SMP on (the default; kernel.config SMP: y)'
+            : 'rebuild with a larger kernel.config NR_CPUS',
+      },
+    );
+  }
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
   checkDiskDrivers(disks, manifest);

@@ -43,12 +43,37 @@ export function memoryArg(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
+/** The most CPUs the kernel starts (CONFIG_NR_CPUS; 1 without SMP). */
+export function maxCpusOf(config: BuildConfig): number {
+  const n = Number(config.get('NR_CPUS') ?? '1');
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/** run.cpus must fit the kernel: a VM with more CPUs than it starts would silently run on fewer. */
+function checkCpus(spec: AppSpec, config: BuildConfig): number {
+  const max = maxCpusOf(config);
+  if (spec.run.cpus > max) {
+    const smpOff = config.get('SMP') !== 'y';
+    throw new ConfigError(
+      `run.cpus is ${spec.run.cpus}, but this kernel ${smpOff ? 'is built without SMP and uses 1 CPU' : `uses at most ${max} CPUs (NR_CPUS)`}`,
+      {
+        loc: spec.locs['run.cpus'] ?? { file: spec.file },
+        hint: smpOff
+          ? 'remove SMP: n from kernel.config, or set run.cpus to 1'
+          : 'set kernel.config NR_CPUS (up to 64) to at least run.cpus',
+      },
+    );
+  }
+  return max;
+}
+
 export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
   const run: RunDefaults = {
     machine: machineFor(spec, config),
     memory: memoryArg(spec.run.memory),
     cpus: spec.run.cpus,
     accel: spec.run.accel,
+    maxCpus: checkCpus(spec, config),
   };
   if (spec.disks?.length) run.disks = spec.disks;
   if (spec.volumes?.length) run.volumes = spec.volumes;

@@ -17,12 +17,14 @@ export interface RunDefaults {
   /** QEMU -m value, e.g. "128M". */
   memory: string;
   cpus: number;
-  /** app.yaml disks: (absolute paths), attached by osvb run. */
-  disks?: DiskSpec[];
   /** app.yaml volumes: (absolute host paths), shared by osvb run. */
   volumes?: VolumeSpec[];
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
+  /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
+  maxCpus?: number;
+  /** app.yaml disks: (absolute paths), attached by osvb run. */
+  disks?: DiskSpec[];
 }
 
 export interface ModuleSize {

@@ -91,6 +91,7 @@ describe('app.yaml: every key', () => {
         '  hypervisor: qemu', // 25
         '  memory: 256M', // 26
         '  cpus: 2', // 27
+        '  accel: tcg', // 28
         '',
       ].join('\n'),
     );
@@ -131,7 +132,7 @@ describe('app.yaml: every key', () => {
       ['HOSTNAME', 'string', 'osvb', 21],
       ['QUOTED_Y', 'string', 'y', 22],
     ]);
-    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: 256 * 2 ** 20, cpus: 2 });
+    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: 256 * 2 ** 20, cpus: 2, accel: 'tcg' });
     expect(spec.locs['app.exec']).toEqual({ file: 'app.yaml', line: 3, column: 9 });
     expect(spec.locs['kernel.profile']).toEqual({ file: 'app.yaml', line: 13, column: 12 });
     expect(spec.locs['kernel.config.SMP']).toEqual({ file: 'app.yaml', line: 15, column: 5 });
@@ -144,7 +145,7 @@ describe('app.yaml: every key', () => {
     expect(spec.app?.env).toEqual({});
     expect(spec.files).toEqual([]);
     expect(spec.kernel).toEqual({ profile: 'microvm', config: [], cmdline: '' });
-    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: DEFAULT_MEMORY, cpus: 1 });
+    expect(spec.run).toEqual({ hypervisor: 'qemu', memory: DEFAULT_MEMORY, cpus: 1, accel: 'auto' });
   });
 
   it('accepts an app.yaml without app.exec (a kernel-only image)', () => {
@@ -207,6 +208,10 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
     ['name: x\napp:\n  exce: hello\n', 'osvb: app.yaml:3:3: unknown key `app.exce`; did you mean app.exec?'],
     ['name: x\nmemory: 1G\n', 'osvb: app.yaml:2:1: unknown key `memory`; did you mean run.memory?'],
     ['name: x\nrun:\n  cpu: 2\n', 'osvb: app.yaml:3:3: unknown key `run.cpu`; did you mean run.cpus?'],
+    [
+      'name: x\nrun:\n  accel: hvf\n',
+      'osvb: app.yaml:3:10: run.accel: "hvf" is not an accelerator; use auto, kvm, tcg',
+    ],
     [
       'name: x\nkernel:\n  profiel: q35\n',
       'osvb: app.yaml:3:3: unknown key `kernel.profiel`; did you mean kernel.profile?',

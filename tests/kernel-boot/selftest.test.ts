@@ -35,11 +35,17 @@ async function build(name: string, yaml?: string): Promise<string> {
   return outDir;
 }
 
-async function boot(imageDir: string, append?: string, machine?: 'microvm' | 'q35' | 'pc'): Promise<Boot> {
+async function boot(
+  imageDir: string,
+  append?: string,
+  machine?: 'microvm' | 'q35' | 'pc',
+  cpus?: number,
+): Promise<Boot> {
   let out = '';
   const r = await runImage(imageDir, {
     append,
     machine,
+    cpus,
     timeoutSeconds: 90,
     stdout: (s) => {
       out += s;
@@ -155,6 +161,40 @@ describe('the self-test image under QEMU', () => {
     expect(b.argv).toContain('pc');
     expectAllPassed(b);
   });
+
+  // TCG runs each vCPU on a host thread: cross-CPU wakeups, locks and TLB
+  // shootdowns race for real.
+  for (const [cpus, machine] of [
+    [2, 'microvm'],
+    [4, 'q35'],
+  ] as const) {
+    it(`runs the scheduler, timer and SMP self-tests on ${cpus} CPUs (${machine})`, async () => {
+      const b = await boot(image, 'osvb.loglevel=6 osvb.selftest=sched.*,smp.*,timer.*', machine, cpus);
+      expect(b.lines).toContain(`smp: ${cpus} CPUs online`);
+      const res = results(b);
+      const names = res.map(([n]) => n);
+      for (const t of [
+        'sched.create_join',
+        'sched.preempt',
+        'sched.mutex',
+        'sched.churn',
+        'smp.cpus',
+        'smp.call_function',
+        'smp.affinity',
+        'smp.threads_everywhere',
+        'smp.cross_wake',
+        'smp.mutex',
+        'smp.tlb_shootdown',
+        'timer.cancel',
+      ])
+        expect(names).toContain(t);
+      expect(
+        res.filter(([, r]) => r !== 'ok'),
+        b.out,
+      ).toEqual([]);
+      expect(b.status).toBe(0);
+    });
+  }
 
   it('exits 1 when a selected test fails, and reports where', async () => {
     const b = await boot(image, 'osvb.selftest=selftest.fail_on_purpose,lib.string');
@@ -279,15 +319,18 @@ describe('CPU and console variants', () => {
     image = await build('selftest');
   });
 
-  it('passes every self-test on a CPU without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO)', async () => {
+  it('passes every self-test on 2 CPUs without x2APIC, SMEP or SMAP (qemu64: xAPIC over MMIO, IPIs too)', async () => {
     const r = await rawBoot(
       image,
       (argv) => {
         argv[argv.indexOf('-cpu') + 1] = 'qemu64';
+        argv[argv.indexOf('-smp') + 1] = '2';
       },
       'osvb.selftest=all osvb.loglevel=6',
     );
     expect(r.out).toContain('irq: local APIC 0 (xAPIC)');
+    expect(r.out).toContain('smp: 2 CPUs online');
+    expect(r.out).toContain('selftest: smp.tlb_shootdown ... ok');
     expect(r.out).toMatch(/selftest: \d+ passed, 0 failed/);
     expect(r.out).not.toContain('FAIL');
     expect(exitLine(r.record)).toBe('osvb-exit: 0\n');

@@ -89,11 +89,12 @@ export async function boot(
   imageDir: string,
   archive: string,
   append: string,
-  opts: { memory?: string; timeoutSeconds?: number } = {},
+  opts: { memory?: string; timeoutSeconds?: number; cpus?: number } = {},
 ): Promise<Boot> {
   const prep = await prepareRun(imageDir, {
     append,
     memory: opts.memory ?? '256M',
+    cpus: opts.cpus,
     stdout: () => {},
     stderr: () => {},
   });

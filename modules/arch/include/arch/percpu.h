@@ -1,5 +1,5 @@
-/* Per-CPU data, reached through GS base in kernel mode. Only the boot CPU exists
- * today; the layout is ready for more (SMP is a later issue). */
+/* Per-CPU data, reached through GS base in kernel mode. One struct percpu per
+ * CPU (percpus[cpu_id]); the boot CPU is percpus[0]. */
 #ifndef ARCH_PERCPU_H
 #define ARCH_PERCPU_H
 
@@ -10,8 +10,23 @@
 #ifndef __ASSEMBLY__
 #include <stdint.h>
 #include <stdbool.h>
+#include <lib/compiler.h>
 
+#ifdef CONFIG_NR_CPUS
+#define MAX_CPUS CONFIG_NR_CPUS
+#else
 #define MAX_CPUS 1
+#endif
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __packed;
 
 struct percpu {
 	struct percpu *self;
@@ -21,9 +36,14 @@ struct percpu {
 	unsigned apic_id;
 	int preempt_count;     /* >0: the scheduler must not switch away */
 	int irq_depth;         /* nesting of interrupt handlers */
-	bool need_resched;
+	volatile bool need_resched;
+	volatile bool tlb_pending;   /* a TLB shootdown request waits (arch/smp.c) */
+	volatile bool online;
 	void *current;         /* struct thread *, owned by sched */
 	void *sched;           /* per-CPU scheduler state, owned by sched */
+	void *timers;          /* per-CPU timer queue, owned by time */
+	uint64_t gdt[8] __aligned(16);
+	struct tss tss __aligned(16);
 };
 
 static inline struct percpu *this_cpu(void)
@@ -33,7 +53,23 @@ static inline struct percpu *this_cpu(void)
 	return p;
 }
 
-extern struct percpu percpu_boot;
+/* One field of this CPU's data in a single instruction: safe where the caller
+ * could be preempted and moved to another CPU between two instructions. */
+#define this_cpu_read(field)                                                              \
+	({                                                                                \
+		__typeof__(((struct percpu *)0)->field) __v;                              \
+		__asm__ __volatile__("mov %%gs:%c1, %0"                                   \
+				     : "=r"(__v)                                          \
+				     : "i"(__builtin_offsetof(struct percpu, field)));    \
+		__v;                                                                      \
+	})
+
+extern struct percpu percpus[MAX_CPUS];
+#define percpu_boot (percpus[0])
+
+/* Load this CPU's GDT and TSS (IST stacks from ist_top[0..2]) and point GS
+ * base at cpu. */
+void gdt_init_cpu(struct percpu *cpu, const uint64_t ist_top[3]);
 
 #endif
 #endif

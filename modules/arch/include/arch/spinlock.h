@@ -4,6 +4,7 @@
 #define ARCH_SPINLOCK_H
 
 #include <arch/cpu.h>
+#include <arch/smp.h>
 
 typedef struct {
 	volatile uint32_t locked;
@@ -16,11 +17,15 @@ static inline void spin_init(spinlock_t *l)
 	l->locked = 0;
 }
 
+/* While waiting, serve TLB shootdowns: the holder may be waiting for ours
+ * (we may have interrupts off). */
 static inline void spin_lock(spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (l->locked)
+		while (l->locked) {
 			cpu_relax();
+			smp_poll();
+		}
 }
 
 static inline bool spin_trylock(spinlock_t *l)

@@ -30,4 +30,11 @@ void lapic_eoi(void);
 unsigned lapic_id(void);
 int lapic_is_x2apic(void);
 
+/* Interprocessor interrupts, by local APIC id (physical destination). */
+void lapic_send_ipi(unsigned apic_id, unsigned vector);
+void lapic_send_init(unsigned apic_id);                 /* INIT, level assert */
+void lapic_send_startup(unsigned apic_id, unsigned page); /* SIPI: start at page << 12, real mode */
+/* An application processor's own local APIC, in the boot CPU's mode. */
+void lapic_init_ap(void);
+
 #endif

@@ -1,4 +1,6 @@
-/* Kernel threads and the preemptive round-robin scheduler. Threads are
+/* Kernel threads and the preemptive round-robin scheduler, one run queue per
+ * CPU: new and woken threads go to an idle (else the least loaded) CPU, idle
+ * CPUs take queued threads from busy ones before they halt. Threads are
  * joinable: call thread_join() or thread_detach() exactly once. */
 #ifndef SCHED_THREAD_H
 #define SCHED_THREAD_H
@@ -35,10 +37,16 @@ struct thread {
 	uint64_t switched_in_at;
 	uint64_t nr_switches;
 	void *fpu_state;          /* THREAD_FPU threads only; NULL for kernel-only threads */
+	void *rq;                 /* the run queue (CPU) it last ran or is queued on */
+	uint64_t affinity;        /* CPUs it may run on (bit n = CPU n); 0: all */
+	unsigned cpu;             /* the CPU it runs or last ran on */
 	void *user;               /* owned by the process/ELF layer (later) */
 };
 
 void sched_init(void);
+/* Give the calling application processor its run queue; the calling context
+ * becomes its idle thread (then call sched_idle_loop()). */
+void sched_init_ap(void);
 /* Turns the calling (boot) context into this CPU's idle thread. */
 void __noreturn sched_idle_loop(void);
 
@@ -63,8 +71,16 @@ void thread_sleep_until(uint64_t deadline_ns);
 /* Low level (wait queues and mutexes build on these): mark the current thread
  * blocked, then schedule(); a thread_wake() in between is not lost. */
 void thread_block(void);
-/* Make a blocked thread runnable; safe from interrupt context. */
+/* Make a blocked thread runnable; safe from interrupt context and from any CPU. */
 void thread_wake(struct thread *t);
+/* If t is running on another CPU, interrupt it (an application thread then
+ * sees pending signals on its way back to user mode). */
+void thread_kick(struct thread *t);
+/* Restrict t to the CPUs in mask (bit n = CPU n; 0 or all bits = any). The
+ * current thread moves at once if its CPU is no longer allowed. */
+void thread_set_affinity(struct thread *t, uint64_t mask);
+/* The CPU t runs on, or last ran on. */
+unsigned thread_cpu(struct thread *t);
 void schedule(void);
 
 /* Called with interrupts off just before the CPU switches from prev to next
@@ -79,5 +95,7 @@ void preempt_enable(void);
 uint64_t sched_switches(void);
 uint64_t sched_preemptions(void);
 unsigned sched_nr_threads(void);
+/* Threads moved between CPUs by wakeup placement, stealing or affinity. */
+uint64_t sched_migrations(void);
 
 #endif

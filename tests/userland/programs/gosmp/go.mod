@@ -1,0 +1,3 @@
+module gosmp
+
+go 1.19
