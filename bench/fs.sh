@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 die() { echo "bench: $*" >&2; exit 1; }
-for t in qemu-system-x86_64 musl-gcc jq node cpio xz timeout busybox; do
+for t in qemu-system-x86_64 musl-gcc jq node cpio xz timeout busybox modinfo bc; do
   command -v "$t" >/dev/null || die "$t missing (scripts/setup installs it)"
 done
 KVER=$(ls /lib/modules | grep -v cloud | sort -V | tail -n1 || true)
@@ -77,13 +77,23 @@ cp "$(command -v busybox)" "$WORK/linux/bin/busybox"
 cp "$WORK/app/fsbench" "$WORK/linux/app/fsbench"
 cp bench/fs/init.sh "$WORK/linux/init"
 chmod 755 "$WORK/linux/init"
-for m in netfs fscache 9pnet 9pnet_virtio 9p; do
-  f=$(find "/lib/modules/$KVER/kernel" -name "$m.ko*" | head -n1)
-  [ -n "$f" ] || continue
+# The 9p modules and what they need (the generic kernel builds virtio as modules too), in load order.
+load_order() { # MODULE...: prints each module after the ones it depends on
+  local m d
+  for m in "$@"; do
+    grep -qx "$m" "$WORK/seen" 2>/dev/null && continue
+    echo "$m" >>"$WORK/seen"
+    for d in $(modinfo -k "$KVER" -F depends "$m" | tr ',' ' '); do load_order "$d"; done
+    echo "$m"
+  done
+}
+for m in $(load_order virtio_mmio virtio_pci 9pnet_virtio 9p); do
+  f=$(modinfo -k "$KVER" -n "$m")
   case "$f" in
     *.xz) xz -dc "$f" >"$WORK/linux/mods/$m.ko" ;;
     *) cp "$f" "$WORK/linux/mods/$m.ko" ;;
   esac
+  echo "$m" >>"$WORK/linux/mods/order"
 done
 (cd "$WORK/linux" && find . | cpio -o -H newc --quiet >"$WORK/linux.cpio")
 LINUX_OPTS="console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=$TSC_KHZ tsc=reliable rdinit=/init"
@@ -106,7 +116,7 @@ for ((i = 0; i < RUNS; i++)); do
     r=$(awk '/^read /{ print $2, $3 }' <<<"$out")
     w=$(awk '/^walk /{ print $2, $3 }' <<<"$out")
     [ -n "$r" ] && [ -n "$w" ] || die "$g did not finish; its last lines:
-$(tail -n 8 <<<"$out")"
+$(grep -v "^\[ *[0-9.]*\]  \|^\[ *[0-9.]*\] [A-Z0-9]*: " <<<"$out" | tail -n 25)"
     [ "${r% *}" = "$((MIB * 1024 * 1024))" ] || die "$g read ${r% *} bytes, not $((MIB * 1024 * 1024))"
     [ "${w% *}" = "$ENTRIES" ] || die "$g walked ${w% *} entries, not $ENTRIES"
     READ_NS[$g]+="${r#* } "
