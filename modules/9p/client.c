@@ -339,7 +339,8 @@ struct p9_session *p9_connect(struct p9_trans *tr, uint32_t *rootfid)
 	s->order = page_order_for(s->msize);
 	s->req = page_alloc(s->order, 0);
 	s->rep = page_alloc(s->order, 0);
-	if (!s->req || !s->rep)
+	s->fids = page_alloc(page_order_for(P9_MAX_FIDS / 8), PAGE_ZERO);
+	if (!s->req || !s->rep || !s->fids)
 		goto fail;
 	struct p9_msg t, r;
 	p9_begin(&t, s->req, s->msize, P9_TVERSION, P9_NOTAG);
@@ -379,6 +380,8 @@ fail:
 		page_free(s->req, s->order);
 	if (s->rep)
 		page_free(s->rep, s->order);
+	if (s->fids)
+		page_free(s->fids, page_order_for(P9_MAX_FIDS / 8));
 	kfree(s);
 	return NULL;
 }

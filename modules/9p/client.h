@@ -7,7 +7,9 @@
 #include <vfs/vfs.h>
 
 #define P9_MSIZE (128u * 1024u + 4096u)
-#define P9_MAX_FIDS 8192u
+/* Fids a mount may hold: one per server file it has looked up, for the
+ * mount's life (see fs.c), plus open files. A bitmap of 128 KiB. */
+#define P9_MAX_FIDS (1u << 20)
 
 struct p9_qid {
 	uint8_t type;
@@ -29,7 +31,7 @@ struct p9_session {
 	uint8_t *req, *rep;
 	uint16_t tag;
 	uint32_t fid_hint;
-	uint64_t fids[P9_MAX_FIDS / 64];
+	uint64_t *fids;           /* P9_MAX_FIDS bits */
 };
 
 struct p9_trans *p9_trans_find(const char *tag, size_t len);

@@ -83,6 +83,10 @@ describe('a 9p volume under QEMU', () => {
     big = Buffer.from(Array.from({ length: 2_000_000 }, (_, i) => (i * 7 + (i >> 13)) & 0xff));
     writeFileSync(join(data, 'host.bin'), hostBin);
     writeFileSync(join(ro, 'big.bin'), big);
+    for (let d = 0; d < 90; d++) {
+      mkdirSync(join(ro, 'tree', `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) writeFileSync(join(ro, 'tree', `d${d}`, `f${f}`), '');
+    }
     writeFileSync(
       join(app, 'app.yaml'),
       'name: vol\napp:\n  exec: volume\nvolumes:\n  - { host: ../data, guest: /data }\n  - { host: ../ro, guest: /ro, readonly: true }\nrun:\n  memory: 128M\n',
@@ -109,6 +113,7 @@ describe('a 9p volume under QEMU', () => {
     expect(out).toContain('ro create: Read-only file system\n');
     expect(out).toContain('ro unlink: Read-only file system\n');
     expect(out).toContain('ro write-open: Read-only file system\n');
+    expect(out).toContain('tree 9090\n');
     expect(out).toContain('volume: done\n');
     expect(run.status).toBe(0);
 

@@ -36,7 +36,10 @@ SELFTEST(ninep_proto, "9p.proto")
 	static uint8_t req[4096], rep[4096];
 	static struct p9_trans tr = { .tag = "fake", .max_msize = 4096, .rpc = fake_rpc };
 	static struct p9_session s;
+	static uint64_t fids[P9_MAX_FIDS / 64];
 	memset(&s, 0, sizeof(s));
+	memset(fids, 0, sizeof(fids));
+	s.fids = fids;
 	s.trans = &tr;
 	s.msize = 4096;
 	s.req = req;
