@@ -198,6 +198,12 @@ static int unpack_entry(const struct cpio_entry *e, size_t *nfiles)
 
 static int rootfs_init(void)
 {
+	if (vfs_root()) {
+		/* Another filesystem (a 9p root) took / first. */
+		if (boot_info.initrd_size)
+			printk(LOG_WARN, "initrd: / is already mounted; the initrd is not used\n");
+		return 0;
+	}
 	struct inode *root = tmpfs_new("rootfs");
 	if (!root || vfs_mount_root(root))
 		panic("initrd: cannot create the root tmpfs");

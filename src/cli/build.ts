@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { DiskSpec } from '../config/disks.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import { cacheRoot } from '../kernel/cache.js';
 import type { Manifest } from '../kernel/manifest.js';
 import { packageRoot } from '../kernel/paths.js';
@@ -67,6 +68,8 @@ export interface BuildEntryOptions {
   onWarning?: (text: string) => void;
   /** osvb run --disk: disks whose drivers the image must have. */
   extraDisks?: DiskSpec[];
+  /** osvb run -v: volumes whose 9p drivers the image must have. */
+  extraVolumes?: VolumeSpec[];
 }
 
 /** Builds app.yaml's image unless the stamp shows nothing changed. */
@@ -74,9 +77,10 @@ export async function buildOrReuse(appFile: string, opts: BuildEntryOptions): Pr
   const srctree = resolve(opts.srctree ?? packageRoot());
   const cacheDir = cacheRoot(process.env);
   // Extra disks can change the configuration: take the checked path then.
-  const quick = opts.extraDisks?.length
-    ? undefined
-    : quickUpToDate(appFile, { srctree, outDir: opts.out, cacheDir });
+  const quick =
+    opts.extraDisks?.length || opts.extraVolumes?.length
+      ? undefined
+      : quickUpToDate(appFile, { srctree, outDir: opts.out, cacheDir });
   if (quick) {
     const manifest = JSON.parse(quick.manifestText) as Manifest;
     return { outDir: quick.outDir, manifest, upToDate: true, compiled: 0, cached: 0, linked: false };
@@ -91,6 +95,7 @@ export async function buildOrReuse(appFile: string, opts: BuildEntryOptions): Pr
     onUnit: opts.onUnit,
     onWarning: opts.onWarning,
     extraDisks: opts.extraDisks,
+    extraVolumes: opts.extraVolumes,
   });
   return r;
 }

@@ -1,6 +1,7 @@
 import { existsSync, type WriteStream } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { PortForward } from '../config/network.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import { RunError } from '../errors.js';
 import { BOOT_MODES, type BootMode } from '../hypervisor/boot-mode.js';
 import type { PreparedRun } from '../hypervisor/run.js';
@@ -24,6 +25,8 @@ interface RunFlags {
   strace?: boolean;
   json?: boolean;
   verbose?: boolean;
+  /** -v words as given; parsed with the volume code only when there are some. */
+  volume: string[];
   env: string[];
   workdir?: string;
   log?: string;
@@ -126,7 +129,13 @@ export function registerRun(program: Command): void {
       '--json',
       'newline-delimited JSON events on stdout, the last one the result (the program stdout then goes to stderr)',
     )
-    .option('-v, --verbose', 'say what is happening (accelerator, build steps, kernel messages)')
+    .option(
+      '-v, --volume <host:/guest[:ro]>',
+      'share a host directory at a guest path over 9p (repeatable; after app.yaml volumes:)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--verbose', 'say what is happening (accelerator, build steps, kernel messages)')
     .option('-d, --detach', 'run in the background (console to a log file; see osvb ps, logs, stop, rm)')
     .option('--name <name>', 'with -d: the instance name (default: <image>-<random>)')
     .action(async (imageArg: string | undefined, _rest: string[], flags: RunFlags, cmd: Command) => {
@@ -134,6 +143,9 @@ export function registerRun(program: Command): void {
       // The disk code loads the YAML parser: only for runs that attach disks.
       const disks = flags.disk.length
         ? await import('../config/disks.js').then((m) => flags.disk.map((d) => m.parseDiskOption(d)))
+        : [];
+      const volumes: VolumeSpec[] = flags.volume.length
+        ? await import('../config/volumes.js').then((m) => flags.volume.map((v) => m.parseVolumeOption(v)))
         : [];
       const net =
         flags.publish.length || flags.net !== undefined ? await import('../config/network.js') : undefined;
@@ -184,6 +196,7 @@ export function registerRun(program: Command): void {
             flags.json ? bar.event('unit', u) : flags.verbose ? undefined : bar.step(u.unit, u.done, u.total),
           onWarning,
           extraDisks: disks,
+          extraVolumes: volumes,
         }).finally(() => bar.end());
         if (flags.verbose || (!r.upToDate && process.stderr.isTTY)) say(`osvb: ${buildSummary(r)}\n`);
         dir = r.outDir;
@@ -222,6 +235,7 @@ export function registerRun(program: Command): void {
         ports,
         net: net && flags.net !== undefined ? (net.parseNetOption(flags.net) ?? null) : undefined,
         boot: flags.boot,
+        volumes,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         overrides: {

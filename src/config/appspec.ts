@@ -11,6 +11,7 @@ import { ACCEL_MODES, type AccelMode, isAccelMode } from '../hypervisor/accel-mo
 import { type DiskSpec, parseDisksYaml } from './disks.js';
 import { readInputFile } from './inputfile.js';
 import { type NicSpec, parseNetworkYaml } from './network.js';
+import { parseVolumesYaml, type VolumeSpec } from './volumes.js';
 import { closest } from './suggest.js';
 import {
   describeNode,
@@ -84,6 +85,8 @@ export interface AppSpec {
   /** Undefined for a kernel-only image (no app.exec and no Python script). */
   app: AppProgram | undefined;
   files: FileEntry[];
+  /** How the root filesystem reaches the guest: cpio initrd (default), a ZFS pool image, or a host directory over 9p. */
+  rootfs: RootfsFormat;
   kernel: {
     profile: string;
     config: KernelConfigEntry[];
@@ -102,9 +105,14 @@ export interface AppSpec {
   disks?: DiskSpec[];
   /** app.yaml network: NICs in order (eth0, eth1...); absent or `none` = no network. */
   network?: NicSpec[];
+  /** app.yaml volumes: host directories shared over 9p; absent = none. */
+  volumes?: VolumeSpec[];
   /** Where each value was written, by dotted key ('app.exec', 'kernel.profile', …). */
   locs: Record<string, SourceLocation>;
 }
+
+export const ROOTFS_FORMATS = ['cpio', 'zfs', '9p'] as const;
+export type RootfsFormat = (typeof ROOTFS_FORMATS)[number];
 
 /** What the parser needs to know about the host; tests substitute a fake one. */
 export interface HostProbe {
@@ -178,7 +186,7 @@ export const nodeHostProbe: HostProbe = {
 
 /** The schema: section → its keys. Order is the order of the documentation. */
 const SCHEMA = {
-  '': ['name', 'app', 'files', 'kernel', 'run', 'disks', 'network'],
+  '': ['name', 'app', 'files', 'rootfs', 'kernel', 'run', 'disks', 'network', 'volumes'],
   app: ['exec', 'args', 'env', 'runtime', 'script', 'workdir'],
   kernel: ['profile', 'config', 'cmdline'],
   run: ['hypervisor', 'memory', 'cpus', 'accel'],
@@ -275,6 +283,7 @@ class Parser {
     const name = this.parseName(nameEntry);
     const app = this.parseApp(sections.get('app'));
     const files = this.parseFiles(sections.get('files'));
+    const rootfs = this.parseRootfs(sections.get('rootfs'));
     const kernel = this.parseKernel(sections.get('kernel'));
     const run = this.parseRun(sections.get('run'));
     const disksEntry = sections.get('disks');
@@ -283,16 +292,21 @@ class Parser {
     const networkEntry = sections.get('network');
     const network = networkEntry ? parseNetworkYaml(this.ctx, networkEntry.value) : [];
     if (networkEntry) this.note('network', networkEntry.value);
+    const volumesEntry = sections.get('volumes');
+    const volumes = volumesEntry ? parseVolumesYaml(this.ctx, volumesEntry.value, this.baseDir) : [];
+    if (volumesEntry) this.note('volumes', volumesEntry.value);
     return {
       file: this.ctx.file,
       baseDir: this.baseDir,
       name,
       app,
       files,
+      rootfs,
       kernel,
       run,
       disks,
       network,
+      volumes,
       locs: this.locs,
     };
   }
@@ -324,6 +338,21 @@ class Parser {
 
   private note(key: string, node: Node | null): void {
     this.locs[key] = this.ctx.loc(node);
+  }
+
+  private parseRootfs(e: Entry | undefined): RootfsFormat {
+    if (e === undefined) return 'cpio';
+    const text = expectString(this.ctx, e.value, 'rootfs');
+    this.note('rootfs', e.value);
+    if (!(ROOTFS_FORMATS as readonly string[]).includes(text)) {
+      const near = closest(text, [...ROOTFS_FORMATS]);
+      this.ctx.fail(
+        e.value,
+        `rootfs: unknown format ${JSON.stringify(text)}`,
+        near ? `did you mean ${near}?` : `use ${ROOTFS_FORMATS.join(' or ')}`,
+      );
+    }
+    return text as RootfsFormat;
   }
 
   private parseName(e: Entry): string {

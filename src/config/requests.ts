@@ -76,6 +76,19 @@ function networkNics(
   };
 }
 
+/** The reason for the 9p drivers, when the image shares volumes on (or not on) microvm. */
+function volumes9p(ctx: RuleContext, microvm: boolean): { reason: string; loc?: SourceLocation } | undefined {
+  if (ctx.spec?.rootfs === '9p' && (ctx.spec.kernel.profile === 'microvm') === microvm)
+    return { reason: 'requested because rootfs is 9p', loc: ctx.spec.locs.rootfs };
+  const vols = ctx.spec?.volumes ?? [];
+  if (vols.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
+  const fromFlag = vols[0]?.loc?.file === '-v';
+  return {
+    reason: `requested because ${fromFlag ? 'osvb run -v' : 'volumes:'} shares ${vols.length} host director${vols.length > 1 ? 'ies' : 'y'}`,
+    loc: fromFlag ? undefined : (ctx.spec?.locs.volumes ?? vols[0]?.loc),
+  };
+}
+
 /**
  * The one table from application requirements to Kconfig requests. Every
  * symbol is set to y; a symbol the tree does not define yet is reported as an
@@ -164,6 +177,15 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
         loc: cli ? undefined : (ctx.spec?.locs.disks ?? first.loc),
       };
     },
+  },
+  {
+    // volumes: the 9p client and its virtio transport.
+    set: ['VIRTIO_9P', 'VIRTIO_MMIO'],
+    when: (ctx) => volumes9p(ctx, true),
+  },
+  {
+    set: ['VIRTIO_9P', 'VIRTIO_PCI'],
+    when: (ctx) => volumes9p(ctx, false),
   },
   {
     set: ['SMP'],

@@ -4,6 +4,7 @@
 
 import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec, PortForward } from '../config/network.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import type { Machine } from '../kernel/manifest.js';
 import type { ConsoleMode } from './console.js';
 
@@ -19,6 +20,10 @@ export interface DriverContext {
   nics?: readonly NicSpec[];
   /** osvb run -p: forwarded to the first user-mode NIC. */
   ports?: readonly PortForward[];
+  /** Host directories shared over 9p (app.yaml volumes:, osvb run -v), in order. */
+  volumes?: readonly VolumeSpec[];
+  /** Host directory served as the guest's root over 9p (rootfs: 9p). */
+  root9p?: string;
 }
 
 export interface HostDriver {

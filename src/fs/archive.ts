@@ -113,7 +113,8 @@ function typeBits(e: RootfsEntry): number {
   return e.kind === 'dir' ? S_IFDIR : e.kind === 'file' ? S_IFREG : S_IFLNK;
 }
 
-async function contentOf(e: RootfsEntry): Promise<Buffer> {
+/** The bytes an entry stands for (file content, symlink target); checks size and patches. */
+export async function contentOf(e: RootfsEntry): Promise<Buffer> {
   if (e.kind === 'symlink') return Buffer.from(e.target, 'utf8');
   if (e.kind === 'dir') return Buffer.alloc(0);
   let data: Buffer;

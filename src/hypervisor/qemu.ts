@@ -15,6 +15,7 @@ import {
   relayCmdline,
   type TtySize,
 } from '../drivers/console.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import { BASE_DRIVERS, DEVICE_DRIVERS, driverArgs } from '../drivers/index.js';
 import { RunError } from '../errors.js';
 import type { Machine } from '../kernel/manifest.js';
@@ -40,6 +41,10 @@ export interface QemuSpec {
   /** NICs and port forwards (src/drivers/virtio-net.ts). */
   nics?: readonly NicSpec[];
   ports?: readonly PortForward[];
+  /** Host directories shared over 9p, in tag order. */
+  volumes?: readonly VolumeSpec[];
+  /** Host directory served as the root over 9p (rootfs: 9p). */
+  root9p?: string;
 }
 
 /** Firmware file names QEMU looks up in its data directory. */
@@ -96,6 +101,8 @@ export function qemuArgv(spec: QemuSpec, console: ConsoleMode = 'stdio'): string
     nics: spec.nics,
     ports: spec.ports,
     console,
+    volumes: spec.volumes,
+    root9p: spec.root9p,
   };
   argv.push(...driverArgs(BASE_DRIVERS, ctx), ...driverArgs(DEVICE_DRIVERS, ctx));
   argv.push('-kernel', spec.kernelPath);

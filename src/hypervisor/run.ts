@@ -9,6 +9,8 @@ import type { DiskSpec } from '../config/disks.js';
 import type { NicMode, NicSpec, PortForward } from '../config/network.js';
 import type { Sink, TtySize } from '../drivers/console.js';
 import { nvmeMachineError } from '../drivers/nvme.js';
+import { checkVolumes, type VolumeSpec, volumeCmdline } from '../config/volumes.js';
+import { ROOT_TAG } from '../drivers/virtio-9p.js';
 import { RunError, ToolMissingError } from '../errors.js';
 import { cacheRoot } from '../kernel/cache.js';
 import { type Machine, type Manifest, type ManifestRootfs, readManifest } from '../kernel/manifest.js';
@@ -40,6 +42,8 @@ export interface RunOptions {
   ports?: PortForward[];
   /** osvb run --net: what the first NIC attaches to; null = no NIC at all. */
   net?: { mode: NicMode; tap?: string; queues?: number } | null;
+  /** Volumes after the manifest's (osvb run -v). */
+  volumes?: VolumeSpec[];
   /** Appended to the manifest's kernel command line. */
   append?: string;
   /** How QEMU loads the kernel: kernel.elf through its PVH note (default), or the bzImage through the Linux boot protocol. */
@@ -222,6 +226,15 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
+  if (manifest.rootfs?.format === 'zfs') {
+    // The pool image is written and zdb-checked; the kernel's ZFS reader is not there yet.
+    throw new RunError(
+      'this image has a ZFS root filesystem (rootfs: zfs), which the kernel cannot mount yet',
+      {
+        hint: 'build it with rootfs: cpio to run it',
+      },
+    );
+  }
   // Images from before SMP do not say; theirs start one CPU whatever -smp is.
   const maxCpus = manifest.run.maxCpus;
   if (maxCpus !== undefined && cpus > maxCpus) {
@@ -253,6 +266,14 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (nvmeErr) throw nvmeErr;
   checkDiskDrivers(disks, manifest);
   const nics = runNics(manifest, opts);
+  const volumes = [...(manifest.run.volumes ?? []), ...(opts.volumes ?? [])];
+  checkVolumes(volumes);
+  if (volumes.length > 0 && !manifest.modules.some((m) => m.name === 'virtio_9p')) {
+    throw new RunError('volumes need the virtio_9p driver, which this image does not have', {
+      exitCode: 2,
+      hint: 'list the volume under volumes: in app.yaml and rebuild, or run with --config app.yaml',
+    });
+  }
   const qboot = await findQboot(qemu.path);
   const accel = await chooseAccel(accelMode(opts.accel, env, manifest.run.accel), {
     qemu,
@@ -273,14 +294,25 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   const cpuArg = maxCpus !== undefined && maxCpus > 1 && cpus > 1 ? `osvb.cpus=${cpus}` : '';
   // The rates go first so that a user's own osvb.tsc_khz (later on the line) wins.
   const base = opts.overrides ? overriddenCmdline(manifest, opts.overrides) : manifest.kernel.cmdline;
-  const cmdline = [rateArgs, cpuArg, base, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
-  if (opts.memory !== undefined && manifest.rootfs) {
+  const root9p = manifest.rootfs?.format === '9p' ? join(dir, manifest.rootfs.file) : undefined;
+  const cmdline = [
+    rateArgs,
+    cpuArg,
+    root9p ? `9p.root=${ROOT_TAG}` : '',
+    volumeCmdline(volumes),
+    base,
+    opts.append ?? '',
+  ]
+    .filter((s) => s.trim() !== '')
+    .join(' ');
+  if (opts.memory !== undefined && manifest.rootfs && !root9p) {
     checkMemory(memory, manifest.kernel.loadSize, manifest.rootfs.size, '-m', { file: dir });
   }
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, kernelFile(manifest, opts.boot ?? 'pvh')),
-    initrd: manifest.rootfs ? join(dir, manifest.rootfs.file) : undefined,
+    initrd: manifest.rootfs && !root9p ? join(dir, manifest.rootfs.file) : undefined,
+    root9p,
     cmdline,
     machine,
     memory,
@@ -291,6 +323,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     disks,
     nics,
     ports: opts.ports,
+    volumes,
   };
   return { spec, clock, argv: qemuArgv(spec), manifest, accel };
 }

@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
 import type { DiskSpec } from '../config/disks.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import { inspectForConfig } from '../config/requirements.js';
 import {
   formatUnmet,
@@ -74,6 +75,7 @@ export function runDefaults(spec: AppSpec, config: BuildConfig): RunDefaults {
   };
   if (spec.disks?.length) run.disks = spec.disks;
   if (spec.network?.length) run.network = spec.network;
+  if (spec.volumes?.length) run.volumes = spec.volumes;
   return run;
 }
 
@@ -116,6 +118,8 @@ export interface BuildAppOptions {
   variant?: { suffix: string; adjust: (spec: AppSpec) => AppSpec };
   /** Disks osvb run attaches besides app.yaml's (--disk): their drivers are built in, the manifest does not list them. */
   extraDisks?: DiskSpec[];
+  /** Volumes osvb run -v shares besides app.yaml's: the 9p drivers are built in. */
+  extraVolumes?: VolumeSpec[];
 }
 
 /** The whole build for one app.yaml: loadAppSpec → resolve → plan → compile/link → image dir. */
@@ -126,9 +130,11 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const loaded = await loadAppSpec(file);
   const spec = opts.variant ? opts.variant.adjust(loaded) : loaded;
   const srctree = resolve(opts.srctree ?? packageRoot());
-  const forConfig = opts.extraDisks?.length
-    ? { ...spec, disks: [...(spec.disks ?? []), ...opts.extraDisks] }
-    : spec;
+  const forConfig = {
+    ...spec,
+    disks: [...(spec.disks ?? []), ...(opts.extraDisks ?? [])],
+    volumes: [...(spec.volumes ?? []), ...(opts.extraVolumes ?? [])],
+  };
   const cfg = await resolveAppConfig({
     spec: forConfig,
     requirements: await inspectForConfig(spec),

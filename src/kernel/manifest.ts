@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec } from '../config/network.js';
+import type { VolumeSpec } from '../config/volumes.js';
 import { InputError } from '../errors.js';
 import type { AccelMode } from '../hypervisor/accel-mode.js';
 
@@ -21,6 +22,8 @@ export interface RunDefaults {
   disks?: DiskSpec[];
   /** app.yaml network: NICs (eth0, eth1...), attached by osvb run. */
   network?: NicSpec[];
+  /** app.yaml volumes: (absolute host paths), shared by osvb run. */
+  volumes?: VolumeSpec[];
   /** app.yaml run.accel; absent in images built before it existed (= auto). */
   accel?: AccelMode;
   /** The most CPUs the kernel starts (NR_CPUS); absent in images built before SMP. */
@@ -46,8 +49,10 @@ export interface ManifestFile {
 }
 
 export interface ManifestRootfs {
-  /** newc cpio archive in the image directory, passed as the initrd. */
+  /** newc cpio archive (the initrd), ZFS pool image, or directory served over 9p, in the image directory. */
   file: string;
+  /** Absent for cpio (images built before ZFS roots existed). */
+  format?: 'cpio' | 'zfs' | '9p';
   size: number;
   sha256: string;
   /** What the kernel runs before app.args. */

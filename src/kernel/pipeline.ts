@@ -29,6 +29,8 @@ import { findCompiler, findLinker, findQemu, type ToolEnv } from './toolchain.js
 export const ROOTFS_FILE = 'rootfs.cpio';
 /** The input key of the build that wrote the image (see buildImage). */
 export const INPUTS_FILE = '.inputs';
+export const ROOTFS_ZFS_FILE = 'rootfs.zfs';
+export const ROOTFS_DIR = 'rootfs';
 
 export interface BuildRequest {
   /** Image name (app.yaml name). */
@@ -46,7 +48,7 @@ export interface BuildRequest {
   /** Where run.memory was written (app.yaml), for the error when it is too small. */
   memoryLoc?: SourceLocation;
   /** The application's root filesystem, written as rootfs.cpio (the initrd). */
-  rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'>;
+  rootfs?: Pick<RootfsPlan, 'entries' | 'key' | 'files' | 'command'> & { format?: RootfsPlan['format'] };
   env?: NodeJS.ProcessEnv;
   /** Defaults to ${XDG_CACHE_HOME:-~/.cache}/osvb. */
   cacheDir?: string;
@@ -241,7 +243,29 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
       await writeFileAtomic(join(tmp, BZIMAGE_FILE), bz);
       manifest.kernel.bzImage = { file: BZIMAGE_FILE, size: bz.length };
     }
-    if (rootfs) {
+    if (rootfs?.format === '9p') {
+      const { writeShareDir } = await import('../fs/sharedir.js');
+      const d = await writeShareDir(rootfs.entries, join(tmp, ROOTFS_DIR));
+      manifest.rootfs = {
+        file: ROOTFS_DIR,
+        format: '9p',
+        size: d.bytes,
+        sha256: sha256(rootfs.key),
+        command: rootfs.command,
+        files: rootfs.files,
+      };
+    } else if (rootfs?.format === 'zfs') {
+      const { writeZfsPool } = await import('../fs/zfs/pool.js');
+      const z = await writeZfsPool(rootfs.entries, join(tmp, ROOTFS_ZFS_FILE));
+      manifest.rootfs = {
+        file: ROOTFS_ZFS_FILE,
+        format: 'zfs',
+        size: z.size,
+        sha256: z.sha256,
+        command: rootfs.command,
+        files: rootfs.files,
+      };
+    } else if (rootfs) {
       const { writeCpioArchive } = await import('../fs/archive.js');
       const a = await writeCpioArchive(rootfs.entries, join(tmp, ROOTFS_FILE), {
         mtime: fileTimeEpoch(env),

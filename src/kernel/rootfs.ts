@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { networkEtcFiles, nicCmdline } from '../config/network.js';
 import { dirname } from 'node:path';
-import type { AppSpec } from '../config/appspec.js';
+import type { AppSpec, RootfsFormat } from '../config/appspec.js';
 import { InputError } from '../errors.js';
 import { collectRootfs } from '../fs/rootfs.js';
 import type { RootfsEntry } from '../fs/tree.js';
@@ -16,6 +16,8 @@ import type { ManifestFile } from './manifest.js';
 export { type AppLaunch, KERNEL_CMDLINE_MAX, launchCmdline } from './launch.js';
 
 export interface RootfsPlan {
+  /** How the image carries it: a cpio initrd or a ZFS pool image (app.yaml `rootfs:`). */
+  format: RootfsFormat;
   entries: RootfsEntry[];
   /** What the kernel runs before app.args: [program] or [python, script]. */
   command: string[];
@@ -57,7 +59,8 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
     });
   }
   rootfs.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const parts: string[] = ['osvb-rootfs-1'];
+  const format = spec.rootfs ?? 'cpio';
+  const parts: string[] = ['osvb-rootfs-1', format];
   const hostInputs = new Set<string>();
   for (const e of rootfs.entries) {
     parts.push(e.kind, e.path, String(e.mode));
@@ -81,6 +84,7 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
     mode: `0${e.mode.toString(8)}`,
   }));
   return {
+    format,
     entries: rootfs.entries,
     command: rootfs.command,
     key: sha256Of(parts),

@@ -43,6 +43,20 @@ function parse(text: string, probe: HostProbe = nodeHostProbe): AppSpec {
   return parseAppSpec(text, 'app.yaml', dir, probe);
 }
 
+describe('app.yaml rootfs', () => {
+  it('is cpio unless it says zfs', () => {
+    expect(parse('name: x\n').rootfs).toBe('cpio');
+    expect(parse('name: x\nrootfs: zfs\n').rootfs).toBe('zfs');
+    expect(parse('name: x\nrootfs: 9p\n').rootfs).toBe('9p');
+  });
+  it('volumes resolve host paths against app.yaml and keep readonly', () => {
+    const v = parse('name: x\nvolumes:\n  - { host: d, guest: /data/, readonly: true }\n').volumes;
+    expect(v).toHaveLength(1);
+    expect(v![0]).toMatchObject({ guest: '/data', readonly: true });
+    expect(v![0]!.host.endsWith('/d')).toBe(true);
+  });
+});
+
 /** Parses, expects a ConfigError, and returns its one printed line. */
 function errorLine(text: string, probe: HostProbe = nodeHostProbe): string {
   try {
@@ -212,7 +226,7 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
     ],
     [
       'name: x\nzzzzzz: 1\n',
-      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, kernel, run, disks, network',
+      'osvb: app.yaml:2:1: unknown key `zzzzzz`; known keys in app.yaml: name, app, files, rootfs, kernel, run, disks, network, volumes',
     ],
     // type errors
     [
@@ -399,6 +413,12 @@ describe('app.yaml: malformed input names app.yaml:line:col', () => {
       'name: x\nrun:\n  hypervisor: qemo\n',
       'osvb: app.yaml:3:15: run.hypervisor: unknown hypervisor "qemo"; did you mean qemu?',
     ],
+    [
+      'name: x\nvolumes:\n  - { host: d, guest: data }\n',
+      'osvb: app.yaml:3:23: volumes[0].guest is not absolute',
+    ],
+    ['name: x\nvolumes:\n  - { host: d }\n', 'osvb: app.yaml:3:5: volumes[0]: missing required key `guest`'],
+    ['name: x\nrootfs: zsf\n', 'osvb: app.yaml:2:9: rootfs: unknown format "zsf"; did you mean zfs?'],
     ['name: x\nrun:\n  memory: 128\n', 'osvb: app.yaml:3:11: run.memory: 128 has no unit; write e.g. 128M'],
     [
       'name: x\nrun:\n  memory: lots\n',

@@ -28,6 +28,7 @@ const spec = (over: Partial<NonNullable<AppSpec['app']>>, cmdline = ''): AppSpec
       ...over,
     },
     files: [],
+    rootfs: 'cpio',
     kernel: { profile: 'microvm', config: [], cmdline },
     run: { hypervisor: 'qemu', memory: 1 << 27, cpus: 1, accel: 'auto' },
     locs: { 'app.args': { file: 'app.yaml', line: 4, column: 3 } },

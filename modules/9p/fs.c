@@ -1,0 +1,624 @@
+/*
+ * 9p through the VFS. Inodes are kept per server file (qid.path) for the life
+ * of the mount, like tmpfs keeps its own, so a path walk finds the same inode
+ * again and directories keep their parent; each holds one walked fid, clunked
+ * when the file is removed and its last reference goes. Open files have
+ * their own fid (walked from the inode's, then Tlopen). A read-only mount
+ * refuses every change with EROFS before asking the server.
+ */
+#include "client.h"
+#include <arch/spinlock.h>
+#include <cmdline/cmdline.h>
+#include <console/printk.h>
+#include <init/initcall.h>
+#include <lib/panic.h>
+#include <lib/string.h>
+#include <mm/kmalloc.h>
+#include <vfs/errno.h>
+#include <vfs/stat.h>
+#include <vfs/vfs.h>
+
+CMDLINE_PARAM(ninep_mount, "9p.mount", "mount 9p channel TAG at PATH: 9p.mount=TAG:/PATH[:ro] (repeatable)");
+CMDLINE_PARAM(ninep_root, "9p.root", "mount 9p channel TAG as the root filesystem (instead of the initrd)");
+
+#define NODE_BUCKETS 256
+
+struct p9_dent {
+	char *name;
+	size_t len;
+	uint64_t ino;
+	unsigned type;
+};
+
+struct p9_node {
+	uint32_t fid;
+	uint64_t qpath;
+	struct inode *inode;
+	struct p9_node *next;
+	struct p9_dent *dents;  /* directories: the listing readdir hands out */
+	size_t ndents;
+};
+
+struct p9_sb {
+	struct super super;
+	struct p9_session *s;
+	bool ro;
+	spinlock_t lock;
+	struct p9_node *nodes[NODE_BUCKETS];
+};
+
+static const struct inode_ops p9_iops;
+static const struct file_ops p9_fops;
+static uint32_t next_dev = 0x900;
+
+static struct p9_sb *sb_of(struct inode *ino) { return ino->sb->priv; }
+static struct p9_node *node_of(struct inode *ino) { return ino->priv; }
+
+static uint64_t lock(struct p9_sb *sb) { return spin_lock_irqsave(&sb->lock); }
+static void unlock(struct p9_sb *sb, uint64_t f) { spin_unlock_irqrestore(&sb->lock, f); }
+
+static void set_attr(struct inode *ino, const struct p9_attr *a)
+{
+	ino->ino = a->qid.path;
+	ino->mode = a->mode;
+	ino->uid = a->uid;
+	ino->gid = a->gid;
+	ino->nlink = a->nlink ? (uint32_t)a->nlink : 1;
+	ino->rdev = (uint32_t)a->rdev;
+	ino->size = a->size;
+	ino->atime = (struct vfs_time){ (int64_t)a->atime_sec, (int64_t)a->atime_nsec };
+	ino->mtime = (struct vfs_time){ (int64_t)a->mtime_sec, (int64_t)a->mtime_nsec };
+	ino->ctime = (struct vfs_time){ (int64_t)a->ctime_sec, (int64_t)a->ctime_nsec };
+}
+
+static void set_dir_name(struct inode *ino, struct inode *parent, const char *name, size_t len)
+{
+	char *n = kmalloc(len + 1);
+	if (!n)
+		return; /* keeps the old name: only getcwd-style paths suffer */
+	memcpy(n, name, len);
+	n[len] = 0;
+	kfree(ino->name);
+	ino->name = n;
+	ino->parent = parent;
+}
+
+/*
+ * The inode for fid (which the caller walked and hands over): the known one
+ * for the same server file (fid clunked), or a new one owning fid.
+ */
+static int inode_for(struct p9_sb *sb, uint32_t fid, struct inode *parent, const char *name, size_t len,
+		     struct inode **out)
+{
+	struct p9_attr a;
+	int e = p9_getattr(sb->s, fid, &a);
+	if (e) {
+		p9_clunk(sb->s, fid);
+		return e;
+	}
+	unsigned b = a.qid.path % NODE_BUCKETS;
+	for (struct p9_node *n = sb->nodes[b]; n; n = n->next) {
+		if (n->qpath == a.qid.path) {
+			p9_clunk(sb->s, fid);
+			set_attr(n->inode, &a);
+			if (S_ISDIR(a.mode) && parent)
+				set_dir_name(n->inode, parent, name, len);
+			*out = inode_get(n->inode);
+			return 0;
+		}
+	}
+	struct p9_node *n = kzalloc(sizeof(*n));
+	struct inode *ino = n ? inode_new(&sb->super, a.mode) : NULL;
+	if (!ino) {
+		kfree(n);
+		p9_clunk(sb->s, fid);
+		return -ENOMEM;
+	}
+	set_attr(ino, &a);
+	ino->iops = &p9_iops;
+	ino->fops = &p9_fops;
+	ino->priv = n;
+	n->fid = fid;
+	n->qpath = a.qid.path;
+	n->inode = ino;
+	n->next = sb->nodes[b];
+	sb->nodes[b] = n;
+	if (S_ISDIR(a.mode) && parent)
+		set_dir_name(ino, parent, name, len);
+	/* The table's own reference keeps it while it has links. */
+	inode_get(ino);
+	*out = ino;
+	return 0;
+}
+
+static int lookup_locked(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	struct p9_sb *sb = sb_of(dir);
+	uint32_t fid;
+	int e = p9_walk(sb->s, node_of(dir)->fid, name, len, &fid);
+	if (e)
+		return e;
+	return inode_for(sb, fid, dir, name, len, out);
+}
+
+static int p9_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	struct p9_sb *sb = sb_of(dir);
+	uint64_t f = lock(sb);
+	int e = lookup_locked(dir, name, len, out);
+	unlock(sb, f);
+	return e;
+}
+
+static int p9_create(struct inode *dir, const char *name, size_t len, uint32_t mode, const char *target,
+		     struct inode **out)
+{
+	struct p9_sb *sb = sb_of(dir);
+	if (sb->ro)
+		return -EROFS;
+	uint32_t dfid = node_of(dir)->fid;
+	uint64_t f = lock(sb);
+	int e;
+	if (S_ISREG(mode)) {
+		uint32_t fid;
+		e = p9_walk(sb->s, dfid, NULL, 0, &fid);
+		if (!e) {
+			e = p9_lcreate(sb->s, fid, name, len, O_RDWR | O_CREAT | O_EXCL, mode & 07777);
+			p9_clunk(sb->s, fid);
+		}
+	} else if (S_ISDIR(mode)) {
+		e = p9_mkdir(sb->s, dfid, name, len, mode & 07777);
+	} else if (S_ISLNK(mode) && target) {
+		e = p9_symlink(sb->s, dfid, name, len, target);
+	} else {
+		e = -EPERM; /* device nodes and FIFOs live in devfs/tmpfs, not on the host */
+	}
+	if (!e)
+		e = lookup_locked(dir, name, len, out);
+	unlock(sb, f);
+	return e;
+}
+
+static int p9_link_op(struct inode *dir, const char *name, size_t len, struct inode *target)
+{
+	struct p9_sb *sb = sb_of(dir);
+	if (sb->ro)
+		return -EROFS;
+	if (target->sb != dir->sb)
+		return -EXDEV;
+	uint64_t f = lock(sb);
+	int e = p9_link(sb->s, node_of(dir)->fid, node_of(target)->fid, name, len);
+	if (!e)
+		target->nlink++;
+	unlock(sb, f);
+	return e;
+}
+
+/* The server removed name: drop the link count of the inode we know for it. */
+static void dropped_link(struct inode *ino)
+{
+	if (ino->nlink > 0)
+		ino->nlink--;
+	if (S_ISDIR(ino->mode))
+		ino->nlink = 0;
+	if (ino->nlink == 0)
+		inode_put(ino); /* the table's reference */
+}
+
+static int p9_unlink(struct inode *dir, const char *name, size_t len, bool dir_only)
+{
+	struct p9_sb *sb = sb_of(dir);
+	if (sb->ro)
+		return -EROFS;
+	uint64_t f = lock(sb);
+	struct inode *victim = NULL;
+	int e = lookup_locked(dir, name, len, &victim);
+	if (!e && dir_only && !S_ISDIR(victim->mode))
+		e = -ENOTDIR;
+	else if (!e && !dir_only && S_ISDIR(victim->mode))
+		e = -EISDIR;
+	if (!e)
+		e = p9_unlinkat(sb->s, node_of(dir)->fid, name, len, dir_only);
+	if (!e)
+		dropped_link(victim);
+	unlock(sb, f);
+	if (victim)
+		inode_put(victim);
+	return e;
+}
+
+static int p9_rename(struct inode *odir, const char *on, size_t ol, struct inode *ndir, const char *nn, size_t nl,
+		     unsigned flags)
+{
+	struct p9_sb *sb = sb_of(odir);
+	if (sb->ro)
+		return -EROFS;
+	if (ndir->sb != odir->sb)
+		return -EXDEV;
+	if (flags)
+		return -EINVAL;
+	uint64_t f = lock(sb);
+	struct inode *replaced = NULL, *moved = NULL;
+	if (lookup_locked(ndir, nn, nl, &replaced))
+		replaced = NULL;
+	int e = p9_renameat(sb->s, node_of(odir)->fid, on, ol, node_of(ndir)->fid, nn, nl);
+	if (!e) {
+		if (replaced && lookup_locked(ndir, nn, nl, &moved) == 0 && moved != replaced)
+			dropped_link(replaced);
+		if (moved)
+			inode_put(moved);
+	}
+	unlock(sb, f);
+	if (replaced)
+		inode_put(replaced);
+	return e;
+}
+
+static ssize_t p9_readlink_op(struct inode *ino, char *buf, size_t size)
+{
+	struct p9_sb *sb = sb_of(ino);
+	uint64_t f = lock(sb);
+	ssize_t n = p9_readlink(sb->s, node_of(ino)->fid, buf, size);
+	unlock(sb, f);
+	return n;
+}
+
+static int p9_truncate(struct inode *ino, uint64_t size)
+{
+	struct p9_sb *sb = sb_of(ino);
+	if (sb->ro)
+		return -EROFS;
+	uint64_t f = lock(sb);
+	int e = p9_setsize(sb->s, node_of(ino)->fid, size);
+	if (!e)
+		ino->size = size;
+	unlock(sb, f);
+	return e;
+}
+
+static void free_dents(struct p9_node *n)
+{
+	for (size_t i = 0; i < n->ndents; i++)
+		kfree(n->dents[i].name);
+	kfree(n->dents);
+	n->dents = NULL;
+	n->ndents = 0;
+}
+
+/* Reads the whole directory into n->dents (without "." and ".."). */
+static int load_dir(struct p9_sb *sb, struct p9_node *n)
+{
+	free_dents(n);
+	uint32_t fid, iounit;
+	int e = p9_walk(sb->s, n->fid, NULL, 0, &fid);
+	if (e)
+		return e;
+	e = p9_lopen(sb->s, fid, O_RDONLY | O_DIRECTORY, &iounit);
+	size_t cap = 0;
+	uint64_t off = 0;
+	while (!e) {
+		struct p9_msg m;
+		e = p9_readdir(sb->s, fid, off, &m);
+		if (e || m.off == m.len)
+			break;
+		while (!e && m.off < m.len) {
+			struct p9_qid q;
+			q.type = p9_get8(&m);
+			q.version = p9_get32(&m);
+			q.path = p9_get64(&m);
+			uint64_t next = p9_get64(&m);
+			uint8_t type = p9_get8(&m);
+			uint16_t len;
+			const char *name = p9_getstr(&m, &len);
+			if (m.err || len == 0 || len > VFS_NAME_MAX || memchr(name, '/', len) || memchr(name, 0, len)) {
+				pr_err("9p: malformed directory entry: listing dropped\n");
+				e = -EIO;
+				break;
+			}
+			off = next;
+			if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+				continue;
+			if (n->ndents == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				struct p9_dent *d = kcalloc(ncap, sizeof(*d));
+				if (!d) {
+					e = -ENOMEM;
+					break;
+				}
+				if (n->dents)
+					memcpy(d, n->dents, n->ndents * sizeof(*d));
+				kfree(n->dents);
+				n->dents = d;
+				cap = ncap;
+			}
+			char *copy = kmalloc(len + 1);
+			if (!copy) {
+				e = -ENOMEM;
+				break;
+			}
+			memcpy(copy, name, len);
+			copy[len] = 0;
+			n->dents[n->ndents++] = (struct p9_dent){ copy, len, q.path, type };
+		}
+	}
+	p9_clunk(sb->s, fid);
+	if (e)
+		free_dents(n);
+	return e;
+}
+
+static int p9_readdir_op(struct inode *dir, uint64_t idx, struct vfs_dirent *out)
+{
+	struct p9_sb *sb = sb_of(dir);
+	struct p9_node *n = node_of(dir);
+	if (idx == 0) {
+		*out = (struct vfs_dirent){ ".", 1, dir->ino, DT_DIR };
+		return 0;
+	}
+	if (idx == 1) {
+		struct inode *p = dir->parent ? dir->parent : dir;
+		*out = (struct vfs_dirent){ "..", 2, p->ino, DT_DIR };
+		/* A listing from the start reads the directory again. */
+		uint64_t f = lock(sb);
+		int e = load_dir(sb, n);
+		unlock(sb, f);
+		return e;
+	}
+	if (idx - 2 >= n->ndents)
+		return 1;
+	struct p9_dent *d = &n->dents[idx - 2];
+	*out = (struct vfs_dirent){ d->name, d->len, d->ino, d->type };
+	return 0;
+}
+
+static void p9_destroy(struct inode *ino)
+{
+	struct p9_sb *sb = sb_of(ino);
+	struct p9_node *n = node_of(ino);
+	uint64_t f = lock(sb);
+	for (struct p9_node **pp = &sb->nodes[n->qpath % NODE_BUCKETS]; *pp; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	}
+	p9_clunk(sb->s, n->fid);
+	unlock(sb, f);
+	free_dents(n);
+	kfree(n);
+}
+
+static const struct inode_ops p9_iops = {
+	.lookup = p9_lookup,
+	.create = p9_create,
+	.link = p9_link_op,
+	.unlink = p9_unlink,
+	.rename = p9_rename,
+	.readlink = p9_readlink_op,
+	.truncate = p9_truncate,
+	.readdir = p9_readdir_op,
+	.destroy = p9_destroy,
+};
+
+struct p9_open {
+	uint32_t fid;
+};
+
+static int p9_open(struct inode *ino, struct file *file)
+{
+	struct p9_sb *sb = sb_of(ino);
+	unsigned acc = file->flags & O_ACCMODE;
+	if (sb->ro && (acc != O_RDONLY || (file->flags & O_TRUNC)))
+		return -EROFS;
+	if (S_ISLNK(ino->mode) || (file->flags & O_PATH))
+		return 0;
+	struct p9_open *o = kzalloc(sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	uint64_t f = lock(sb);
+	uint32_t iounit;
+	int e = p9_walk(sb->s, node_of(ino)->fid, NULL, 0, &o->fid);
+	if (!e) {
+		uint32_t fl = S_ISDIR(ino->mode) ? (O_RDONLY | O_DIRECTORY) : (file->flags & (O_ACCMODE | O_TRUNC | O_APPEND));
+		e = p9_lopen(sb->s, o->fid, fl, &iounit);
+		if (e)
+			p9_clunk(sb->s, o->fid);
+		else if (file->flags & O_TRUNC)
+			ino->size = 0;
+	}
+	unlock(sb, f);
+	if (e) {
+		kfree(o);
+		return e;
+	}
+	file->priv = o;
+	return 0;
+}
+
+static void p9_release(struct file *file)
+{
+	struct p9_open *o = file->priv;
+	if (!o)
+		return;
+	struct p9_sb *sb = sb_of(file->inode);
+	uint64_t f = lock(sb);
+	p9_clunk(sb->s, o->fid);
+	unlock(sb, f);
+	kfree(o);
+	file->priv = NULL;
+}
+
+static ssize_t p9_read_op(struct file *file, void *buf, size_t n, uint64_t *pos)
+{
+	struct p9_open *o = file->priv;
+	if (!o)
+		return -EBADF;
+	struct p9_sb *sb = sb_of(file->inode);
+	size_t done = 0;
+	while (done < n) {
+		uint32_t want = n - done > 0x7fffffff ? 0x7fffffff : (uint32_t)(n - done);
+		uint64_t f = lock(sb);
+		ssize_t r = p9_read(sb->s, o->fid, *pos, (uint8_t *)buf + done, want);
+		unlock(sb, f);
+		if (r < 0)
+			return done ? (ssize_t)done : r;
+		if (r == 0)
+			break;
+		done += r;
+		*pos += r;
+	}
+	return (ssize_t)done;
+}
+
+static ssize_t p9_write_op(struct file *file, const void *buf, size_t n, uint64_t *pos)
+{
+	struct p9_open *o = file->priv;
+	if (!o)
+		return -EBADF;
+	struct p9_sb *sb = sb_of(file->inode);
+	if (sb->ro)
+		return -EROFS;
+	size_t done = 0;
+	if (file->flags & O_APPEND)
+		*pos = file->inode->size;
+	while (done < n) {
+		uint32_t want = n - done > 0x7fffffff ? 0x7fffffff : (uint32_t)(n - done);
+		uint64_t f = lock(sb);
+		ssize_t r = p9_write(sb->s, o->fid, *pos, (const uint8_t *)buf + done, want);
+		unlock(sb, f);
+		if (r < 0)
+			return done ? (ssize_t)done : r;
+		if (r == 0)
+			break;
+		done += r;
+		*pos += r;
+		if (*pos > file->inode->size)
+			file->inode->size = *pos;
+	}
+	return (ssize_t)done;
+}
+
+static int p9_fsync_op(struct file *file)
+{
+	struct p9_open *o = file->priv;
+	if (!o)
+		return 0;
+	struct p9_sb *sb = sb_of(file->inode);
+	uint64_t f = lock(sb);
+	int e = p9_fsync(sb->s, o->fid);
+	unlock(sb, f);
+	return e;
+}
+
+static const struct file_ops p9_fops = {
+	.open = p9_open,
+	.release = p9_release,
+	.read = p9_read_op,
+	.write = p9_write_op,
+	.fsync = p9_fsync_op,
+};
+
+static struct inode *p9_mount_tag(const char *tag, size_t len, bool ro)
+{
+	struct p9_trans *t = p9_trans_find(tag, len);
+	if (!t)
+		return NULL;
+	struct p9_sb *sb = kzalloc(sizeof(*sb));
+	if (!sb)
+		return NULL;
+	uint32_t rootfid;
+	sb->s = p9_connect(t, &rootfid);
+	if (!sb->s) {
+		kfree(sb);
+		return NULL;
+	}
+	sb->ro = ro;
+	spin_init(&sb->lock);
+	sb->super.fstype = "9p";
+	sb->super.dev = next_dev++;
+	sb->super.priv = sb;
+	struct inode *root;
+	uint64_t f = lock(sb);
+	int e = inode_for(sb, rootfid, NULL, NULL, 0, &root);
+	unlock(sb, f);
+	if (e)
+		return NULL;
+	root->parent = root;
+	return root;
+}
+
+static struct inode *p9_mount_fs(const char *source)
+{
+	return p9_mount_tag(source, strlen(source), false);
+}
+FS_TYPE(ninep, "9p", p9_mount_fs);
+
+/* mkdir -p for a mount point (in the root filesystem). */
+static void make_dirs(const char *path)
+{
+	char buf[VFS_PATH_MAX];
+	size_t n = strlen(path);
+	if (n >= sizeof(buf))
+		return;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == 0) {
+			char c = buf[i];
+			buf[i] = 0;
+			vfs_mkdir(NULL, buf, 0755);
+			buf[i] = c;
+		}
+	}
+}
+
+static int ninep_mounts(void)
+{
+	for (int i = 0; i < cmdline_param_count("9p.mount"); i++) {
+		const char *v = cmdline_param("9p.mount", i);
+		const char *colon = strchr(v, ':');
+		if (!colon || colon == v || colon[1] != '/') {
+			pr_err("9p: 9p.mount=%s: expected TAG:/PATH[:ro]\n", v);
+			continue;
+		}
+		char path[VFS_PATH_MAX];
+		const char *p = colon + 1;
+		size_t plen = strlen(p);
+		bool ro = plen > 3 && !strcmp(p + plen - 3, ":ro");
+		if (ro)
+			plen -= 3;
+		if (plen >= sizeof(path))
+			continue;
+		memcpy(path, p, plen);
+		path[plen] = 0;
+		struct inode *root = p9_mount_tag(v, (size_t)(colon - v), ro);
+		if (!root) {
+			pr_err("9p: no usable 9p channel \"%.*s\" for %s\n", (int)(colon - v), v, path);
+			continue;
+		}
+		make_dirs(path);
+		int e = vfs_mount(path, root);
+		if (e)
+			pr_err("9p: mounting %s failed (%d)\n", path, e);
+		else
+			pr_info("9p: %.*s on %s%s\n", (int)(colon - v), v, path, ro ? " (read-only)" : "");
+	}
+	return 0;
+}
+INITCALL(INIT_LATE, ninep_mounts);
+
+/* A 9p root (novm-style: the root is a host directory) is mounted before the
+ * initrd module would make its tmpfs root (same init level, earlier in link order). */
+static int ninep_root(void)
+{
+	const char *tag = cmdline_param("9p.root", 0);
+	if (!tag)
+		return 0;
+	struct inode *root = p9_mount_tag(tag, strlen(tag), false);
+	if (!root)
+		panic("9p: 9p.root=%s: no usable 9p channel with that tag", tag);
+	if (vfs_mount_root(root))
+		panic("9p: 9p.root=%s: / is already mounted", tag);
+	pr_info("9p: %s is the root filesystem\n", tag);
+	return 0;
+}
+INITCALL(INIT_FS, ninep_root);
