@@ -174,6 +174,11 @@ struct percpu_job {
 static void percpu_writer(void *arg)
 {
 	struct percpu_job *j = arg;
+	/* The creator pins this thread only after it may have started elsewhere:
+	 * pin again and wait to be moved, so every request goes to this CPU's queue. */
+	thread_set_affinity(thread_current(), 1ull << j->cpu);
+	while (this_cpu_id() != j->cpu)
+		thread_yield();
 	uint8_t *buf = page_alloc(6, 0); /* 256 KiB */
 
 	if (!buf) {
