@@ -250,6 +250,10 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     );
   }
   const memory = parseMemory(opts.memory ?? manifest.run.memory);
+  // What -m leaves the program, in numbers (a rootfs too large for it); then the floor any image needs.
+  if (opts.memory !== undefined && manifest.rootfs && manifest.rootfs.format !== '9p') {
+    checkMemory(memory, manifest.kernel.loadSize, manifest.rootfs.size, '-m', { file: dir });
+  }
   const need = minimumMemory(manifest.kernel.memSize ?? manifest.kernel.loadSize, manifest.rootfs?.size ?? 0);
   if (memoryBytes(memory) < need) {
     throw new RunError(
@@ -259,7 +263,8 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
       },
     );
   }
-  if (manifest.rootfs) await checkRootfs(dir, manifest.rootfs);
+  // A 9p root is a directory served live: nothing to checksum.
+  if (manifest.rootfs && manifest.rootfs.format !== '9p') await checkRootfs(dir, manifest.rootfs);
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   if (disks.length) (await import('../config/disks.js')).checkDisks(disks); // loads the YAML parser
   const nvmeErr = nvmeMachineError(disks, machine); // before "no nvme driver": the machine is the cause
@@ -305,9 +310,6 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   ]
     .filter((s) => s.trim() !== '')
     .join(' ');
-  if (opts.memory !== undefined && manifest.rootfs && !root9p) {
-    checkMemory(memory, manifest.kernel.loadSize, manifest.rootfs.size, '-m', { file: dir });
-  }
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, kernelFile(manifest, opts.boot ?? 'pvh')),

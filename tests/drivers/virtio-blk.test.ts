@@ -292,7 +292,9 @@ describe('virtio-blk under QEMU', () => {
   it('microvm without ACPI: devices from virtio_mmio.device= on the command line', async () => {
     const d = await disks('mvm-noacpi');
     const image = await build('mvm-noacpi', 'microvm', d);
-    const b = await bootEdited(image, (argv) => argv.map((a) => (a === 'microvm' ? 'microvm,acpi=off' : a)));
+    const b = await bootEdited(image, (argv) =>
+      argv.map((a) => (a === 'microvm' || a.startsWith('microvm,') ? `${a},acpi=off` : a)),
+    );
     expect(b.out).toMatch(/virtio-mmio: 0x[0-9a-f]+ irq \d+ \(command line\): device id 2/);
     await expectDisksChecked(b.out, d);
     expect(b.status).toBe(0);

@@ -176,7 +176,7 @@ describe('busybox (Debian busybox-static)', () => {
       expect(echo.lines).toContain('hello busybox');
       expect(echo.status).toBe(0);
       const ls = await run(['ls', '-l', '/']);
-      expect(ls.out).toMatch(/^d[rwx-]{9}\s+\d+\s+0\s+0\s+\d+ .* data$/m);
+      expect(ls.out).toMatch(/^d[rwx-]{9}\s+\d+\s+(0|root)\s+(0|root)\s+\d+ .* data$/m);
       expect(ls.out).toMatch(/ dev$/m);
       const cat = await run(['cat', '/data/fruit.txt']);
       expect(cat.out).toContain('banana\napple\ncherry\n');
