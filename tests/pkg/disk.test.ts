@@ -197,7 +197,10 @@ describe('disk images of a real app', () => {
       stdout: (t) => {
         console += t;
       },
-      stderr: () => {},
+      // The boot line is kernel log: osvb run gives it on stderr.
+      stderr: (t) => {
+        console += t;
+      },
     });
     expect(console).toContain('osvb: booting (multiboot,');
     expect(console).toMatch(/hello from osvb: argc=4\r?\n/);

@@ -144,6 +144,7 @@ describe('an application image under QEMU', () => {
     expect(out.join('')).toContain(` -kernel ${img}/kernel.elf -initrd ${img}/rootfs.cpio -append `);
     out.length = 0;
     expect(await main(['node', 'osvb', 'inspect', img])).toBe(0);
-    expect(out.join('')).toMatch(/^rootfs {4}rootfs\.cpio: \d+ bytes, 2 files; runs \/app\/echoexit$/m);
+    // The program, its directory and the minimal /etc (passwd, group, hosts, nsswitch.conf).
+    expect(out.join('')).toMatch(/^rootfs {4}rootfs\.cpio: \d+ bytes, 6 files; runs \/app\/echoexit$/m);
   });
 });
