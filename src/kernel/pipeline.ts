@@ -1,7 +1,7 @@
 // The build stages wired together: modules + config → plan → compile (cached)
 // → link (cached, checked) → image directory (atomic). The CLI calls only this.
 
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BuildError, ConfigError, type SourceLocation, ToolMissingError } from '../errors.js';

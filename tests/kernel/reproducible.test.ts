@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, OsvbError, RunError } from '../../src/errors.js';
+import { OsvbError, RunError } from '../../src/errors.js';
 import { prepareRun } from '../../src/hypervisor/run.js';
 import { buildApp } from '../../src/kernel/app.js';
 
