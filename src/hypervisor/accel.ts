@@ -87,34 +87,24 @@ async function readVerdict(file: string, key: string): Promise<KvmVerdict | unde
   }
 }
 
+/** QEMU's arguments for the probe guest: microvm when qboot is there, else q35; the CPU model osvb runs guests with. */
+export function kvmProbeArgv(elf: string, accel: Accel, qboot?: string): string[] {
+  const machine = qboot ? ['-M', 'microvm', '-bios', qboot] : ['-M', 'q35'];
+  return [
+    ...machine,
+    ...['-accel', accel, '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', '16M'],
+    ...['-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'none', '-no-reboot'],
+    ...['-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', elf],
+  ];
+}
+
 /** Boots the probe guest under KVM and says whether it reached its exit. */
 export async function runKvmProbe(opts: ProbeOptions): Promise<{ ok: boolean; reason: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'osvb-kvm-probe-'));
   try {
     const elf = join(dir, 'probe.elf');
     await writeFile(elf, Buffer.from(KVM_PROBE_ELF_BASE64, 'base64'));
-    const machine = opts.qboot ? ['-M', 'microvm', '-bios', opts.qboot] : ['-M', 'q35'];
-    // The same CPU model osvb runs guests with under KVM.
-    const argv = [
-      ...machine,
-      '-accel',
-      'kvm',
-      '-cpu',
-      'host',
-      '-m',
-      '16M',
-      '-nodefaults',
-      '-no-user-config',
-      '-display',
-      'none',
-      '-serial',
-      'none',
-      '-no-reboot',
-      '-device',
-      'isa-debug-exit,iobase=0xf4,iosize=0x04',
-      '-kernel',
-      elf,
-    ];
+    const argv = kvmProbeArgv(elf, 'kvm', opts.qboot);
     const limitMs = opts.timeoutMs ?? 5000;
     return await new Promise((resolve) => {
       const child = spawn(opts.qemu.path, argv, { stdio: ['ignore', 'ignore', 'pipe'] });

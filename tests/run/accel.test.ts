@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OsvbError } from '../../src/errors.js';
 import { accelMode } from '../../src/hypervisor/accel-mode.js';
-import { chooseAccel, kvmVerdict } from '../../src/hypervisor/accel.js';
+import { chooseAccel, kvmProbeArgv, kvmVerdict } from '../../src/hypervisor/accel.js';
 import { KVM_PROBE_ELF_BASE64, KVM_PROBE_EXIT_CODE } from '../../src/hypervisor/kvm-probe-image.js';
 import { findQboot } from '../../src/hypervisor/qemu.js';
 import type { Qemu } from '../../src/kernel/toolchain.js';
@@ -82,35 +82,10 @@ describe('the probe guest', () => {
     const elf = join(dir, 'probe-run.elf');
     await writeFile(elf, Buffer.from(KVM_PROBE_ELF_BASE64, 'base64'));
     const qboot = await findQboot('/usr/bin/qemu-system-x86_64');
-    const machine = qboot ? ['-M', 'microvm', '-bios', qboot] : ['-M', 'q35'];
-    const r = await execa(
-      'qemu-system-x86_64',
-      [
-        ...machine,
-        ...[
-          '-accel',
-          'tcg',
-          '-cpu',
-          'max',
-          '-m',
-          '16M',
-          '-nodefaults',
-          '-no-user-config',
-          '-display',
-          'none',
-        ],
-        ...[
-          '-serial',
-          'none',
-          '-no-reboot',
-          '-device',
-          'isa-debug-exit,iobase=0xf4,iosize=0x04',
-          '-kernel',
-          elf,
-        ],
-      ],
-      { reject: false, timeout: 60_000 },
-    );
+    const r = await execa('qemu-system-x86_64', kvmProbeArgv(elf, 'tcg', qboot), {
+      reject: false,
+      timeout: 60_000,
+    });
     expect(r.exitCode).toBe(KVM_PROBE_EXIT_CODE);
   });
 });
