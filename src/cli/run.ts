@@ -236,6 +236,7 @@ export function registerRun(program: Command): void {
         net: net && flags.net !== undefined ? (net.parseNetOption(flags.net) ?? null) : undefined,
         boot: flags.boot,
         volumes,
+        dryRun: flags.dryRun,
         append:
           [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ') || undefined,
         overrides: {

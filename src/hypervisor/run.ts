@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { DiskSpec } from '../config/disks.js';
 import type { NicMode, NicSpec, PortForward } from '../config/network.js';
@@ -48,6 +49,8 @@ export interface RunOptions {
   append?: string;
   /** How QEMU loads the kernel: kernel.elf through its PVH note (default), or the bzImage through the Linux boot protocol. */
   boot?: BootMode;
+  /** Only print the command: nothing of this run's own directory may be named in it. */
+  dryRun?: boolean;
   /** osvb run -e / -w / -- ARG...: replace parts of how the program starts. */
   overrides?: LaunchOverrides;
   timeoutSeconds?: number;
@@ -321,7 +324,9 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     cpus,
     accel: accel.accel,
     bios: machine === 'microvm' ? qboot : undefined,
-    exitRecordPath: join(newRunDir(), 'exit'),
+    // A printed command (--dry-run) outlives this process and its run directory:
+    // its record goes to a plain file QEMU creates itself.
+    exitRecordPath: opts.dryRun ? join(tmpdir(), `osvb-exit-${basename(dir)}`) : join(newRunDir(), 'exit'),
     disks,
     nics,
     ports: opts.ports,
