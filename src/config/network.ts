@@ -141,7 +141,10 @@ export function parseNetworkYaml(ctx: YamlContext, node: Node | null): NicSpec[]
     // VFs appear on the PCI bus only once the PF enabled them, so they are
     // numbered after every other NIC: keep app.yaml's order the guest's.
     if (nic.model !== 'igbvf' && out.some((n) => n.model === 'igbvf'))
-      ctx.fail(itemNode, `${where}: list virtio NICs before igbvf ones (VFs are found last, so they are the last ethN)`);
+      ctx.fail(
+        itemNode,
+        `${where}: list virtio NICs before igbvf ones (VFs are found last, so they are the last ethN)`,
+      );
     out.push(nic);
   }
   return out;
