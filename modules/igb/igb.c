@@ -25,7 +25,8 @@ static void mbx_thread(void *arg)
 	struct igb_pf *pf = arg;
 	bool link = igb_rd(pf, IGB_STATUS) & IGB_STATUS_LU;
 	for (;;) {
-		wait_event_timeout(&pf->wq, pf->pending, 100 * NSEC_PER_MSEC);
+		/* With MSI-X the poll only refreshes the link state; without it, it is the mailbox's only service. */
+		wait_event_timeout(&pf->wq, pf->pending, (pf->irq ? 1000 : 100) * NSEC_PER_MSEC);
 		pf->pending = false;
 		(void)igb_rd(pf, IGB_ICR); /* GPIE.NSICR: the read clears it, so the next cause interrupts again */
 		bool now = igb_rd(pf, IGB_STATUS) & IGB_STATUS_LU;
@@ -125,8 +126,8 @@ static int igb_probe(struct pci_dev *dev, const struct pci_id *id)
 		pr_warn("igb: the PHY did not take the autonegotiation restart\n");
 	/* MSI-X mode: the VFs' vectors are EICR bits too, and the PF's "other" cause goes to entry 0. */
 	igb_wr(pf, IGB_GPIE, IGB_GPIE_NSICR | IGB_GPIE_MSIX_MODE | IGB_GPIE_EIAME | IGB_GPIE_PBA);
-	bool irq = pci_msix_enable(dev) > 0 && pci_msix_attach(dev, 0, igb_irq, pf) >= 0;
-	if (irq) {
+	pf->irq = pci_msix_enable(dev) > 0 && pci_msix_attach(dev, 0, igb_irq, pf) >= 0;
+	if (pf->irq) {
 		igb_wr(pf, IGB_IVAR_MISC, (IGB_IVAR_VALID | 0) << 8);
 		igb_wr(pf, IGB_EIAC, 1);
 		igb_wr(pf, IGB_EIMS, 1);

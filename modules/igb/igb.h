@@ -27,6 +27,7 @@ struct igb_pf {
 	struct igb_vf vf[IGB_MAX_VFS];
 	struct wait_queue wq;
 	volatile bool pending;        /* the mailbox interrupt fired */
+	bool irq;                     /* MSI-X works (else the mailbox is polled) */
 };
 
 static inline uint32_t igb_rd(struct igb_pf *pf, unsigned reg)

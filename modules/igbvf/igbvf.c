@@ -34,14 +34,14 @@ static void mbx_irq(void *arg)
 	wake_up_one(&vf->wq);
 }
 
-static void rx_post(struct igbvf *vf, unsigned i)
+void igbvf_rx_post(struct igbvf *vf, unsigned i)
 {
 	vf->rx[i].read.pkt_addr = virt_to_phys(vf->rx_buf[i]);
 	vf->rx[i].read.hdr_addr = 0; /* clears the write-back status (DD) */
 }
 
 /* Take every completed descriptor; hand good frames up, repost each buffer. */
-static void rx_clean(struct igbvf *vf)
+void igbvf_rx_clean(struct igbvf *vf)
 {
 	struct netdev *nd = &vf->nd;
 	unsigned done = 0;
@@ -65,7 +65,7 @@ static void rx_clean(struct igbvf *vf)
 		} else {
 			netdev_rx(nd, 0, vf->rx_buf[i], len);
 		}
-		rx_post(vf, i);
+		igbvf_rx_post(vf, i);
 		vf->rx_next = (i + 1) % VF_RING;
 		done++;
 		if (done == VF_RING - 1)
@@ -90,7 +90,7 @@ static void vf_thread(void *arg)
 				pr_info("igbvf: %s: PF message %#x\n", vf->nd.name, msg);
 		}
 		vf->rx_pending = false;
-		rx_clean(vf);
+		igbvf_rx_clean(vf);
 	}
 }
 
@@ -193,7 +193,7 @@ static int rings_init(struct igbvf *vf)
 		vf->tx_buf[i] = kmalloc(VF_BUF);
 		if (!vf->rx_buf[i] || !vf->tx_buf[i])
 			return -ENOMEM;
-		rx_post(vf, i);
+		igbvf_rx_post(vf, i);
 	}
 	paddr_t rx = virt_to_phys(vf->rx), tx = virt_to_phys(vf->tx);
 	vf_wr(vf, VF_RXDCTL, 0);

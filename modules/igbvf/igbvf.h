@@ -135,6 +135,11 @@ static inline void vf_wr(struct igbvf *vf, unsigned reg, uint32_t v)
 	mmio_write32(vf->regs + reg, v);
 }
 
+/* igbvf.c: arm receive descriptor i with its buffer; take every completed
+ * receive descriptor (checked), hand good frames to the netdev, repost. */
+void igbvf_rx_post(struct igbvf *vf, unsigned i);
+void igbvf_rx_clean(struct igbvf *vf);
+
 /* mbx.c */
 int igbvf_wait_reset(struct igbvf *vf);
 /* Send msg[0..n) and wait for the PF's reply (into reply[0..rn)); checks the

@@ -3,7 +3,9 @@
 // Kconfig requests; and an image booted on q35 whose igb PF driver enables a
 // VF, answers its mailbox, and whose igbvf netdev carries Go's net/http to
 // the host through QEMU user networking: the host GETs 3 MB and checks the
-// sha256, then stops the server (status 0).
+// sha256, then stops the server (status 0). The kernel self-tests igb.* and
+// igbvf.* feed the PF's mailbox hostile VF messages and the VF's receive
+// path hostile descriptors (no device needed) in one more boot.
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -162,6 +164,30 @@ describe('SR-IOV VF under QEMU igb', () => {
     expect(out).toMatch(/pci: 01:10\.0 8086:10ca -> igbvf/);
     expect(out).not.toMatch(/virtio-net/);
     expect(out).toContain('http-go: stopped');
+    expect(status).toBe(0);
+  }, 400_000);
+});
+
+describe('igb and igbvf self-tests (hostile VF messages, hostile descriptors)', () => {
+  it('igb.vf_mailbox and igbvf.rx_descriptors pass', async () => {
+    const file = join(dir, 'st.yaml');
+    await writeFile(
+      file,
+      'name: igb-selftest\nkernel:\n  profile: q35\n  cmdline: osvb.selftest=igb.*,igbvf.*\n' +
+        '  config:\n    SELFTEST: y\n    IGB: y\n    IGBVF: y\n',
+    );
+    let out = '';
+    const capture = (s: unknown) => {
+      out += String(s);
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const status = await main(['node', 'osvb', 'run', '--config', file, '--timeout', '200']);
+    vi.restoreAllMocks();
+    expect(out).toMatch(/selftest: igb\.vf_mailbox \.\.\. ok/);
+    expect(out).toMatch(/selftest: igbvf\.rx_descriptors \.\.\. ok/);
+    expect(out).toMatch(/selftest: 2 passed, 0 failed/);
     expect(status).toBe(0);
   }, 400_000);
 });
