@@ -8,9 +8,7 @@
 // path hostile descriptors (no device needed) in one more boot.
 
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -19,6 +17,7 @@ import { collectRequests } from '../../src/config/requests.js';
 import { igbNics } from '../../src/drivers/igb.js';
 import { virtioNet } from '../../src/drivers/virtio-net.js';
 import { tempDir } from '../kernel/helpers.js';
+import { captureOutput, freePort, get, sha } from './helpers.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 let dir: string;
@@ -96,31 +95,6 @@ describe('igbvf NICs on the host side', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => res(p));
-    });
-  });
-}
-
-/** fetch, retried while the guest boots. */
-async function get(url: string, deadline: number): Promise<Buffer> {
-  for (;;) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(20_000) });
-      return Buffer.from(await r.arrayBuffer());
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
 describe('SR-IOV VF under QEMU igb', () => {
   it('q35: igb enables a VF, igbvf serves http-go through it; 3 MB GET sha256 equal, stop', async () => {
     const build = join(dir, 'http-go');
@@ -133,13 +107,7 @@ describe('SR-IOV VF under QEMU igb', () => {
         'run:\n  memory: 256M\n',
     );
     const port = await freePort();
-    let out = '';
-    const capture = (s: unknown) => {
-      out += String(s);
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const cap = captureOutput();
     const run = main(['node', 'osvb', 'run', '--config', file, '-p', `${port}:8080`, '--timeout', '250']);
     let got: Buffer;
     let bye: string;
@@ -148,9 +116,10 @@ describe('SR-IOV VF under QEMU igb', () => {
       bye = (await get(`http://127.0.0.1:${port}/quit`, Date.now() + 10_000)).toString();
     } finally {
       await run;
-      vi.restoreAllMocks();
+      cap.restore();
     }
     const status = await run;
+    const out = cap.text();
     const want = Buffer.alloc(3000000);
     for (let i = 0; i < want.length; i++) want[i] = ((i * 7) ^ (i >> 8)) & 0xff;
     expect(got.length).toBe(want.length);
@@ -176,15 +145,10 @@ describe('igb and igbvf self-tests (hostile VF messages, hostile descriptors)', 
       'name: igb-selftest\nkernel:\n  profile: q35\n  cmdline: osvb.selftest=igb.*,igbvf.*\n' +
         '  config:\n    SELFTEST: y\n    IGB: y\n    IGBVF: y\n',
     );
-    let out = '';
-    const capture = (s: unknown) => {
-      out += String(s);
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const cap = captureOutput();
     const status = await main(['node', 'osvb', 'run', '--config', file, '--timeout', '200']);
-    vi.restoreAllMocks();
+    cap.restore();
+    const out = cap.text();
     expect(out).toMatch(/selftest: igb\.vf_mailbox \.\.\. ok/);
     expect(out).toMatch(/selftest: igbvf\.rx_descriptors \.\.\. ok/);
     expect(out).toMatch(/selftest: 2 passed, 0 failed/);
