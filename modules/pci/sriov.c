@@ -100,6 +100,8 @@ static int place_vf_bars(struct pci_dev *pf, unsigned cap, struct pci_bar *vbar,
 			return -ENOSPC;
 		}
 		v->addr = at;
+		pr_info("pci: %s: VF BAR %u placed at %#llx (%u x %llu bytes)\n", bdf(pf, b), i, (unsigned long long)at, nr,
+			(unsigned long long)v->size);
 		pci_write32(pf, cap + SRIOV_VF_BAR0 + 4 * i, (uint32_t)at | (v->is64 ? 4u : 0) | (v->prefetch ? 8u : 0));
 		if (v->is64)
 			pci_write32(pf, cap + SRIOV_VF_BAR0 + 4 * (i + 1), (uint32_t)(at >> 32));

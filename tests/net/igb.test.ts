@@ -128,6 +128,9 @@ describe('SR-IOV VF under QEMU igb', () => {
     // The PF enabled the VF and answered VF_RESET with the MAC the VF then registered as eth0.
     const mac = /igb: VF 0 reset, MAC ([0-9a-f:]{17})/.exec(out)?.[1];
     expect(mac).toBeDefined();
+    // SeaBIOS leaves the VF BARs empty: the pci module placed both (registers, MSI-X) in the root port's window.
+    expect(out).toMatch(/pci: 01:00\.0: VF BAR 0 placed at 0x[0-9a-f]+ \(1 x 16384 bytes\)/);
+    expect(out).toMatch(/pci: 01:00\.0: VF BAR 3 placed at 0x[0-9a-f]+ \(1 x 16384 bytes\)/);
     expect(out).toMatch(/pci: 01:00\.0 VF 0 at 01:10\.0 8086:10ca/);
     expect(out).toContain(`netdev: eth0 ${mac} mtu 1500, 1 queue pair, link up`);
     expect(out).toMatch(/pci: 01:10\.0 8086:10ca -> igbvf/);
