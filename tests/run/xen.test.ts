@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { RunError } from '../../src/errors.js';
-import { consoleFilter, consoleRecord, xlConfig } from '../../src/hypervisor/xen.js';
+import { consoleFilter, consoleRecord, runXen, xlConfig } from '../../src/hypervisor/xen.js';
 import type { Manifest } from '../../src/kernel/manifest.js';
 
 const manifest = {
@@ -110,5 +110,44 @@ describe('the PV console exit record', () => {
     f.end();
     expect(out).toBe('hello\nprompt> osvb-exit: 1 is text\n');
     expect(f.status()).toBe(42);
+  });
+});
+
+describe('runXen', () => {
+  it('without xl on PATH: exit 127 and a hint to use --dry-run', async () => {
+    const cfg = xlConfig({ ...base, disks: [], nics: [] });
+    const err = await runXen(cfg, { PATH: '/nonexistent' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunError);
+    expect((err as RunError).exitCode).toBe(127);
+    expect((err as RunError).message).toContain('xl is not on PATH');
+    expect((err as RunError).hint).toContain('--dry-run');
+  });
+
+  it('runs xl create -c on the written file and exits with the console record', async () => {
+    const { mkdtemp, writeFile, chmod } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const bin = await mkdtemp(join(tmpdir(), 'osvb-fake-xl-'));
+    // A stand-in xl: checks its arguments and the file, prints a console with a record.
+    await writeFile(
+      join(bin, 'xl'),
+      '#!/bin/sh\n[ "$1 $2" = "create -c" ] || exit 9\ngrep -q \'^type = "pvh"$\' "$3" || exit 8\nprintf \'hello\\nosvb-exit: 7\\n\'\n',
+    );
+    await chmod(join(bin, 'xl'), 0o755);
+    const writes: string[] = [];
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => {
+      writes.push(s);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const status = await runXen(xlConfig({ ...base, disks: [], nics: [] }), {
+        PATH: `${bin}:/usr/bin:/bin`,
+      });
+      expect(status).toBe(7);
+    } finally {
+      process.stdout.write = orig;
+    }
+    expect(writes.join('')).toBe('hello\n');
   });
 });
