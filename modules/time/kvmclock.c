@@ -63,6 +63,6 @@ static uint64_t kvmclock_tsc_hz(void)
 	return (num / mul) << -shift;
 }
 
-KTABLE_ENTRY(struct clock_source, clocksource, 5, kvmclock_source) = {
+CLOCK_SOURCE(kvmclock, 5) = {
 	"kvmclock", kvmclock_read, kvmclock_probe, kvmclock_tsc_hz,
 };
