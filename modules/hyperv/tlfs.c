@@ -74,8 +74,13 @@ uint64_t hv_ref_tsc_time(uint64_t tsc, uint64_t scale, int64_t offset)
 
 uint64_t hv_ref_tsc_hz(uint64_t scale)
 {
-	const unsigned __int128 num = (unsigned __int128)10000000u << 64;
-	if (scale < (1ull << 20))
-		return 0; /* above 10^7 * 2^44 Hz: not a TSC */
-	return (uint64_t)(num / scale);
+	uint64_t q, r;
+	/* 10^7 * 2^64 / scale with one divq (no 128-bit division helper in
+	 * the kernel); the quotient fits while scale > 10^7 (a TSC slower
+	 * than 2^64 Hz). */
+	if (scale <= 10000000u)
+		return 0;
+	__asm__("divq %4" : "=a"(q), "=d"(r) : "a"(0ull), "d"(10000000ull), "rm"(scale));
+	(void)r;
+	return q;
 }

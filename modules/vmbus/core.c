@@ -457,6 +457,15 @@ void vmbus_close(struct vmbus_channel *ch, unsigned timeout_ms)
 	ch->callback = NULL;
 }
 
+static int ring_write_locked(struct vmbus_channel *ch, const struct vmbus_iov *iov, unsigned n, bool *sig)
+{
+	while (__atomic_exchange_n(&ch->out_lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+	int r = vmbus_ring_write(&ch->out, iov, n, sig);
+	__atomic_store_n(&ch->out_lock, 0, __ATOMIC_RELEASE);
+	return r;
+}
+
 static void signal_host(struct vmbus_channel *ch)
 {
 	ch->conn->ops.signal(ch->conn->ops.ctx, ch->signal_id);
@@ -478,7 +487,7 @@ int vmbus_send(struct vmbus_channel *ch, uint16_t type, uint16_t flags, uint64_t
 	};
 	struct vmbus_iov iov[2] = { { &d, sizeof(d) }, { data, len } };
 	bool sig;
-	int r = vmbus_ring_write(&ch->out, iov, 2, &sig);
+	int r = ring_write_locked(ch, iov, 2, &sig);
 	if (!r && sig)
 		signal_host(ch);
 	return r;
@@ -516,7 +525,7 @@ int vmbus_send_gpa(struct vmbus_channel *ch, uint64_t trans_id, const void *data
 		p.pfn[i] = (pa >> 12) + i;
 	struct vmbus_iov iov[2] = { { &p, hlen }, { data, len } };
 	bool sig;
-	int r = vmbus_ring_write(&ch->out, iov, 2, &sig);
+	int r = ring_write_locked(ch, iov, 2, &sig);
 	if (!r && sig)
 		signal_host(ch);
 	return r;

@@ -150,27 +150,28 @@ static void probe_channels(void)
 	}
 }
 
-static void vmbus_init(void)
+static int vmbus_init(void)
 {
 	if (!hv_init())
-		return;
+		return 0;
 	vmbus_conn_init(&conn, &kernel_ops);
 	if (!thread_create("vmbus", vmbus_thread, NULL)) {
 		printk(LOG_ERR, "vmbus: no thread\n");
-		return;
+		return 0;
 	}
 	int r = hv_synic_attach(VMBUS_MESSAGE_SINT, vmbus_interrupt, NULL);
 	if (r) {
 		printk(LOG_WARN, "vmbus: no SynIC (%d)\n", r);
-		return;
+		return 0;
 	}
 	r = vmbus_connect(&conn, TIMEOUT_MS);
 	if (r) {
 		printk(LOG_ERR, "vmbus: connecting failed (%d)\n", r);
-		return;
+		return 0;
 	}
 	printk(LOG_INFO, "vmbus: version %u.%u, %u channels\n", conn.version >> 16, conn.version & 0xffff,
 	       conn.nchannels);
 	probe_channels();
+	return 0;
 }
 INITCALL(INIT_DEVICE, vmbus_init);

@@ -74,6 +74,7 @@ struct vmbus_channel {
 	void (*callback)(struct vmbus_channel *ch, void *arg);
 	void *cb_arg;
 	volatile bool broken;      /* the inbound ring was corrupt: no more reads */
+	volatile int out_lock;     /* senders on several CPUs share the outbound ring */
 	uint64_t bad_packets;      /* malformed ring contents seen */
 	void *driver_data;
 };
@@ -132,7 +133,8 @@ void vmbus_close(struct vmbus_channel *ch, unsigned timeout_ms);
 /* Share len bytes at buf (page-aligned, physically contiguous) with the host. */
 int vmbus_gpadl_create(struct vmbus_channel *ch, void *buf, size_t len, uint32_t *handle, unsigned timeout_ms);
 int vmbus_gpadl_teardown(struct vmbus_channel *ch, uint32_t handle, unsigned timeout_ms);
-/* Packets. 0, -EAGAIN when the ring is full, -EINVAL/-EMSGSIZE. */
+/* Packets (any thread; not from interrupts). 0, -EAGAIN when the ring is
+ * full, -ENOTCONN, -EMSGSIZE. */
 int vmbus_send(struct vmbus_channel *ch, uint16_t type, uint16_t flags, uint64_t trans_id, const void *data,
 	       size_t len);
 /* A VM_PKT_DATA_USING_GPA_DIRECT packet: data (the request) plus one range
