@@ -9,7 +9,6 @@
 
 #define TID_NVSP (1ull << 61)
 #define TID_TX (1ull << 62)
-#define PKT_MAX 512 /* largest packet read from the ring: completions, transfer-page headers */
 
 static const uint32_t nvsp_versions[] = {
 	NVSP_VERSION_61, NVSP_VERSION_6, NVSP_VERSION_5, NVSP_VERSION_4, NVSP_VERSION_2, NVSP_VERSION_1, 0,
@@ -270,13 +269,17 @@ static void on_completion(struct netvsc *nv, const uint8_t *pkt, uint32_t len)
 void netvsc_channel_cb(struct vmbus_channel *ch, void *arg)
 {
 	struct netvsc *nv = arg;
-	uint64_t buf[PKT_MAX / 8];
+	uint64_t *buf = nv->pkt;
 	int n;
 	(void)ch;
 
-	while ((n = vmbus_recv(nv->ch, buf, sizeof(buf))) != 0) {
+	while ((n = vmbus_recv(nv->ch, buf, sizeof(nv->pkt))) != 0) {
 		if (n == -EMSGSIZE) {
+			/* Too many ranges to read: give the buffer space back unread. */
+			const struct vmpacket_descriptor *d = (const void *)buf;
 			nv->st.rx_bad++;
+			if (d->type == VM_PKT_DATA_USING_XFER_PAGES)
+				send_ack(nv, d->trans_id, NVSP_STATUS_FAILED);
 			continue;
 		}
 		if (n < 0)

@@ -10,6 +10,9 @@
 
 #define NETVSC_MAX_SECTIONS 1024
 #define NETVSC_REPLY_MAX 256
+/* Largest packet read from the ring: a transfer-page packet lists up to
+ * about a thousand ranges (batched receives). */
+#define NETVSC_PKT_MAX 8192
 
 struct netvsc_stats {
 	uint64_t rx_packets, rx_bad, tx_packets, tx_done, bad_completions, unexpected, ack_failed;
@@ -51,6 +54,7 @@ struct netvsc {
 	void (*link)(struct netvsc *nv, bool up);
 	void *priv;
 	struct netvsc_stats st;
+	uint64_t pkt[NETVSC_PKT_MAX / 8]; /* the channel callback's (callbacks of a channel never overlap) */
 };
 
 /* Open the channel and run the whole handshake; 0 or -errno (with the

@@ -112,6 +112,8 @@ int vmbus_ring_read(struct vmbus_ring *r, void *buf, size_t buflen, bool *signal
 	if (len <= buflen) {
 		copy_out(r, rd, buf, len);
 		ret = (int)len;
+	} else if (buflen >= sizeof(d)) {
+		__builtin_memcpy(buf, &d, sizeof(d)); /* the caller may still answer it */
 	}
 	uint32_t consumed = len + VMBUS_PKT_TRAILER;
 	STORE(r->hdr->read_index, wrap(r, (uint64_t)rd + consumed));

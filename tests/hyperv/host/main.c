@@ -136,9 +136,13 @@ static void t_ring(void)
 
 	CHECK_EQ(vmbus_ring_read(&r, out, sizeof(out), &sig), 24);
 	CHECK(memcmp(out + 16, "hello", 5) == 0);
-	CHECK_EQ(vmbus_ring_read(&r, out, 8, &sig), -EMSGSIZE); /* too big for the buffer: skipped */
+	CHECK_EQ(vmbus_ring_read(&r, out, 16, &sig), -EMSGSIZE); /* too big for the buffer: skipped, */
+	CHECK_HEX(out, 16, "0600 0200 0300 0100 8877665544332211"); /* its descriptor handed back */
+	CHECK_EQ(vmbus_ring_avail_read(&r), 0);
+	CHECK_EQ(vmbus_ring_write(&r, iov, 2, &sig), 0);
+	CHECK_EQ(vmbus_ring_read(&r, out, 8, &sig), -EMSGSIZE);
 	CHECK_EQ(vmbus_ring_read(&r, out, sizeof(out), &sig), 0);
-	CHECK_EQ(r.hdr->read_index, 64);
+	CHECK_EQ(r.hdr->read_index, 96);
 
 	/* Wrap-around: a packet written across the end comes back whole. */
 	r.hdr->read_index = r.hdr->write_index = 8192 - 16;
@@ -636,8 +640,23 @@ static void t_bad_rx(void)
 	sim_write_packet(c, &k, sizeof(k));
 	k.d.trans_id = 0xdeadbeef;
 	sim_write_packet(c, &k, sizeof(k));
+	/* A transfer-page packet with more ranges than the driver reads at once:
+	 * skipped, but its buffer space is given back (a failed ack). */
+	static uint8_t huge[24 + 1100 * 8 + 32];
+	struct vmbus_xfer_page_header hh;
+	memset(&hh, 0, sizeof(hh));
+	hh.d.type = VM_PKT_DATA_USING_XFER_PAGES;
+	hh.d.offset8 = (24 + 1100 * 8) / 8;
+	hh.d.len8 = sizeof(huge) / 8;
+	hh.d.trans_id = 78;
+	hh.xfer_pageset_id = NVSP_RXBUF_SIG;
+	hh.range_count = 1100;
+	memcpy(huge, &hh, sizeof(hh));
+	unsigned other = sim.acks_other;
+	sim_write_packet(c, huge, sizeof(huge));
 	pump_all();
-	CHECK_EQ(nv.st.rx_bad, 6);
+	CHECK_EQ(nv.st.rx_bad, 7);
+	CHECK_EQ(sim.acks_other, other + 2); /* acks for the two hand-made packets (ids 77, 78) */
 	CHECK_EQ(nv.st.bad_completions, 2);
 	CHECK_EQ(nv.tx_busy[0], 0);
 
@@ -651,7 +670,7 @@ static void t_bad_rx(void)
 	sim.events |= 1ull << SIM_NET_RELID;
 	pump_all();
 	CHECK(conn.channels[0].broken);
-	CHECK_EQ(conn.channels[0].bad_packets, 1);
+	CHECK_EQ(conn.channels[0].bad_packets, 2); /* the oversized packet, then the corrupt ring */
 }
 
 static void t_bad_stor(void)

@@ -143,7 +143,8 @@ int vmbus_send_gpa(struct vmbus_channel *ch, uint64_t trans_id, const void *data
 		   size_t buflen);
 /* The next packet from the host, whole (descriptor first), into buf.
  * Returns its length, 0 when the ring is empty, -EMSGSIZE for a packet
- * larger than buflen (skipped), -EIO for a corrupt ring (the channel stops
+ * larger than buflen (skipped; its descriptor is in buf when buflen >= 16,
+ * so it can still be answered), -EIO for a corrupt ring (the channel stops
  * reading). Descriptor fields are checked against the packet. */
 int vmbus_recv(struct vmbus_channel *ch, void *buf, size_t buflen);
 
