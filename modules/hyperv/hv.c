@@ -7,6 +7,7 @@
 #include <arch/memlayout.h>
 #include <arch/spinlock.h>
 #include <console/printk.h>
+#include <hypervisor/hypervisor.h>
 #include <lib/errno.h>
 
 /* Open source, OS type 0 (not one of the TLFS's listed kernels), osvb 0.1.0. */
@@ -45,15 +46,14 @@ bool hv_init(void)
 	if (state)
 		return state > 0;
 	state = -1;
-	if (!cpu_has(CPU_HYPERVISOR))
+	/* Another hypervisor may offer Hyper-V's interface at a later base. */
+	uint32_t base = hypervisor_cpuid_base("Microsoft Hv", &max);
+	if (!base || max < base + (HV_CPUID_FEATURES - HV_CPUID_VENDOR))
 		return false;
-	cpuid(HV_CPUID_VENDOR, 0, &max, &b, &c, &d);
-	if (!hv_vendor_is_microsoft(b, c, d) || max < HV_CPUID_FEATURES)
-		return false;
-	cpuid(HV_CPUID_INTERFACE, 0, &a, &b, &c, &d);
+	cpuid(base + (HV_CPUID_INTERFACE - HV_CPUID_VENDOR), 0, &a, &b, &c, &d);
 	if (a != HV_CPUID_INTERFACE_HV1)
 		return false;
-	cpuid(HV_CPUID_FEATURES, 0, &features, &b, &c, &d);
+	cpuid(base + (HV_CPUID_FEATURES - HV_CPUID_VENDOR), 0, &features, &b, &c, &d);
 	if (!(features & HV_FEAT_HYPERCALL)) {
 		printk(LOG_WARN, "hyperv: no hypercall MSR access (features %#x); not using Hyper-V\n", features);
 		return false;

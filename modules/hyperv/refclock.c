@@ -43,6 +43,7 @@ static uint64_t refclock_tsc_hz(void)
 	return tsc_page.tsc_sequence ? hv_ref_tsc_hz(tsc_page.tsc_scale) : 0;
 }
 
-CLOCK_SOURCE(hyperv_tsc, 4) = {
+/* After Xen's and KVM's own clocks: both can also offer Hyper-V's interface. */
+CLOCK_SOURCE(6, hyperv_tsc) = {
 	"hyperv_tsc", refclock_read, refclock_probe, refclock_tsc_hz,
 };

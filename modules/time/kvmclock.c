@@ -1,43 +1,17 @@
-/* kvmclock (pvclock): the hypervisor publishes a (tsc_timestamp, system_time,
- * mul, shift) record; ns = system_time + scaled(rdtsc - tsc_timestamp). */
-#include "time_internal.h"
+/* kvmclock: KVM publishes a pvclock record (<time/pvclock.h>) where the MSR
+ * points. The kvm platform's code: freed at boot elsewhere. */
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
-#include <lib/ktable.h>
-#include <time/clock.h>
+#include <time/clocksource.h>
+#include <time/pvclock.h>
 
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 
-struct pvclock {
-	uint32_t version;
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __attribute__((packed, aligned(32)));
-
-static volatile struct pvclock pvclock;
+static volatile struct pvclock_vcpu_time_info pvclock __attribute__((aligned(32)));
 
 static uint64_t kvmclock_read(void)
 {
-	uint32_t v;
-	uint64_t ns;
-
-	do {
-		v = pvclock.version;
-		__asm__ __volatile__("lfence" ::: "memory");
-		uint64_t delta = rdtsc() - pvclock.tsc_timestamp;
-		if (pvclock.tsc_shift >= 0)
-			delta <<= pvclock.tsc_shift;
-		else
-			delta >>= -pvclock.tsc_shift;
-		ns = pvclock.system_time + (uint64_t)(((unsigned __int128)delta * pvclock.tsc_to_system_mul) >> 32);
-		__asm__ __volatile__("lfence" ::: "memory");
-	} while ((v & 1) || v != pvclock.version);
-	return ns;
+	return pvclock_read(&pvclock, pvclock_rdtsc_ordered);
 }
 
 static bool kvmclock_probe(void)
@@ -48,21 +22,12 @@ static bool kvmclock_probe(void)
 	return pvclock.version != 0 || pvclock.tsc_to_system_mul != 0;
 }
 
-/* The record scales TSC ticks to ns by (delta << shift) * mul >> 32, so the
- * rate it implies is 2^32 * 10^9 / (mul << shift): no PIT measurement on KVM. */
+/* No PIT measurement on KVM: the record states the rate. */
 static uint64_t kvmclock_tsc_hz(void)
 {
-	const uint64_t num = NSEC_PER_SEC << 32; /* < 2^62 */
-	uint64_t mul = pvclock.tsc_to_system_mul;
-	int shift = pvclock.tsc_shift;
-
-	if (mul == 0 || shift > 31 || shift < -31)
-		return 0;
-	if (shift >= 0)
-		return num / (mul << shift);
-	return (num / mul) << -shift;
+	return pvclock_tsc_hz(pvclock.tsc_to_system_mul, pvclock.tsc_shift);
 }
 
-CLOCK_SOURCE(kvmclock, 5) = {
+CLOCK_SOURCE(5, kvmclock) = {
 	"kvmclock", kvmclock_read, kvmclock_probe, kvmclock_tsc_hz,
 };

@@ -6,6 +6,7 @@
  * VMBUS_DRIVER entries, sleeping on the answers the vmbus thread delivers. */
 #include <vmbus/vmbus.h>
 #include <hyperv/hyperv.h>
+#include <hypervisor/hypervisor.h>
 #include <arch/memlayout.h>
 #include <arch/spinlock.h>
 #include <console/printk.h>
@@ -152,7 +153,8 @@ static void probe_channels(void)
 
 static int vmbus_init(void)
 {
-	if (!hv_init())
+	/* Xen's Viridian interface has no VMBus behind it: no 5 s wait for an answer. */
+	if (!hypervisor_detected("hyperv") || hypervisor_detected("xen") || !hv_init())
 		return 0;
 	vmbus_conn_init(&conn, &kernel_ops);
 	if (!thread_create("vmbus", vmbus_thread, NULL)) {
