@@ -18,12 +18,14 @@ static const uint8_t netvsc_guid[16] =
 struct netvsc_nic {
 	struct netvsc nv;
 	struct netdev nd;
+	volatile bool registered; /* frames before netdev_register are dropped */
 };
 
 static void nic_rx(struct netvsc *nv, const void *frame, size_t len)
 {
 	struct netvsc_nic *nic = nv->priv;
-	netdev_rx(&nic->nd, 0, frame, len);
+	if (nic->registered)
+		netdev_rx(&nic->nd, 0, frame, len);
 }
 
 static void nic_link(struct netvsc *nv, bool up)
@@ -68,6 +70,7 @@ static int netvsc_probe(struct vmbus_channel *ch)
 	r = netdev_register(&nic->nd);
 	if (r)
 		return r; /* the channel stays open: the host's buffers are ours */
+	nic->registered = true;
 	printk(LOG_INFO, "netvsc: %s %02x:%02x:%02x:%02x:%02x:%02x mtu %u, NVSP %#x, %u send sections\n", nic->nd.name,
 	       nic->nd.mac[0], nic->nd.mac[1], nic->nd.mac[2], nic->nd.mac[3], nic->nd.mac[4], nic->nd.mac[5],
 	       nic->nd.mtu, nic->nv.nvsp_version, nic->nv.nsections);

@@ -93,12 +93,18 @@ static bool waiter_answer(struct vmbus_conn *c, uint32_t msgtype, uint32_t key, 
 	return found;
 }
 
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
 static int post(struct vmbus_conn *c, uint32_t conn_id, const void *msg, size_t len)
 {
 	int r;
-	/* The host's queue for us may be full for a moment. */
-	for (int tries = 0; (r = c->ops.post(c->ops.ctx, conn_id, msg, len)) == -EAGAIN && tries < 100; tries++)
-		;
+	/* The host's queue for us may be full for a while: retry for about a second. */
+	for (int tries = 0; (r = c->ops.post(c->ops.ctx, conn_id, msg, len)) == -EAGAIN && tries < 1000; tries++)
+		c->ops.wait(c->ops.ctx, never, NULL, 1);
 	return r;
 }
 

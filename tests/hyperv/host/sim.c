@@ -78,6 +78,10 @@ static int host_post(void *ctx, uint32_t conn_id, const void *msg, size_t len)
 	struct vmbus_msg_header h;
 	if (len < sizeof(h) || len > 240)
 		return -EINVAL;
+	if (sim.busy_posts) {
+		sim.busy_posts--;
+		return -EAGAIN; /* HV_STATUS_INSUFFICIENT_BUFFERS */
+	}
 	memcpy(&h, msg, sizeof(h));
 	if (sim.nlog < 64) {
 		memcpy(sim.log[sim.nlog], msg, len);

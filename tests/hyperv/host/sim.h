@@ -44,6 +44,7 @@ struct sim_chan {
 struct sim {
 	struct vmbus_conn *conn;
 	int evil;
+	unsigned busy_posts;          /* answer this many HvPostMessage calls with "queue full" */
 	uint32_t max_version;        /* newest VMBus version the host accepts */
 	uint32_t versions_tried[16];
 	unsigned nversions;
