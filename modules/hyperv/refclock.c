@@ -44,6 +44,6 @@ static uint64_t refclock_tsc_hz(void)
 }
 
 /* After Xen's and KVM's own clocks: both can also offer Hyper-V's interface. */
-CLOCK_SOURCE(6, hyperv_tsc) = {
+CLOCK_SOURCE(hyperv_tsc, 6) = {
 	"hyperv_tsc", refclock_read, refclock_probe, refclock_tsc_hz,
 };

@@ -18,6 +18,7 @@
 #define CONFIG_TSC_CALIBRATE_MS 10
 #endif
 
+KTABLE_DECLARE(struct clock_source, clocksource);
 KTABLE_DEFINE(struct clock_source, clocksource);
 
 uint64_t tsc_hz;

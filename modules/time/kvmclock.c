@@ -1,8 +1,11 @@
-/* kvmclock: KVM publishes a pvclock record (<time/pvclock.h>) where the MSR
- * points. The kvm platform's code: freed at boot elsewhere. */
+/* kvmclock: KVM publishes a pvclock record (<time/pvclock.h>, the same as
+ * Xen's) where the MSR points. The kvm platform's code (module.yaml
+ * `platform: kvm`): freed at boot on other hypervisors. */
+#include "time_internal.h"
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
-#include <time/clocksource.h>
+#include <lib/ktable.h>
+#include <time/clock.h>
 #include <time/pvclock.h>
 
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
@@ -22,12 +25,13 @@ static bool kvmclock_probe(void)
 	return pvclock.version != 0 || pvclock.tsc_to_system_mul != 0;
 }
 
-/* No PIT measurement on KVM: the record states the rate. */
+/* The record scales TSC ticks to ns by (delta << shift) * mul >> 32, so the
+ * rate it implies is 2^32 * 10^9 / (mul << shift): no PIT measurement on KVM. */
 static uint64_t kvmclock_tsc_hz(void)
 {
 	return pvclock_tsc_hz(pvclock.tsc_to_system_mul, pvclock.tsc_shift);
 }
 
-CLOCK_SOURCE(5, kvmclock) = {
+CLOCK_SOURCE(kvmclock, 5) = {
 	"kvmclock", kvmclock_read, kvmclock_probe, kvmclock_tsc_hz,
 };

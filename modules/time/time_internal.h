@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/* kvmclock.c (CONFIG_KVMCLOCK) registers itself as a clock source. */
 #include <time/clocksource.h>
 
 extern uint64_t tsc_hz;

@@ -33,6 +33,6 @@ static uint64_t xen_clock_tsc_hz(void)
 	return pvclock_tsc_hz(r->tsc_to_system_mul, r->tsc_shift);
 }
 
-CLOCK_SOURCE(4, xen) = {
+CLOCK_SOURCE(xen, 4) = {
 	"xen", xen_clock_read, xen_clock_probe, xen_clock_tsc_hz,
 };

@@ -15,6 +15,7 @@
 #include <sched/mutex.h>
 #include <sched/thread.h>
 #include <sched/wait.h>
+#include <shutdown/shutdown.h>
 #include <time/clock.h>
 
 #define TIMEOUT_NS (5 * NSEC_PER_SEC)
@@ -234,6 +235,25 @@ static void xenwatch(void *arg)
 	}
 }
 
+/* `xl shutdown` / `xl destroy --graceful`: the toolstack writes
+ * control/shutdown; acknowledge by clearing it, then stop as the ACPI power
+ * button would (the application gets SIGTERM where the Linux ABI is built). */
+static void control_shutdown(const char *path, const char *token, void *arg)
+{
+	char what[32];
+	(void)path;
+	(void)token;
+	(void)arg;
+
+	if (xs_read("control/shutdown", what, sizeof(what)) <= 0)
+		return;
+	if (strcmp(what, "poweroff") && strcmp(what, "halt") && strcmp(what, "reboot"))
+		return;
+	xs_write("control/shutdown", "");
+	printk(LOG_NOTICE, "xenstore: the toolstack asked for %s\n", what);
+	shutdown_request();
+}
+
 static int xenstore_init(void)
 {
 	const struct xen_platform_info *x = xen_platform();
@@ -256,6 +276,9 @@ static int xenstore_init(void)
 		printk(LOG_WARN, "xenstore: reading domid failed (%ld)\n", n);
 	else
 		printk(LOG_INFO, "xenstore: connected, domain %s\n", domid);
+	xs_write("control/feature-poweroff", "1");
+	if (xs_watch("control/shutdown", "osvb-shutdown", control_shutdown, NULL))
+		printk(LOG_WARN, "xenstore: cannot watch control/shutdown\n");
 	return 0;
 }
 INITCALL(INIT_DEVICE, xenstore_init);

@@ -1,7 +1,6 @@
-/* Clock sources (kvmclock, Xen's pvclock): time_init probes them in priority
- * order before the PIT, uses the first that answers, and may take the TSC
- * rate it states. Probed once, before runtime disposal: a platform module's
- * source may live in its disposable sections. */
+/* Clock sources other modules provide (kvmclock, Hyper-V's reference TSC
+ * page...): time_init() takes the first whose probe() succeeds, in priority
+ * order, as the monotonic clock, and asks it for the TSC rate. */
 #ifndef TIME_CLOCKSOURCE_H
 #define TIME_CLOCKSOURCE_H
 
@@ -12,12 +11,11 @@
 struct clock_source {
 	const char *name;
 	uint64_t (*read_ns)(void); /* raw ns, any origin */
-	bool (*probe)(void);       /* usable on this machine? */
+	bool (*probe)(void);       /* usable on this machine? (runs once, before timers) */
 	uint64_t (*tsc_hz)(void);  /* the TSC rate it states, 0 if none (may be NULL) */
 };
-KTABLE_DECLARE(struct clock_source, clocksource);
 
-/* prio: 1..8, lower is probed first. */
-#define CLOCK_SOURCE(prio, ident) KTABLE_ENTRY(struct clock_source, clocksource, prio, __clocksource_##ident)
+/* prio: 1..8, lower is tried first. */
+#define CLOCK_SOURCE(ident, prio) KTABLE_ENTRY(struct clock_source, clocksource, prio, __clocksource_##ident)
 
 #endif
