@@ -113,7 +113,7 @@ void storvsc_srb_encode(struct vstor_packet *p, uint8_t lun, const uint8_t *cdb,
 	__builtin_memcpy(s->cdb, cdb, cdb_len);
 	s->win8.queue_tag = SRB_QUEUE_UNTAGGED;
 	s->win8.queue_action = SRB_SIMPLE_TAG_REQUEST;
-	s->win8.srb_flags = SRB_FLAGS_DISABLE_SYNCH_TRANSFER |
+	s->win8.srb_flags = SRB_FLAGS_QUEUE_ACTION_ENABLE | SRB_FLAGS_DISABLE_SYNCH_TRANSFER |
 			    (dir == SRB_DATA_READ ? SRB_FLAGS_DATA_IN : dir == SRB_DATA_WRITE ? SRB_FLAGS_DATA_OUT : 0);
 	s->win8.timeout = 60;
 }
@@ -222,7 +222,7 @@ static int vstor_op(struct storvsc *sv, uint32_t op, const void *body, size_t bl
 	if (blen)
 		__builtin_memcpy(rq->pkt.raw, body, blen);
 	int r = vmbus_send(sv->ch, VM_PKT_DATA_INBAND, VMBUS_PKT_FLAG_COMPLETION_REQUESTED, req_tid(sv, rq), &rq->pkt,
-			   sizeof(rq->pkt));
+			   sv->pkt_len);
 	if (r) {
 		req_put(sv, rq);
 		return r;
@@ -243,6 +243,9 @@ int storvsc_attach(struct storvsc *sv, struct vmbus_channel *ch)
 	int r;
 
 	sv->ch = ch;
+	/* Until the version is agreed, packets are the pre-Windows 8 size, as
+	 * the host's other guests send them. */
+	sv->pkt_len = sizeof(struct vstor_packet) - sizeof(struct vmscsi_win8_extension);
 	if (!sv->timeout_ms)
 		sv->timeout_ms = 5000;
 	/* The channel's user data names the properties we pass (none). */
@@ -257,8 +260,10 @@ int storvsc_attach(struct storvsc *sv, struct vmbus_channel *ch)
 		r = vstor_op(sv, VSTOR_OP_QUERY_PROTOCOL_VERSION, &ver, sizeof(ver), NULL);
 		if (r == -ETIMEDOUT)
 			goto fail;
-		if (!r)
+		if (!r) {
 			sv->proto = *v;
+			sv->pkt_len = sizeof(struct vstor_packet); /* every version we offer has the extension */
+		}
 		else
 			r = -EPROTONOSUPPORT;
 	}

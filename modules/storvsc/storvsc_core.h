@@ -34,6 +34,7 @@ struct storvsc {
 	unsigned timeout_ms;
 	size_t ring_bytes;
 	uint16_t proto;
+	uint32_t pkt_len;         /* vstor packet bytes sent: without the Windows 8 SRB extension until 5.1+ is agreed */
 	uint32_t max_transfer;
 	uint16_t max_channels;
 	volatile int lock;

@@ -300,12 +300,12 @@ static void t_vstor(void)
 		  "03000000 01000000 00000000"              /* EXECUTE_SRB, completion requested, status */
 		  "3400 00 00 00 00 00 00 0a 14 01 00 00100000" /* length 52, port/path/target/lun, cdb 10, sense 20, read */
 		  "28001234567800000800 00000000000000000000"   /* cdb in the 20-byte union */
-		  "0000 ff 20 48000000 3c000000 00000000");   /* untagged, simple; DATA_IN | no sync; 60 s */
+		  "0000 ff 20 4a000000 3c000000 00000000");   /* untagged, simple; DATA_IN | no sync | queue action; 60 s */
 	uint8_t sync[10] = { SCSI_SYNCHRONIZE_CACHE_10 };
 	storvsc_srb_encode(&p, 3, sync, 10, 0, SRB_DATA_NONE);
 	CHECK_EQ(p.srb.lun, 3);
 	CHECK_EQ(p.srb.data_in, 2);
-	CHECK_EQ(p.srb.win8.srb_flags, SRB_FLAGS_DISABLE_SYNCH_TRANSFER);
+	CHECK_EQ(p.srb.win8.srb_flags, SRB_FLAGS_QUEUE_ACTION_ENABLE | SRB_FLAGS_DISABLE_SYNCH_TRANSFER);
 }
 
 /* ---------------- end to end ---------------- */

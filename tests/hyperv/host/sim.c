@@ -577,8 +577,11 @@ static void stor_packet(struct sim_chan *c, const uint8_t *pkt, uint32_t len)
 	} else {
 		assert(d.type == VM_PKT_DATA_INBAND && off == 16);
 	}
-	assert(len - off == sizeof(v));
-	memcpy(&v, pkt + off, sizeof(v));
+	/* Before a version is agreed the guest sends packets without the
+	 * Windows 8 SRB extension (48 bytes), after it whole ones. */
+	memset(&v, 0, sizeof(v));
+	assert(len - off == (sim.stor_agreed ? sizeof(v) : sizeof(v) - 16));
+	memcpy(&v, pkt + off, len - off);
 	assert(v.flags == VSTOR_FLAG_REQUEST_COMPLETION);
 	uint32_t op = v.operation;
 	v.operation = VSTOR_OP_COMPLETE_IO;
@@ -591,6 +594,8 @@ static void stor_packet(struct sim_chan *c, const uint8_t *pkt, uint32_t len)
 	case VSTOR_OP_QUERY_PROTOCOL_VERSION:
 		if (v.version.major_minor > sim.stor_max)
 			v.status = 0xc0000001;
+		else
+			sim.stor_agreed = true;
 		break;
 	case VSTOR_OP_QUERY_PROPERTIES:
 		memset(&v.props, 0, sizeof(v.props));

@@ -75,6 +75,7 @@ struct sim {
 
 	/* storvsc side */
 	uint16_t stor_max;
+	bool stor_agreed;
 	uint8_t *disk;
 	uint64_t disk_blocks;
 	uint32_t block_size;
