@@ -238,6 +238,25 @@ static void t_vmbus_messages(void)
 	CHECK_EQ(vmbus_gpadl_teardown(&c.channels[1], h, 100), 0);
 	CHECK_HEX(sim.log[sim.nlog - 1], 16, "0b000000 00000000 07000000 101e0e00");
 	free(buf);
+
+	/* 100 pages: 26 in the header, then bodies of 28, 28 and 18; the host gets them all, in order. */
+	buf = sim_ops.alloc(NULL, 100 * 4096);
+	first = sim.nlog;
+	CHECK_EQ(vmbus_gpadl_create(&c.channels[1], buf, 100 * 4096, &h, 100), 0);
+	CHECK_EQ(h, 0xe1e11);
+	CHECK_EQ(sim.nlog - first, 4);
+	CHECK_EQ(sim.loglen[first + 3], 16 + 18 * 8);
+	struct sim_gpadl *g = &sim.gpadls[sim.ngpadl - 1];
+	CHECK_EQ(g->npfn, 100);
+	for (unsigned i = 0; i < 100; i++)
+		CHECK_EQ(g->pfn[i], ((uint64_t)(uintptr_t)buf >> 12) + i);
+	CHECK_EQ(vmbus_gpadl_teardown(&c.channels[1], h, 100), 0);
+	/* Not page-aligned, empty: refused before anything is sent. */
+	first = sim.nlog;
+	CHECK_EQ(vmbus_gpadl_create(&c.channels[1], buf + 8, 4096, &h, 100), -EINVAL);
+	CHECK_EQ(vmbus_gpadl_create(&c.channels[1], buf, 0, &h, 100), -EINVAL);
+	CHECK_EQ(sim.nlog, first);
+	free(buf);
 	CHECK_EQ(c.bad_messages, 0);
 
 	/* Messages from the host that are too short, unexpected or name nothing we asked for. */
