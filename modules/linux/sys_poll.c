@@ -41,7 +41,6 @@ struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, un
 /* --- pipes --- */
 
 #define PIPE_SIZE 65536
-#define PIPE_GROW_MAX (4u << 20) /* see pipe_write: fork children only (kmalloc limit) */
 
 struct pipe {
 	spinlock_t lock;
@@ -102,20 +101,6 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t n, uint64_t *p
 		if (!p->readers) {
 			spin_unlock_irqrestore(&p->lock, fl);
 			return done ? (ssize_t)done : -EPIPE;
-		}
-		/* In an emulated fork child the reader (the suspended parent) cannot run
-		 * until the child exits: grow the pipe instead of waiting forever. */
-		if (p->len == p->cap && fork_in_child() && p->cap < PIPE_GROW_MAX) {
-			char *nb = kmalloc(p->cap * 2);
-			if (nb) {
-				size_t first = MIN(p->len, p->cap - p->head);
-				memcpy(nb, p->buf + p->head, first);
-				memcpy(nb + first, p->buf, p->len - first);
-				kfree(p->buf);
-				p->buf = nb;
-				p->head = 0;
-				p->cap *= 2;
-			}
 		}
 		while (done < n && p->len < p->cap) {
 			size_t tail = (p->head + p->len) % p->cap;
