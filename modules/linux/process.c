@@ -292,6 +292,10 @@ void thread_exit_user(int status)
 	struct uthread *ut = current_uthread();
 	struct process *p = ut->process;
 
+	/* From a fault or the way out of an interrupt too: what follows may
+	 * sleep (closing files) and wait for other CPUs. */
+	irq_enable();
+
 	uint64_t f = spin_lock_irqsave(&p->lock);
 	list_remove(&ut->node);
 	bool last = --p->nthreads == 0;

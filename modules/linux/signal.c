@@ -74,8 +74,8 @@ static void __noreturn die(int sig, const struct ksiginfo *info, const struct tr
 	else if (sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)
 		printk(LOG_ERR, "osvb: %s killed by %s (rip %#lx)\n", proc.comm, signame(sig),
 		       (unsigned long)(tf ? tf->rip : 0));
-	else
-		printk(LOG_ERR, "osvb: %s killed by %s\n", proc.comm, signame(sig));
+	else /* the first process's end is news; a shell's children killed by SIGPIPE are not */
+		printk(&proc == init_process ? LOG_ERR : LOG_INFO, "osvb: %s killed by %s\n", proc.comm, signame(sig));
 	process_kill(sig);
 }
 

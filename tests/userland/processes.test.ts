@@ -42,4 +42,70 @@ describe('processes', () => {
     expect(b.lines).toContain('failures=0');
     expect(b.status).toBe(0);
   }, 180_000);
+
+  it.skipIf(!existsSync('/bin/busybox'))(
+    'busybox sh: seq | sort -r | head -3, and yes | head -2 (which only ends when the stages run at once)',
+    async () => {
+      const fs = await packRootfs(dir, 'bb-pipe', { exec: '/bin/busybox' });
+      const b = await boot(
+        image,
+        fs.archive,
+        execCmdline(fs.command, [
+          'sh',
+          '-c',
+          'seq 100000 | sort -r | head -3; yes | head -2; echo status $?; sleep 5 & kill $!; wait $!; echo killed $?',
+        ]),
+        { cpus: 2 },
+      );
+      expect(b.out, b.out).toContain('99999\n99998\n99997\n');
+      expect(b.out).toContain('y\ny\nstatus 0\n');
+      expect(b.lines).toContain('killed 143');
+      expect(b.status).toBe(0);
+    },
+    180_000,
+  );
+
+  it.skipIf(!existsSync('/usr/bin/go') && !existsSync('/usr/lib/go/bin/go'))(
+    "Go's os/exec from a multi-threaded program: pipes, env, exit status, a context timeout",
+    async () => {
+      const exe = join(dir, 'goexec');
+      execFileSync('go', ['build', '-o', exe, '.'], {
+        cwd: join(PROGRAMS, 'goexec'),
+        env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      const fs = await packRootfs(dir, 'goexec', { exec: exe });
+      const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2, timeoutSeconds: 150 });
+      for (const i of [0, 1, 2])
+        expect(b.lines, b.out).toContain(`run ${i}: len 90009 prefix "ABCABC" suffix " env-ok 1" code 3`);
+      expect(b.lines).toContain('timeout: signal: killed (quick true)');
+      expect(b.lines).toContain('goexec done');
+      expect(b.status).toBe(0);
+    },
+    300_000,
+  );
+
+  it.skipIf(!existsSync('/usr/bin/python3'))(
+    "Python's subprocess (pipes, timeout, cwd, env) and multiprocessing with fork",
+    async () => {
+      const fs = await packRootfs(dir, 'subproc', {
+        runtime: 'python',
+        exec: '/usr/bin/python3',
+        script: join(PROGRAMS, 'subproc.py'),
+      });
+      const b = await boot(image, fs.archive, execCmdline(fs.command), {
+        cpus: 2,
+        memory: '512M',
+        timeoutSeconds: 280,
+      });
+      expect(b.lines, b.out).toContain('pipes 300000 True 4');
+      expect(b.lines, b.out).toContain('timeout expired 1');
+      expect(b.lines).toContain('cwd env /tmp/work this False');
+      expect(b.lines).toContain('interactive cba olleh 0');
+      expect(b.lines).toContain('pool 2470 True True');
+      expect(b.lines).toContain('process [0, 10, 20] [0, 0, 0]');
+      expect(b.status).toBe(5);
+    },
+    300_000,
+  );
 });
