@@ -21,7 +21,10 @@ describe('processes', () => {
     const exe = compile(dir, 'procs.c', 'procs', 'musl-gcc', ['-static', '-lpthread']);
     const fs = await packRootfs(dir, 'procs', { exec: exe });
     const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2 });
-    expect(b.lines.filter((l) => l.startsWith('FAIL')), b.out).toEqual([]);
+    expect(
+      b.lines.filter((l) => l.startsWith('FAIL')),
+      b.out,
+    ).toEqual([]);
     for (const name of [
       'pipes_both_ways',
       'pipe_parent_writes_first',
