@@ -17,7 +17,7 @@ beforeAll(async () => {
 }, 300_000);
 
 describe('processes', () => {
-  it('pipes both ways past the pipe size, COW, MAP_SHARED, wait options, groups, orphans, vfork, exec from threads', async () => {
+  it('pipes both ways past the pipe size, COW, MAP_SHARED, wait options, groups, orphans, vfork, FIFO, socketpair, eventfd, exec from threads', async () => {
     const exe = compile(dir, 'procs.c', 'procs', 'musl-gcc', ['-static', '-lpthread']);
     const fs = await packRootfs(dir, 'procs', { exec: exe });
     const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2 });
@@ -38,6 +38,8 @@ describe('processes', () => {
       'setsid',
       'orphan_reaped',
       'vfork',
+      'fifo',
+      'socketpair_eventfd',
       'exec_multithreaded',
     ]) {
       expect(b.lines, b.out).toContain(`ok ${name}`);

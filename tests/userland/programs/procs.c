@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,6 +309,56 @@ static void vfork_shares(void)
 	CHECK("vfork", v == 5 && WIFEXITED(st) && WEXITSTATUS(st) == 6, "v=%d status %#x", v, st);
 }
 
+/* A FIFO, a socketpair and an eventfd between two running processes: the
+ * reader's open waits for the writer, data flows past the pipe size, and
+ * the end of the last writer is EOF. */
+static void ipc_between_processes(void)
+{
+	enum { N = 200 << 10 };
+	unlink("/tmp/fifo");
+	int m = mkfifo("/tmp/fifo", 0600);
+	struct stat st;
+	int isfifo = stat("/tmp/fifo", &st) == 0 && S_ISFIFO(st.st_mode);
+	int nb = open("/tmp/fifo", O_WRONLY | O_NONBLOCK);
+	int enxio = nb < 0 && errno == ENXIO;
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	int efd = eventfd(0, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		int w = open("/tmp/fifo", O_WRONLY);
+		char *buf = calloc(1, N);
+		memset(buf, 'f', N);
+		int ok = w >= 0 && write_all(w, buf, N) == N;
+		close(w);
+		ok = ok && write_all(sv[1], buf, N) == N;
+		char c;
+		ok = ok && read(sv[1], &c, 1) == 1 && c == '!';
+		uint64_t one = 1;
+		sleep_ms(30);
+		ok = ok && write(efd, &one, 8) == 8;
+		_exit(ok ? 0 : 1);
+	}
+	close(sv[1]);
+	int r = open("/tmp/fifo", O_RDONLY);
+	char *buf = malloc(N + 1);
+	ssize_t got = read_all(r, buf, N + 1);
+	close(r);
+	ssize_t got2 = read_all(sv[0], buf, N);
+	write(sv[0], "!", 1);
+	uint64_t v = 0;
+	ssize_t ev = read(efd, &v, 8);
+	int status;
+	waitpid(pid, &status, 0);
+	ssize_t eof = read(sv[0], buf, 1);
+	free(buf);
+	CHECK("fifo", m == 0 && isfifo && enxio && got == N, "mkfifo %d isfifo %d enxio %d got %zd", m, isfifo, enxio,
+	      got);
+	CHECK("socketpair_eventfd", got2 == N && ev == 8 && v == 1 && eof == 0 && status == 0,
+	      "socket got %zd, eventfd %zd/%lu, eof %zd, status %#x", got2, ev, (unsigned long)v, eof, status);
+}
+
 static void *spin(void *arg)
 {
 	(void)arg;
@@ -344,6 +398,7 @@ int main(int argc, char **argv)
 	process_groups();
 	orphans();
 	vfork_shares();
+	ipc_between_processes();
 	exec_threaded(argv[0]);
 	printf("failures=%d\n", failures);
 	return failures;
