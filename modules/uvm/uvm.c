@@ -589,8 +589,12 @@ static void out_of_memory(struct mm *mm, uintptr_t va)
 	}
 }
 
-/* Fill a fresh page for va of area v. mm->lock held. */
-static int fill(struct mm *mm, struct vma *v, uintptr_t va, pte_t *e)
+/* Fill a fresh page for va of area v; mm->lock held, its saved flags in *f.
+ * Reading a file may sleep (9p, a disk), so the lock is dropped around the
+ * read and the area looked up again afterwards: it may have been unmapped or
+ * replaced, or another thread may have filled the page. Returns 0 when the
+ * caller should look at the entry again (normally: filled), else an errno. */
+static int fill(struct mm *mm, struct vma *v, uintptr_t va, uint64_t *f)
 {
 	void *page = page_alloc(0, PAGE_ZERO);
 	if (!page) {
@@ -598,12 +602,28 @@ static int fill(struct mm *mm, struct vma *v, uintptr_t va, pte_t *e)
 		return -ENOMEM;
 	}
 	if (v->file && va < v->file_end) {
+		struct file *file = file_get(v->file);
+		uint64_t off = v->off + (va - v->start);
 		size_t n = MIN(PAGE_SIZE, v->file_end - va);
-		ssize_t got = vfs_pread_full(v->file, page, n, v->off + (va - v->start));
-		if (got < 0) {
+		spin_unlock_irqrestore(&mm->lock, *f);
+		ssize_t got = vfs_pread_full(file, page, n, off);
+		*f = spin_lock_irqsave(&mm->lock);
+		v = find(mm, va);
+		bool same = v && v->file == file && v->off + (va - v->start) == off;
+		file_put(file);
+		if (got < 0 || !same) {
 			page_free(page, 0);
-			return got;
+			return got < 0 && same ? (int)got : 0;
 		}
+	}
+	pte_t *e = leaf(mm, va, true);
+	if (!e) {
+		page_free(page, 0);
+		return -ENOMEM;
+	}
+	if (*e & (PTE_P | PTE_SOFT_NONE)) {
+		page_free(page, 0); /* another thread filled it meanwhile */
+		return 0;
 	}
 	paddr_t pa = virt_to_phys(page);
 	page_ref_init(pa);
@@ -685,7 +705,7 @@ bool uvm_handle_fault(uintptr_t addr, uint64_t error)
 		}
 		goto out;
 	}
-	ok = fill(mm, v, va, e) == 0;
+	ok = fill(mm, v, va, &f) == 0; /* on a changed area the access retries */
 out:
 	spin_unlock_irqrestore(&mm->lock, f);
 	return ok;
@@ -698,13 +718,16 @@ int uvm_populate(uintptr_t addr, size_t len)
 		return -EFAULT;
 	for (uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE); va < addr + len; va += PAGE_SIZE) {
 		uint64_t f = spin_lock_irqsave(&mm->lock);
-		struct vma *v = find(mm, va);
-		pte_t *e = v ? leaf(mm, va, true) : NULL;
 		int r = 0;
-		if (v && !e)
-			r = -ENOMEM;
-		else if (e && !(*e & (PTE_P | PTE_SOFT_NONE)))
-			r = fill(mm, v, va, e);
+		for (;;) {
+			struct vma *v = find(mm, va);
+			pte_t *e = v ? leaf(mm, va, true) : NULL;
+			if (v && !e)
+				r = -ENOMEM;
+			if (!e || r || (*e & (PTE_P | PTE_SOFT_NONE)))
+				break;
+			r = fill(mm, v, va, &f);
+		}
 		spin_unlock_irqrestore(&mm->lock, f);
 		if (r)
 			return r;
@@ -855,21 +878,29 @@ static void fork_pte(pte_t *e, uintptr_t va, void *ctx)
 	fc->child->resident++;
 }
 
-static int populate_locked(struct mm *mm, struct vma *v)
+/* Every page of the current address space's MAP_SHARED areas exists after
+ * this, or each side of a fork would fault in its own later. (Filling may
+ * read a file and sleep, so this runs before the copy takes the lock.) */
+static int populate_shared(struct mm *mm)
 {
-	for (uintptr_t va = v->start; va < v->end; va += PAGE_SIZE) {
-		pte_t *e = leaf(mm, va, true);
-		if (!e)
-			return -ENOMEM;
-		if (!(*e & (PTE_P | PTE_SOFT_NONE))) {
-			int r = fill(mm, v, va, e);
-			if (r)
-				return r;
-			if (!(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
-				*e = (*e & PTE_ADDR_MASK) | PTE_SOFT_NONE;
-		}
+	for (uintptr_t from = 0;;) {
+		uintptr_t start = 0, end = 0;
+		uint64_t f = spin_lock_irqsave(&mm->lock);
+		struct vma *v;
+		list_for_each_entry(v, &mm->vmas, node)
+			if (v->end > from && shared(v)) {
+				start = MAX(v->start, from);
+				end = v->end;
+				break;
+			}
+		spin_unlock_irqrestore(&mm->lock, f);
+		if (!end)
+			return 0;
+		int r = uvm_populate(start, end - start);
+		if (r)
+			return r;
+		from = end;
 	}
-	return 0;
 }
 
 struct mm *uvm_mm_fork(int *err)
@@ -879,14 +910,15 @@ struct mm *uvm_mm_fork(int *err)
 	*err = -ENOMEM;
 	if (!child)
 		return NULL;
+	int r = populate_shared(mm);
+	if (r) {
+		uvm_mm_put(child);
+		*err = r;
+		return NULL;
+	}
 	uint64_t f = spin_lock_irqsave(&mm->lock);
 	struct vma *v;
-	int r = 0;
 	list_for_each_entry(v, &mm->vmas, node) {
-		/* A shared area's pages must exist now, or each side would fault
-		 * in its own later. */
-		if (shared(v) && (r = populate_locked(mm, v)))
-			break;
 		struct vma *c = kmalloc(sizeof(*c));
 		if (!c) {
 			r = -ENOMEM;
