@@ -4,8 +4,10 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/kernel/app.js';
 import { boot, buildKernel, compile, execCmdline, packRootfs, PROGRAMS, tempDir } from './helpers.js';
 
 let dir: string;
@@ -113,4 +115,16 @@ describe('processes', () => {
     },
     300_000,
   );
+
+  it('LINUX_FORK=n: one process, fork and vfork fail with ENOSYS', async () => {
+    const app = join(dir, 'nofork.yaml');
+    await writeFile(app, 'name: nofork\nkernel:\n  config:\n    LINUX_ABI: y\n    LINUX_FORK: n\n');
+    const out = join(dir, 'nofork-image');
+    await buildApp(app, { outDir: out, cacheDir: join(dir, 'cache'), jobs: 2 });
+    const exe = compile(dir, 'procs.c', 'procs-nofork', 'musl-gcc', ['-static', '-lpthread']);
+    const fs = await packRootfs(dir, 'nofork', { exec: exe });
+    const b = await boot(out, fs.archive, execCmdline(fs.command, ['nofork']));
+    expect(b.lines, b.out).toContain('fork -1 Function not implemented, vfork -1 Function not implemented');
+    expect(b.status).toBe(0);
+  }, 300_000);
 });

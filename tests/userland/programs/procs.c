@@ -387,6 +387,15 @@ static void exec_threaded(const char *self)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "nofork")) {
+		/* A kernel without processes (LINUX_FORK=n). */
+		pid_t f = fork();
+		int e1 = errno;
+		pid_t v = vfork();
+		int e2 = errno;
+		printf("fork %d %s, vfork %d %s\n", f, strerror(e1), v, strerror(e2));
+		return f == -1 && e1 == ENOSYS && v == -1 && e2 == ENOSYS ? 0 : 1;
+	}
 	if (argc > 1 && !strcmp(argv[1], "exec-child")) {
 		/* One thread left, with the process's pid as its tid. */
 		return gettid() == getpid() ? 77 : 78;
