@@ -261,18 +261,33 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 	return true;
 }
 
+static void stopped_wait(struct uthread *ut);
+
 /* Default action of a stop signal: the process stops (its parent hears of
- * it) until SIGCONT or SIGKILL. Only the thread that took the signal waits;
- * the others of a multi-threaded process go on (a simplification). */
+ * it) until SIGCONT or SIGKILL. Its threads that run user code stop on their
+ * next way back to it; threads asleep in a system call stop when it ends. */
 static void stop(struct uthread *ut, int sig)
 {
 	struct process *p = ut->process;
+	irq_enable(); /* from an interrupt's way out too: this sleeps */
 	uint64_t f = spin_lock_irqsave(&procs_lock);
 	p->stopped = true;
 	p->report = (sig << 8) | 0x7f;
 	signal_child_event(p, CLD_STOPPED, sig);
 	spin_unlock_irqrestore(&procs_lock, f);
 	process_notify();
+	f = spin_lock_irqsave(&p->lock);
+	struct uthread *t;
+	list_for_each_entry(t, &p->threads, node)
+		if (t != ut && t->kt && !t->sleeping)
+			thread_kick(t->kt);
+	spin_unlock_irqrestore(&p->lock, f);
+	stopped_wait(ut);
+}
+
+static void stopped_wait(struct uthread *ut)
+{
+	struct process *p = ut->process;
 	struct waiter w = { .queued = false };
 	for (;;) {
 		wait_prepare(&poll_wq, &w);
@@ -291,6 +306,11 @@ void signal_deliver(struct trap_frame *tf)
 	for (;;) {
 		if (ut->zap)
 			thread_exit_user(0);
+		if (READ_ONCE(ut->process->stopped)) {
+			irq_enable(); /* from an interrupt's way out too: this sleeps */
+			stopped_wait(ut);
+			continue;
+		}
 		uint64_t f = spin_lock_irqsave(&proc.lock);
 		uint64_t ready = ut->sigpending & ~ut->sigmask;
 		if (!ready) {

@@ -36,6 +36,7 @@ describe('processes', () => {
       'waitid_nowait',
       'sigchld',
       'echild',
+      'stop_all_threads',
       'kill_process_group',
       'setsid',
       'orphan_reaped',

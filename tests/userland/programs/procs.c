@@ -231,6 +231,44 @@ static void wait_options(void)
 	signal(SIGCHLD, SIG_DFL);
 }
 
+static volatile long *spins;
+static void *spinner(void *arg)
+{
+	(void)arg;
+	for (;;)
+		(*spins)++;
+	return NULL;
+}
+
+/* SIGSTOP stops every thread of a process, SIGCONT lets them go on. */
+static void stop_all_threads(void)
+{
+	spins = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, spinner, NULL);
+		for (;;)
+			pause();
+	}
+	while (*spins < 1000)
+		sleep_ms(1);
+	kill(pid, SIGSTOP);
+	int st;
+	pid_t r = waitpid(pid, &st, WUNTRACED);
+	sleep_ms(50);
+	long c1 = *spins;
+	sleep_ms(150);
+	long c2 = *spins;
+	kill(pid, SIGCONT);
+	sleep_ms(100);
+	long c3 = *spins;
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	CHECK("stop_all_threads", r == pid && c1 == c2 && c3 > c2 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	      "waited %d, spins %ld %ld %ld, status %#x", r, c1, c2, c3, st);
+}
+
 static void process_groups(void)
 {
 	pid_t leader = fork();
@@ -404,6 +442,7 @@ int main(int argc, char **argv)
 	pipes_both_ways();
 	copy_on_write();
 	wait_options();
+	stop_all_threads();
 	process_groups();
 	orphans();
 	vfork_shares();
