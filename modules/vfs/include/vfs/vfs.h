@@ -145,6 +145,9 @@ ssize_t vfs_dir_path(struct inode *dir, char *buf, size_t size);
 /* The process's working directory (one process). */
 struct inode *vfs_cwd(void);
 void vfs_set_cwd(struct inode *dir);
+/* Where the caller's working directory is kept (the linux module's: one per
+ * process); NULL or a NULL result: the kernel's own. */
+extern struct inode **(*vfs_cwd_slot)(void);
 
 /* --- files --- */
 /* Open (flags are O_*; mode for O_CREAT). base NULL = cwd. */
