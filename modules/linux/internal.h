@@ -101,6 +101,11 @@ struct uthread {
 	bool restore_sigmask;      /* rt_sigsuspend/ppoll/pselect: restore saved_sigmask on return */
 	uint64_t saved_sigmask;
 	volatile bool sleeping;    /* blocked interruptibly (signals wake it) */
+	uint64_t waitset;          /* rt_sigtimedwait's set while it waits (sigwait.c) */
+	char name[16];             /* PR_SET_NAME ("" = the program's name) */
+	int pdeathsig;             /* PR_SET_PDEATHSIG */
+	bool no_new_privs;         /* PR_SET_NO_NEW_PRIVS */
+	int sched_policy, sched_prio; /* sched_setscheduler (recorded; one class runs) */
 };
 
 struct process {

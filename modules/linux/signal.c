@@ -94,7 +94,10 @@ int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 		die(SIGKILL, info, NULL);
 	uint64_t f = spin_lock_irqsave(&proc.lock);
 	struct ksigaction *a = &proc.actions[sig - 1];
-	if (a->handler == SIG_IGN || (a->handler == SIG_DFL && default_ignored(sig))) {
+	/* A blocked (or sigwait-ed) signal is kept even if ignored: its action
+	 * may change before it is unblocked, and sigwait/signalfd take it. */
+	bool held = (t->sigmask | t->waitset) & SIGBIT(sig);
+	if (!held && (a->handler == SIG_IGN || (a->handler == SIG_DFL && default_ignored(sig)))) {
 		spin_unlock_irqrestore(&proc.lock, f);
 		return 0;
 	}
@@ -109,6 +112,7 @@ int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 		thread_wake(t->kt);
 	else if (other)
 		thread_kick(t->kt); /* running on another CPU: make it enter the kernel */
+	poll_notify(); /* signalfd readers and sigtimedwait in other threads */
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* File and directory system calls. Data moves through a kernel bounce buffer;
  * every user pointer goes through uaccess. */
 #include "internal.h"
+#include "calls.h"
 #include <uaccess/uaccess.h>
 #include <mm/kmalloc.h>
 #include <mm/page.h>
@@ -587,6 +588,10 @@ SYSCALL(72, fcntl, 3)
 		break;
 	case F_GETPIPE_SZ:
 		r = 65536;
+		break;
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		r = memfd_seals(f, a1, a2);
 		break;
 	default:
 		r = -EINVAL;
