@@ -49,4 +49,8 @@ void itimerspec_fill(struct kitimerspec *its, uint64_t deadline, uint64_t interv
 /* memfd seals (memfd.c): F_ADD_SEALS / F_GET_SEALS on any file. */
 long memfd_seals(struct file *f, unsigned cmd, uint64_t arg);
 
+/* vDSO (vdso.c, with VDSO=y): map it into the new program; its address for
+ * AT_SYSINFO_EHDR, or 0. Weak: absent when the vdso module is off. */
+uint64_t vdso_map(void) __attribute__((weak));
+
 #endif

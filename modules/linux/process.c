@@ -1,6 +1,7 @@
 /* The application process: threads' user state, entering ring 3, exec, exit,
  * and the init hook that starts the program named on the command line. */
 #include "internal.h"
+#include "calls.h"
 #include <arch/cpu.h>
 #include <arch/gdt.h>
 #include <arch/percpu.h>
@@ -277,6 +278,7 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 		.argv = argv, .argc = argc, .envp = envp, .envc = envc, .execfn = path,
 		.exe = &exe, .interp = exe.interp ? &interp : NULL,
 		.hwcap = cpu_hwcap(), .minsigstksz = 2048,
+		.sysinfo_ehdr = vdso_map ? vdso_map() : 0,
 	};
 	save_cmdline(argv, argc);
 	long sp = elf_build_stack(&p);
