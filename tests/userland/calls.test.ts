@@ -59,19 +59,27 @@ describe('newer Linux calls', () => {
 
   // Ruby's timer thread uses timer_create with SIGEV_THREAD_ID; without it,
   // ruby warns "timer_create failed: signals racy" on stderr.
-  it.skipIf(!existsSync('/usr/bin/ruby'))("Debian's ruby starts without the timer_create warning", async () => {
-    const files = new Map([
-      ['/usr/lib/ruby', '/usr/lib/ruby'],
-      ['/usr/lib/x86_64-linux-gnu/ruby', '/usr/lib/x86_64-linux-gnu/ruby'],
-    ]);
-    const fs = await packRootfs(dir, 'ruby', { exec: '/usr/bin/ruby', execGuestPath: '/usr/bin/ruby', files });
-    const b = await boot(image, fs.archive, execCmdline(fs.command, ['-e', 'p 1; $stderr.puts :err_ok']), {
-      memory: '512M',
-      cpus: 2,
-    });
-    expect(b.lines).toContain('1');
-    expect(b.lines).toContain('err_ok');
-    expect(b.out).not.toMatch(/timer_create|signals racy|unimplemented syscall/);
-    expect(b.status).toBe(0);
-  }, 240_000);
+  it.skipIf(!existsSync('/usr/bin/ruby'))(
+    "Debian's ruby starts without the timer_create warning",
+    async () => {
+      const files = new Map([
+        ['/usr/lib/ruby', '/usr/lib/ruby'],
+        ['/usr/lib/x86_64-linux-gnu/ruby', '/usr/lib/x86_64-linux-gnu/ruby'],
+      ]);
+      const fs = await packRootfs(dir, 'ruby', {
+        exec: '/usr/bin/ruby',
+        execGuestPath: '/usr/bin/ruby',
+        files,
+      });
+      const b = await boot(image, fs.archive, execCmdline(fs.command, ['-e', 'p 1; $stderr.puts :err_ok']), {
+        memory: '512M',
+        cpus: 2,
+      });
+      expect(b.lines).toContain('1');
+      expect(b.lines).toContain('err_ok');
+      expect(b.out).not.toMatch(/timer_create|signals racy|unimplemented syscall/);
+      expect(b.status).toBe(0);
+    },
+    240_000,
+  );
 });
