@@ -82,7 +82,7 @@ struct ksiginfo {
 };
 
 struct fpu_state {
-	uint8_t fx[512] __attribute__((aligned(16)));
+	uint8_t fx[4096] __attribute__((aligned(64))); /* FXSAVE or XSAVE area (ARCH_FPU_STATE_MAX) */
 };
 
 struct uthread {
@@ -177,6 +177,14 @@ int fpu_attach(struct thread *t);                          /* give t an FPU stat
 void fpu_init_state(struct fpu_state *s);
 void fpu_save(struct uthread *ut, struct fpu_state *out);  /* ut's current state */
 void fpu_load(struct uthread *ut, const struct fpu_state *in);
+/* Signal frames: the bytes of fpstate on the user stack, filling in Linux's
+ * XSAVE markers (sw_reserved, FP_XSTATE_MAGIC2) when the state is XSAVE;
+ * and making a frame's fpstate read back from user memory safe to load.
+ * fpu_frame_read returns -EFAULT or 0. */
+size_t fpu_frame_size(void);
+void fpu_frame_prepare(struct fpu_state *s);
+int fpu_frame_read(struct fpu_state *s, uint64_t uaddr);
+bool fpu_xstate(void);
 
 /* time */
 uint64_t linux_realtime_ns(void);

@@ -277,7 +277,7 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 	struct exec_params p = {
 		.argv = argv, .argc = argc, .envp = envp, .envc = envc, .execfn = path,
 		.exe = &exe, .interp = exe.interp ? &interp : NULL,
-		.hwcap = cpu_hwcap(), .minsigstksz = 2048,
+		.hwcap = cpu_hwcap(), .minsigstksz = 1024 + fpu_frame_size(),
 		.sysinfo_ehdr = vdso_map ? vdso_map() : 0,
 	};
 	save_cmdline(argv, argc);

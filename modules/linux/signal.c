@@ -154,7 +154,7 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 	    !on_altstack(ut, sp))
 		sp = ut->altstack_sp + ut->altstack_size;
 	sp -= 128; /* the red zone of the interrupted function */
-	sp = (sp - sizeof(struct fpu_state)) & ~63ul;
+	sp = (sp - fpu_frame_size()) & ~63ul;
 	uint64_t fp = sp;
 	sp -= sizeof(struct rt_sigframe);
 	sp = ((sp + 8) & ~15ul) - 8; /* at handler entry: (rsp + 8) % 16 == 0 */
@@ -183,7 +183,10 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 
 	struct fpu_state fs;
 	fpu_save(ut, &fs);
-	if (copy_to_user((void *)fp, &fs, sizeof(fs)) || copy_to_user((void *)sp, &fr, sizeof(fr)))
+	fpu_frame_prepare(&fs);
+	if (fpu_xstate())
+		fr.uc.flags |= 1; /* UC_FP_XSTATE */
+	if (copy_to_user((void *)fp, &fs, fpu_frame_size()) || copy_to_user((void *)sp, &fr, sizeof(fr)))
 		return false;
 
 	/* The handler starts with a clean FPU state, as on Linux. */
@@ -377,7 +380,7 @@ SYSCALL(15, rt_sigreturn, 0)
 	struct sigcontext *mc = &fr.uc.mc;
 	if (mc->fpstate) {
 		struct fpu_state fs;
-		if (copy_from_user(&fs, (const void *)mc->fpstate, sizeof(fs))) {
+		if (fpu_frame_read(&fs, mc->fpstate)) {
 			struct ksiginfo si = { .signo = SIGSEGV, .code = SI_KERNEL, .addr = mc->fpstate };
 			die(SIGSEGV, &si, tf);
 		}
