@@ -47,7 +47,7 @@ else
   trap 'rm -rf "$WORK"' EXIT
 fi
 GOROOT=$(go env GOROOT)
-PYTHON=$(command -v python3)
+PYTHON=/usr/bin/python3  # Debian's, whose tests libpython3.11-testsuite installs
 PYVER=$($PYTHON -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 ROWS="$WORK/rows.txt"
 : >"$ROWS"
@@ -90,6 +90,13 @@ YAML
     "$(cat "$WORK/$name.guest.status")" | tee -a "$ROWS"
 done
 
+# The extension modules only the tests use (osvb's rootfs leaves them out).
+TESTMODS=""
+for m in /usr/lib/python$PYVER/lib-dynload/_test*.so /usr/lib/python$PYVER/lib-dynload/_ctypes_test*.so \
+  /usr/lib/python$PYVER/lib-dynload/_xx*.so; do
+  [ -e "$m" ] && TESTMODS+="  $m: $m"$'\n'
+done
+
 for t in $PY_TESTS; do
   name="py-$t"
   echo "abi-suites: Python $t" >&2
@@ -104,6 +111,7 @@ app:
   workdir: /tmp
 files:
   /usr/lib/python$PYVER/test: /usr/lib/python$PYVER/test
+$TESTMODS
 run:
   memory: 1G
   cpus: 2
