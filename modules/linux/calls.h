@@ -46,6 +46,12 @@ uint64_t timer_deadline(int clock, bool abs, const struct kitimerspec *its);
 /* Fill the value/interval of *its from a monotonic deadline (0 = disarmed). */
 void itimerspec_fill(struct kitimerspec *its, uint64_t deadline, uint64_t interval);
 
+/* Pipe capacity (sys_poll.c): F_GETPIPE_SZ, or F_SETPIPE_SZ to want bytes. */
+long pipe_size(struct file *f, bool set, uint64_t want);
+
+/* fcntl F_NOTIFY (inotify.c): SIGIO for changes in the directory f. */
+long dnotify_set(struct file *f, uint64_t arg);
+
 /* memfd seals (memfd.c): F_ADD_SEALS / F_GET_SEALS on any file. */
 long memfd_seals(struct file *f, unsigned cmd, uint64_t arg);
 

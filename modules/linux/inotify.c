@@ -1,4 +1,7 @@
-/* inotify: watches on inodes, fed by the VFS's change hook (vfs_event_hook).
+/* inotify and dnotify (fcntl F_NOTIFY): watches on inodes, fed by the VFS's
+ * change hook (vfs_event_hook). dnotify sends SIGIO for changes in a watched
+ * directory (DN_CREATE, DN_DELETE, DN_RENAME, DN_MODIFY; DN_MULTISHOT).
+ * inotify: 
  * Reported: IN_CREATE, IN_DELETE, IN_MOVED_FROM/TO (with a shared cookie),
  * IN_MODIFY (writes and truncation, to the file's own watch and to a watch on
  * the directory it was opened in), IN_DELETE_SELF and IN_IGNORED; IN_ISDIR,
@@ -52,6 +55,39 @@ struct instance {
 
 static spinlock_t lock = SPINLOCK_INIT;
 static struct list instances = LIST_INIT(instances);
+
+#define DN_MODIFY 0x2
+#define DN_CREATE 0x4
+#define DN_DELETE 0x8
+#define DN_RENAME 0x10
+#define DN_MULTISHOT 0x80000000u
+
+struct dnotify {
+	struct list node;
+	struct file *file; /* the descriptor's open file (a reference: kept until F_NOTIFY replaces it,
+			    * as there is no hook at close) */
+	struct inode *dir;  /* a reference */
+	uint32_t mask;
+};
+static struct list dnotifies = LIST_INIT(dnotifies);
+
+/* dnotify bits an inotify event stands for. */
+static uint32_t dn_bits(uint32_t mask)
+{
+	switch (mask & ~IN_ISDIR) {
+	case 0x100: /* IN_CREATE */
+		return DN_CREATE;
+	case 0x200: /* IN_DELETE */
+		return DN_DELETE;
+	case 0x40: /* IN_MOVED_FROM */
+	case 0x80: /* IN_MOVED_TO */
+		return DN_RENAME;
+	case IN_MODIFY:
+		return DN_MODIFY;
+	default:
+		return 0;
+	}
+}
 
 /* Queue an event (lock held); identical back-to-back events merge, as on Linux. */
 static void queue(struct instance *in, int wd, uint32_t mask, uint32_t cookie, const char *name, size_t len)
@@ -135,9 +171,25 @@ static void hook(struct inode *dir, const char *name, size_t len, struct inode *
 			}
 		}
 	}
+	bool sigio = false;
+	struct dnotify *d;
+	list_for_each_entry(d, &dnotifies, node) {
+		const char *n;
+		size_t l;
+		bool hit = dir ? d->dir == dir : mask == IN_MODIFY && name && in_dir(d->dir, name, len, &n, &l);
+		if (!hit || !(d->mask & dn_bits(mask)))
+			continue;
+		sigio = true;
+		if (!(d->mask & DN_MULTISHOT))
+			d->mask = 0; /* spent, until the next F_NOTIFY */
+	}
 	spin_unlock_irqrestore(&lock, f);
 	if (any)
 		poll_notify();
+	if (sigio) {
+		struct ksiginfo si = { .signo = SIGIO, .code = 0x80 /* SI_KERNEL */ };
+		signal_send_process(SIGIO, &si);
+	}
 }
 
 static ssize_t in_read(struct file *f, void *buf, size_t n, uint64_t *pos)
@@ -364,4 +416,36 @@ SYSCALL(255, inotify_rm_watch, 2)
 	if (!was_dead)
 		poll_notify();
 	return was_dead ? -EINVAL : 0;
+}
+
+/* fcntl(fd, F_NOTIFY, mask): replace the descriptor's registration; 0 removes it. */
+long dnotify_set(struct file *f, uint64_t arg)
+{
+	if (!S_ISDIR(f->inode->mode))
+		return -ENOTDIR;
+	struct dnotify *nd = (arg & ~(uint64_t)DN_MULTISHOT) ? kzalloc(sizeof(*nd)) : NULL;
+	if ((arg & ~(uint64_t)DN_MULTISHOT) && !nd)
+		return -ENOMEM;
+	struct dnotify *d, *old = NULL;
+	uint64_t fl = spin_lock_irqsave(&lock);
+	list_for_each_entry(d, &dnotifies, node)
+		if (d->file == f)
+			old = d;
+	if (old)
+		list_remove(&old->node);
+	if (nd) {
+		nd->file = file_get(f);
+		nd->dir = inode_get(f->inode);
+		nd->mask = arg;
+		list_push_back(&dnotifies, &nd->node);
+	}
+	spin_unlock_irqrestore(&lock, fl);
+	if (nd)
+		__atomic_store_n(&vfs_event_hook, hook, __ATOMIC_RELEASE);
+	if (old) {
+		inode_put(old->dir);
+		file_put(old->file);
+		kfree(old);
+	}
+	return 0;
 }

@@ -46,6 +46,8 @@ describe('newer Linux calls', () => {
       'prctl_no_new_privs',
       'inotify_events',
       'inotify_file_watch',
+      'pipe_set_size',
+      'dnotify_sigio',
     ]) {
       expect(b.lines).toContain(`ok ${name}`);
     }

@@ -572,6 +572,42 @@ static void test_inotify(void)
 	rmdir("/tmp/inw");
 }
 
+static volatile int sigios;
+static void on_sigio(int sig)
+{
+	(void)sig;
+	sigios++;
+}
+
+static void test_fcntl_misc(void)
+{
+	int p[2];
+	pipe(p);
+	int sz = fcntl(p[1], F_GETPIPE_SZ);
+	int r = fcntl(p[1], F_SETPIPE_SZ, sz / 2);
+	CHECK("pipe_set_size", r == sz / 2 && fcntl(p[0], F_GETPIPE_SZ) == sz / 2, "sz=%d r=%d", sz, r);
+	r = fcntl(p[1], F_SETPIPE_SZ, 5000);
+	CHECK("pipe_set_size_rounds_up", r == 8192, "r=%d", r);
+	close(p[0]);
+	close(p[1]);
+
+	/* dnotify: SIGIO for a file created in the watched directory. */
+	signal(SIGIO, on_sigio);
+	mkdir("/tmp/dn", 0755);
+	int d = open("/tmp/dn", O_RDONLY | O_DIRECTORY);
+	r = fcntl(d, F_NOTIFY, DN_CREATE | DN_MULTISHOT);
+	int f = open("/tmp/dn/x", O_CREAT | O_WRONLY, 0644);
+	close(f);
+	for (int i = 0; i < 100 && !sigios; i++)
+		usleep(1000);
+	CHECK("dnotify_sigio", r == 0 && sigios >= 1, "r=%d sigios=%d", r, sigios);
+	fcntl(d, F_NOTIFY, 0);
+	close(d);
+	unlink("/tmp/dn/x");
+	rmdir("/tmp/dn");
+	signal(SIGIO, SIG_DFL);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
@@ -594,6 +630,8 @@ int main(int argc, char **argv)
 		test_caps_and_misc();
 	if (!only || !strcmp(only, "inotify"))
 		test_inotify();
+	if (!only || !strcmp(only, "fcntl"))
+		test_fcntl_misc();
 	printf("done failures=%d\n", failures);
 	return failures ? 1 : 0;
 }
