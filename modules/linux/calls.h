@@ -14,12 +14,18 @@
 int sig_dequeue(uint64_t set, struct ksiginfo *out);
 /* Whether sig_dequeue(set) would find something. */
 bool sig_peek(uint64_t set);
-/* Send a process-directed signal: to a thread that does not block it, else
- * the first. */
-int signal_send_process(int sig, const struct ksiginfo *info);
-/* Send to the thread tid of this process; -ESRCH when there is none. */
-int signal_send_tid(int tid, int sig, const struct ksiginfo *info);
+/* Send a process-directed signal to p (taking procs_lock): to a thread that
+ * does not block it, else the first; nothing for a process that has ended. */
+int signal_to_process(struct process *p, int sig, const struct ksiginfo *info);
+/* The same for the process with this pid; -ESRCH when there is none. */
+int signal_to_pid(int pid, int sig, const struct ksiginfo *info);
+/* Send to the thread tid of process p; -ESRCH when there is none. */
+int signal_to_thread(struct process *p, int tid, int sig, const struct ksiginfo *info);
+/* Is tid a thread of the calling process? */
 bool thread_exists(int tid);
+
+/* POSIX timers of p end (exit, exec). */
+void posix_timers_release(struct process *p);
 
 /* Timers (posix_timer.c). */
 #define CLOCK_REALTIME 0

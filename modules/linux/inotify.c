@@ -68,6 +68,7 @@ struct dnotify {
 			    * as there is no hook at close) */
 	struct inode *dir;  /* a reference */
 	uint32_t mask;
+	int pid;            /* who gets SIGIO */
 };
 static struct list dnotifies = LIST_INIT(dnotifies);
 
@@ -171,7 +172,7 @@ static void hook(struct inode *dir, const char *name, size_t len, struct inode *
 			}
 		}
 	}
-	bool sigio = false;
+	int sigio = 0;
 	struct dnotify *d;
 	list_for_each_entry(d, &dnotifies, node) {
 		const char *n;
@@ -179,7 +180,7 @@ static void hook(struct inode *dir, const char *name, size_t len, struct inode *
 		bool hit = dir ? d->dir == dir : mask == IN_MODIFY && name && in_dir(d->dir, name, len, &n, &l);
 		if (!hit || !(d->mask & dn_bits(mask)))
 			continue;
-		sigio = true;
+		sigio = d->pid;
 		if (!(d->mask & DN_MULTISHOT))
 			d->mask = 0; /* spent, until the next F_NOTIFY */
 	}
@@ -188,7 +189,7 @@ static void hook(struct inode *dir, const char *name, size_t len, struct inode *
 		poll_notify();
 	if (sigio) {
 		struct ksiginfo si = { .signo = SIGIO, .code = 0x80 /* SI_KERNEL */ };
-		signal_send_process(SIGIO, &si);
+		signal_to_pid(sigio, SIGIO, &si);
 	}
 }
 
@@ -435,6 +436,7 @@ long dnotify_set(struct file *f, uint64_t arg)
 		list_remove(&old->node);
 	if (nd) {
 		nd->file = file_get(f);
+		nd->pid = proc.pid;
 		nd->dir = inode_get(f->inode);
 		nd->mask = arg;
 		list_push_back(&dnotifies, &nd->node);

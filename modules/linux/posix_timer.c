@@ -27,6 +27,7 @@ struct ksigevent {
 
 struct ptimer {
 	int id;
+	struct process *owner; /* valid while the timer exists: released at its exit and exec */
 	int clock, notify, signo, tid;
 	uint64_t value;
 	struct timer t;
@@ -114,8 +115,9 @@ static bool signal_queued(struct ptimer *pt, int expirations)
 {
 	struct uthread *t;
 	bool r = false;
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	list_for_each_entry(t, &proc.threads, node) {
+	struct process *p = pt->owner;
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	list_for_each_entry(t, &p->threads, node) {
 		struct ksiginfo *si = &t->siginfo[pt->signo - 1];
 		int32_t v[2];
 		memcpy(v, si->bytes, 8);
@@ -126,7 +128,7 @@ static bool signal_queued(struct ptimer *pt, int expirations)
 			r = true;
 		}
 	}
-	spin_unlock_irqrestore(&proc.lock, f);
+	spin_unlock_irqrestore(&p->lock, f);
 	return r;
 }
 
@@ -158,9 +160,9 @@ static void fired(struct timer *t)
 	memcpy(si.bytes, v, 8);
 	memcpy(si.bytes + 8, &pt->value, 8);
 	if (notify == SIGEV_THREAD_ID)
-		signal_send_tid(pt->tid, pt->signo, &si);
+		signal_to_thread(pt->owner, pt->tid, pt->signo, &si);
 	else
-		signal_send_process(pt->signo, &si);
+		signal_to_process(pt->owner, pt->signo, &si);
 }
 
 /* Stop pt: with its interval cleared a callback running now cannot re-arm it. */
@@ -172,9 +174,11 @@ static void disarm(struct ptimer *pt)
 	timer_cancel(&pt->t);
 }
 
+/* The caller's timer id (timer ids are one table; each process sees its own). */
 static struct ptimer *lookup(uint64_t id)
 {
-	return id < NR_TIMERS ? timers[id] : NULL;
+	struct ptimer *pt = id < NR_TIMERS ? timers[id] : NULL;
+	return pt && pt->owner == current_process() ? pt : NULL;
 }
 
 SYSCALL(222, timer_create, 3)
@@ -195,6 +199,7 @@ SYSCALL(222, timer_create, 3)
 	struct ptimer *pt = kzalloc(sizeof(*pt));
 	if (!pt)
 		return -ENOMEM;
+	pt->owner = current_process();
 	pt->clock = clock;
 	pt->notify = ev.notify;
 	pt->signo = ev.signo;
@@ -269,6 +274,21 @@ SYSCALL(225, timer_getoverrun, 1)
 {
 	struct ptimer *pt = lookup(a0);
 	return pt ? pt->overrun_last : -EINVAL;
+}
+
+void posix_timers_release(struct process *p)
+{
+	for (int i = 0; i < NR_TIMERS; i++) {
+		uint64_t f = spin_lock_irqsave(&lock);
+		struct ptimer *pt = timers[i] && timers[i]->owner == p ? timers[i] : NULL;
+		if (pt)
+			timers[i] = NULL;
+		spin_unlock_irqrestore(&lock, f);
+		if (pt) {
+			disarm(pt);
+			kfree(pt);
+		}
+	}
 }
 
 SYSCALL(226, timer_delete, 1)

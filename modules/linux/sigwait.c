@@ -56,26 +56,28 @@ bool sig_peek(uint64_t set)
 	return r;
 }
 
-int signal_send_process(int sig, const struct ksiginfo *info)
+int signal_to_process(struct process *p, int sig, const struct ksiginfo *info)
 {
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	struct uthread *t, *target = NULL;
-	list_for_each_entry(t, &proc.threads, node) {
-		if (!target)
-			target = t;
-		if (!(t->sigmask & SIGBIT(sig)) || (t->waitset & SIGBIT(sig))) {
-			target = t;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&proc.lock, f);
-	return target ? signal_send(target, sig, info) : -ESRCH;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	int r = p->state == PROC_ALIVE ? signal_send_process(p, sig, info) : 0;
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
 }
 
-static struct uthread *by_tid(int tid)
+int signal_to_pid(int pid, int sig, const struct ksiginfo *info)
+{
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct process *p = pid > 0 ? process_find(pid) : NULL;
+	int r = !p || p->state != PROC_ALIVE ? -ESRCH : signal_send_process(p, sig, info);
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
+}
+
+/* Under p->lock. */
+static struct uthread *by_tid(struct process *p, int tid)
 {
 	struct uthread *t;
-	list_for_each_entry(t, &proc.threads, node)
+	list_for_each_entry(t, &p->threads, node)
 		if (t->tid == tid)
 			return t;
 	return NULL;
@@ -84,17 +86,29 @@ static struct uthread *by_tid(int tid)
 bool thread_exists(int tid)
 {
 	uint64_t f = spin_lock_irqsave(&proc.lock);
-	bool r = by_tid(tid) != NULL;
+	bool r = by_tid(&proc, tid) != NULL;
 	spin_unlock_irqrestore(&proc.lock, f);
 	return r;
 }
 
-int signal_send_tid(int tid, int sig, const struct ksiginfo *info)
+/* Under procs_lock. */
+static int to_thread_locked(struct process *p, int tid, int sig, const struct ksiginfo *info)
 {
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	struct uthread *t = by_tid(tid);
-	spin_unlock_irqrestore(&proc.lock, f);
-	return t ? signal_send(t, sig, info) : -ESRCH;
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	struct uthread *t = p->state == PROC_ALIVE ? by_tid(p, tid) : NULL;
+	spin_unlock_irqrestore(&p->lock, f);
+	if (!t)
+		return -ESRCH;
+	return sig ? signal_send(t, sig, info) : 0;
+}
+
+int signal_to_thread(struct process *p, int tid, int sig, const struct ksiginfo *info)
+{
+	/* procs_lock keeps p's threads from going away meanwhile. */
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	int r = to_thread_locked(p, tid, sig, info);
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
 }
 
 struct timespec64 {
@@ -150,19 +164,22 @@ SYSCALL(128, rt_sigtimedwait, 4)
 static long queue_info(int tgid, int tid, int sig, uint64_t uinfo)
 {
 	struct ksiginfo si;
-	if (tgid != proc.pid)
-		return -ESRCH;
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
 	if (copy_from_user(&si, (const void *)uinfo, sizeof(si)))
 		return -EFAULT;
-	/* Only the kernel may claim to be the kernel or a timer (as Linux checks). */
-	if (si.code >= 0 || si.code == SI_TKILL)
+	/* Only the kernel may claim to be the kernel or a timer (as Linux checks),
+	 * except a process signalling itself. */
+	if ((si.code >= 0 || si.code == SI_TKILL) && tgid != proc.pid)
 		return -EPERM;
 	si.signo = sig;
-	if (sig == 0)
-		return tid && !thread_exists(tid) ? -ESRCH : 0;
-	return tid ? signal_send_tid(tid, sig, &si) : signal_send_process(sig, &si);
+	if (!tid)
+		return sig ? signal_to_pid(tgid, sig, &si) : 0;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct process *p = process_find(tgid);
+	long r = p ? to_thread_locked(p, tid, sig, &si) : -ESRCH;
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
 }
 
 SYSCALL(129, rt_sigqueueinfo, 3)

@@ -606,6 +606,33 @@ SYSCALL(72, fcntl, 3)
 	return r;
 }
 
+/* The console's foreground process group (tcsetpgrp/tcgetpgrp): the
+ * terminal itself (devfs) answers whether the file is one. */
+static int console_pgrp = 1;
+
+static long pgrp_ioctl(unsigned cmd, uint64_t arg)
+{
+	int32_t pg;
+	if (cmd == 0x540f /* TIOCGPGRP */) {
+		pg = READ_ONCE(console_pgrp);
+		return copy_to_user((void *)arg, &pg, sizeof(pg));
+	}
+	if (copy_from_user(&pg, (const void *)arg, sizeof(pg)))
+		return -EFAULT;
+	if (pg <= 0)
+		return -EINVAL;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	long r = -EPERM; /* no such group in the caller's session */
+	struct process *p;
+	list_for_each_entry(p, &procs, all)
+		if (p->pgid == pg && p->sid == proc.sid && p->state == PROC_ALIVE)
+			r = 0;
+	spin_unlock_irqrestore(&procs_lock, f);
+	if (!r)
+		console_pgrp = pg;
+	return r;
+}
+
 SYSCALL(16, ioctl, 3)
 {
 	struct file *f = fd_get(a0);
@@ -614,6 +641,8 @@ SYSCALL(16, ioctl, 3)
 	long r = -ENOTTY;
 	if (f->ops && f->ops->ioctl)
 		r = f->ops->ioctl(f, a1, a2);
+	if (!r && (a1 == 0x540f || a1 == 0x5410))
+		r = pgrp_ioctl(a1, a2);
 	else if (a1 == 0x5421 /* FIONBIO */) {
 		int on;
 		r = copy_from_user(&on, (const void *)a2, sizeof(on));

@@ -109,6 +109,7 @@ struct file {
 	int refs;
 	char *path;     /* absolute path it was opened by (kmalloc'd; may be NULL) */
 	void *priv;
+	struct file *deferred_next; /* on the release list (see file_put) */
 };
 
 struct mount {
@@ -144,12 +145,17 @@ ssize_t vfs_dir_path(struct inode *dir, char *buf, size_t size);
 /* The process's working directory (one process). */
 struct inode *vfs_cwd(void);
 void vfs_set_cwd(struct inode *dir);
+/* Where the caller's working directory is kept (the linux module's: one per
+ * process); NULL or a NULL result: the kernel's own. */
+extern struct inode **(*vfs_cwd_slot)(void);
 
 /* --- files --- */
 /* Open (flags are O_*; mode for O_CREAT). base NULL = cwd. */
 int vfs_open(struct inode *base, const char *path, unsigned flags, uint32_t mode, struct file **out);
 struct file *file_open_inode(struct inode *ino, unsigned flags, int *err);
 struct file *file_get(struct file *f);
+/* Drop a reference; the last one releases the file, later and from a kernel
+ * thread when the caller cannot sleep (interrupts off). */
 void file_put(struct file *f);
 ssize_t vfs_read(struct file *f, void *buf, size_t n, uint64_t *pos);
 ssize_t vfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos);
