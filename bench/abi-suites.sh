@@ -81,6 +81,7 @@ app:
   workdir: $src
 files:
   $src: $src
+  /usr/share/zoneinfo: /usr/share/zoneinfo
 run:
   memory: 1G
   cpus: 2

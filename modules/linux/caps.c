@@ -142,11 +142,16 @@ SYSCALL(157, prctl, 5)
 	case PR_GET_DUMPABLE:
 		return 1;
 	case PR_GET_KEEPCAPS:
+		return ut->keepcaps;
+	case PR_SET_KEEPCAPS:
+		if (a1 > 1)
+			return -EINVAL;
+		ut->keepcaps = a1;
+		return 0;
 	case PR_GET_SECCOMP:
 	case PR_GET_CHILD_SUBREAPER:
 	case PR_GET_THP_DISABLE:
 		return 0;
-	case PR_SET_KEEPCAPS:
 	case PR_SET_CHILD_SUBREAPER:
 	case PR_SET_THP_DISABLE:
 	case PR_SET_TIMERSLACK:

@@ -110,6 +110,7 @@ struct uthread {
 	char name[16];             /* PR_SET_NAME ("" = the program's name) */
 	int pdeathsig;             /* PR_SET_PDEATHSIG */
 	bool no_new_privs;         /* PR_SET_NO_NEW_PRIVS */
+	bool keepcaps;             /* PR_SET_KEEPCAPS */
 	int sched_policy, sched_prio; /* sched_setscheduler (recorded; one class runs) */
 };
 
