@@ -5,6 +5,7 @@
  * threads of a multi-threaded caller end first; the caller takes the
  * process's pid as its thread id. */
 #include "internal.h"
+#include "calls.h"
 #include <console/printk.h>
 #include <elf/elf.h>
 #include <lib/string.h>
@@ -232,6 +233,7 @@ SYSCALL(59, execve, 3)
 	kill_other_threads(ut);
 	fd_close_on_exec();
 	signal_reset_on_exec();
+	posix_timers_release(&proc); /* POSIX timers do not survive exec */
 	ut->clear_child_tid = 0;
 	ut->robust_list = 0;
 	r = process_exec(prog, av, ac, envp.v, envp.n);

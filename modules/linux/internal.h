@@ -83,7 +83,7 @@ struct ksiginfo {
 };
 
 struct fpu_state {
-	uint8_t fx[512] __attribute__((aligned(16)));
+	uint8_t fx[4096] __attribute__((aligned(64))); /* FXSAVE or XSAVE area (ARCH_FPU_STATE_MAX) */
 };
 
 struct process;
@@ -106,6 +106,12 @@ struct uthread {
 	uint64_t saved_sigmask;
 	volatile bool sleeping;    /* blocked interruptibly (signals wake it) */
 	volatile bool zap;         /* must exit (exit_group, a fatal signal, exec by another thread) */
+	uint64_t waitset;          /* rt_sigtimedwait's set while it waits (sigwait.c) */
+	char name[16];             /* PR_SET_NAME ("" = the program's name) */
+	int pdeathsig;             /* PR_SET_PDEATHSIG */
+	bool no_new_privs;         /* PR_SET_NO_NEW_PRIVS */
+	bool keepcaps;             /* PR_SET_KEEPCAPS */
+	int sched_policy, sched_prio; /* sched_setscheduler (recorded; one class runs) */
 };
 
 struct fdtable;
@@ -237,6 +243,14 @@ int fpu_attach(struct thread *t);                          /* give t an FPU stat
 void fpu_init_state(struct fpu_state *s);
 void fpu_save(struct uthread *ut, struct fpu_state *out);  /* ut's current state */
 void fpu_load(struct uthread *ut, const struct fpu_state *in);
+/* Signal frames: the bytes of fpstate on the user stack, filling in Linux's
+ * XSAVE markers (sw_reserved, FP_XSTATE_MAGIC2) when the state is XSAVE;
+ * and making a frame's fpstate read back from user memory safe to load.
+ * fpu_frame_read returns -EFAULT or 0. */
+size_t fpu_frame_size(void);
+void fpu_frame_prepare(struct fpu_state *s);
+int fpu_frame_read(struct fpu_state *s, uint64_t uaddr);
+bool fpu_xstate(void);
 
 /* time */
 uint64_t linux_realtime_ns(void);

@@ -7,6 +7,7 @@
  * waited for or signalled (like a container whose init exits; Linux itself
  * would panic). Its orphaned descendants are re-parented to it meanwhile. */
 #include "internal.h"
+#include "calls.h"
 #include <arch/cpu.h>
 #include <arch/gdt.h>
 #include <arch/percpu.h>
@@ -235,6 +236,23 @@ static void __noreturn init_exit(struct process *p, int ws)
 	shutdown_exit((ws >> 8) & 0xff);
 }
 
+/* Under procs_lock: a child whose parent died gets the signal its threads
+ * asked for with PR_SET_PDEATHSIG. */
+static void orphan_pdeathsig(struct process *c)
+{
+	struct uthread *t;
+	int sig = 0;
+	uint64_t f = spin_lock_irqsave(&c->lock);
+	list_for_each_entry(t, &c->threads, node)
+		if (t->pdeathsig)
+			sig = t->pdeathsig;
+	spin_unlock_irqrestore(&c->lock, f);
+	if (sig && c->state == PROC_ALIVE) {
+		struct ksiginfo si = { .signo = sig, .code = 0x80 /* SI_KERNEL */ };
+		signal_send_process(c, sig, &si);
+	}
+}
+
 /* The last thread of p is leaving: release what p holds and leave a zombie
  * for its parent (or nothing, when the parent ignores SIGCHLD). */
 static void __noreturn process_end(struct process *p, struct uthread *ut, int ws)
@@ -243,6 +261,7 @@ static void __noreturn process_end(struct process *p, struct uthread *ut, int ws
 		init_exit(p, ws);
 	if (p->alarm_ready)
 		timer_cancel(&p->alarm_timer);
+	posix_timers_release(p);
 	vfork_release(p);
 	fdtable_put(p->fdt);
 	p->fdt = NULL;
@@ -265,6 +284,7 @@ static void __noreturn process_end(struct process *p, struct uthread *ut, int ws
 		struct process *c = list_entry(list_pop_front(&p->children), struct process, sibling);
 		c->parent = init_process;
 		list_push_back(&init_process->children, &c->sibling);
+		orphan_pdeathsig(c);
 	}
 	struct process *parent = p->parent;
 	p->wstatus = ws;
@@ -491,7 +511,8 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 	struct exec_params ep = {
 		.argv = argv, .argc = argc, .envp = envp, .envc = envc, .execfn = path,
 		.exe = &exe, .interp = exe.interp ? &interp : NULL,
-		.hwcap = cpu_hwcap(), .minsigstksz = 2048,
+		.hwcap = cpu_hwcap(), .minsigstksz = 1024 + fpu_frame_size(),
+		.sysinfo_ehdr = vdso_map ? vdso_map() : 0,
 	};
 	save_cmdline(argv, argc);
 	long sp = elf_build_stack(&ep);

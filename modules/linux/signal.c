@@ -131,7 +131,10 @@ int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 	}
 	uint64_t f = spin_lock_irqsave(&p->lock);
 	struct ksigaction *a = &p->actions[sig - 1];
-	if (a->handler == SIG_IGN || (a->handler == SIG_DFL && default_ignored(sig))) {
+	/* A blocked (or sigwait-ed) signal is kept even if ignored: its action
+	 * may change before it is unblocked, and sigwait/signalfd take it. */
+	bool held = (t->sigmask | t->waitset) & SIGBIT(sig);
+	if (!held && (a->handler == SIG_IGN || (a->handler == SIG_DFL && default_ignored(sig)))) {
 		spin_unlock_irqrestore(&p->lock, f);
 		return 0;
 	}
@@ -148,6 +151,7 @@ int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 		thread_wake(t->kt);
 	else if (other)
 		thread_kick(t->kt); /* running on another CPU: make it enter the kernel */
+	poll_notify(); /* signalfd readers and sigtimedwait in other threads */
 	return 0;
 }
 
@@ -216,7 +220,7 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 	    !on_altstack(ut, sp))
 		sp = ut->altstack_sp + ut->altstack_size;
 	sp -= 128; /* the red zone of the interrupted function */
-	sp = (sp - sizeof(struct fpu_state)) & ~63ul;
+	sp = (sp - fpu_frame_size()) & ~63ul;
 	uint64_t fp = sp;
 	sp -= sizeof(struct rt_sigframe);
 	sp = ((sp + 8) & ~15ul) - 8; /* at handler entry: (rsp + 8) % 16 == 0 */
@@ -245,7 +249,10 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 
 	struct fpu_state fs;
 	fpu_save(ut, &fs);
-	if (copy_to_user((void *)fp, &fs, sizeof(fs)) || copy_to_user((void *)sp, &fr, sizeof(fr)))
+	fpu_frame_prepare(&fs);
+	if (fpu_xstate())
+		fr.uc.flags |= 1; /* UC_FP_XSTATE */
+	if (copy_to_user((void *)fp, &fs, fpu_frame_size()) || copy_to_user((void *)sp, &fr, sizeof(fr)))
 		return false;
 
 	/* The handler starts with a clean FPU state, as on Linux. */
@@ -487,7 +494,7 @@ SYSCALL(15, rt_sigreturn, 0)
 	struct sigcontext *mc = &fr.uc.mc;
 	if (mc->fpstate) {
 		struct fpu_state fs;
-		if (copy_from_user(&fs, (const void *)mc->fpstate, sizeof(fs))) {
+		if (fpu_frame_read(&fs, mc->fpstate)) {
 			struct ksiginfo si = { .signo = SIGSEGV, .code = SI_KERNEL, .addr = mc->fpstate };
 			die(SIGSEGV, &si, tf);
 		}

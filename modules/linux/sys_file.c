@@ -1,6 +1,7 @@
 /* File and directory system calls. Data moves through a kernel bounce buffer;
  * every user pointer goes through uaccess. */
 #include "internal.h"
+#include "calls.h"
 #include <uaccess/uaccess.h>
 #include <mm/kmalloc.h>
 #include <mm/page.h>
@@ -545,6 +546,8 @@ SYSCALL(292, dup3, 3)
 #define F_SETLK 6
 #define F_SETLKW 7
 #define F_DUPFD_CLOEXEC 1030
+#define F_NOTIFY 1026
+#define F_SETPIPE_SZ 1031
 #define F_GETPIPE_SZ 1032
 #define F_ADD_SEALS 1033
 #define F_GET_SEALS 1034
@@ -586,7 +589,15 @@ SYSCALL(72, fcntl, 3)
 		r = 0; /* one process: record locks always succeed */
 		break;
 	case F_GETPIPE_SZ:
-		r = 65536;
+	case F_SETPIPE_SZ:
+		r = pipe_size(f, a1 == F_SETPIPE_SZ, a2);
+		break;
+	case F_NOTIFY:
+		r = dnotify_set(f, a2);
+		break;
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		r = memfd_seals(f, a1, a2);
 		break;
 	default:
 		r = -EINVAL;

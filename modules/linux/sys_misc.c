@@ -333,25 +333,6 @@ SYSCALL(141, setpriority, 3)
 	return 0;
 }
 
-SYSCALL(157, prctl, 5)
-{
-	switch (a0) {
-	case 15: /* PR_SET_NAME */
-	case 38: /* PR_SET_NO_NEW_PRIVS */
-	case 4:  /* PR_SET_DUMPABLE */
-		return 0;
-	case 16: { /* PR_GET_NAME */
-		char name[16] = { 0 };
-		strlcpy(name, proc.comm ? proc.comm : "app", sizeof(name));
-		return copy_to_user((void *)a1, name, sizeof(name));
-	}
-	case 3: /* PR_GET_DUMPABLE */
-		return 1;
-	default:
-		return -EINVAL;
-	}
-}
-
 SYSCALL(98, getrusage, 2)
 {
 	uint64_t ru[18];
@@ -512,27 +493,6 @@ SYSCALL(162, sync, 0)
 SYSCALL(306, syncfs, 1)
 {
 	return 0;
-}
-
-SYSCALL(145, sched_getscheduler, 1)
-{
-	return 0; /* SCHED_OTHER */
-}
-
-SYSCALL(143, sched_getparam, 2)
-{
-	uint32_t prio = 0;
-	return copy_to_user((void *)a1, &prio, sizeof(prio));
-}
-
-SYSCALL(146, sched_get_priority_max, 1)
-{
-	return a0 == 1 || a0 == 2 ? 99 : 0;
-}
-
-SYSCALL(147, sched_get_priority_min, 1)
-{
-	return a0 == 1 || a0 == 2 ? 1 : 0;
 }
 
 SYSCALL(324, membarrier, 3)

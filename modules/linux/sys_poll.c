@@ -2,6 +2,7 @@
  * object wakes one process-wide wait queue; waiters recheck their condition
  * (there are few threads, so precision beats bookkeeping here). */
 #include "internal.h"
+#include "calls.h"
 #include <console/console.h>
 #include <init/initcall.h>
 #include <mm/kmalloc.h>
@@ -166,6 +167,42 @@ static void pipe_release(struct file *f)
 static const struct file_ops pipe_ops = {
 	.read = pipe_read, .write = pipe_write, .poll = pipe_poll, .release = pipe_release, .stream = true,
 };
+
+/* F_GETPIPE_SZ / F_SETPIPE_SZ: the capacity, set to a power-of-two number of
+ * pages (at most 1 MiB, Linux's pipe-max-size; not below what it holds). */
+long pipe_size(struct file *f, bool set, uint64_t want)
+{
+	if (f->ops != &pipe_ops)
+		return -EBADF;
+	struct pipe *p = f->priv;
+	if (!set)
+		return READ_ONCE(p->cap);
+	if (want > (1u << 20))
+		return -EPERM;
+	size_t cap = 4096;
+	while (cap < want)
+		cap <<= 1;
+	char *nb = kmalloc(cap);
+	if (!nb)
+		return -ENOMEM;
+	uint64_t fl = spin_lock_irqsave(&p->lock);
+	if (p->len > cap) {
+		spin_unlock_irqrestore(&p->lock, fl);
+		kfree(nb);
+		return -EBUSY;
+	}
+	size_t first = MIN(p->len, p->cap - p->head);
+	memcpy(nb, p->buf + p->head, first);
+	memcpy(nb + first, p->buf, p->len - first);
+	char *old = p->buf;
+	p->buf = nb;
+	p->head = 0;
+	p->cap = cap;
+	spin_unlock_irqrestore(&p->lock, fl);
+	kfree(old);
+	notify();
+	return cap;
+}
 
 SYSCALL(293, pipe2, 2)
 {

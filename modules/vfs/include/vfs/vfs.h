@@ -172,6 +172,22 @@ int vfs_mknod(struct inode *base, const char *path, uint32_t mode, const struct 
 ssize_t vfs_readlink(struct inode *base, const char *path, char *buf, size_t size);
 int vfs_truncate(struct inode *ino, uint64_t size);
 
+/* --- change notification (inotify) ---
+ * When set, called after each change with inotify's event bits: a name in
+ * dir created, deleted or moved (IN_CREATE, IN_DELETE, IN_MOVED_FROM/TO with
+ * a shared cookie; IN_ISDIR for directories; the VFS lock held), ino deleted
+ * (IN_DELETE_SELF, dir NULL, lock held), or ino written or truncated
+ * (IN_MODIFY, dir NULL, name the path it was opened by or NULL; no lock). */
+#define VFS_EV_MODIFY 0x2
+#define VFS_EV_MOVED_FROM 0x40
+#define VFS_EV_MOVED_TO 0x80
+#define VFS_EV_CREATE 0x100
+#define VFS_EV_DELETE 0x200
+#define VFS_EV_DELETE_SELF 0x400
+#define VFS_EV_ISDIR 0x40000000
+extern void (*vfs_event_hook)(struct inode *dir, const char *name, size_t len, struct inode *ino, uint32_t mask,
+			      uint32_t cookie);
+
 /* --- the big filesystem lock (no fine-grained locking yet) --- */
 void vfs_lock(void);
 void vfs_unlock(void);
