@@ -20,6 +20,7 @@ kernel:
     SELFTEST: y
     KVMCLOCK: y
     PLATFORM_XEN: y
+    HYPERV: y
   cmdline: osvb.selftest=all
 `;
 
@@ -53,6 +54,7 @@ describe('runtime disposal of unused platform code', () => {
     expect(Object.keys(sizes).sort()).toEqual(['hyperv', 'kvm', 'vmware', 'xen']);
     for (const v of Object.values(sizes)) expect(v % 4096).toBe(0);
     expect(sizes.kvm).toBeGreaterThan(0);
+    expect(sizes.hyperv).toBeGreaterThan(4096 * 4); // text (with the hypercall page), rodata, data, bss
     expect(sizes.xen).toBeGreaterThan(4096 * 4); // text, rodata, data, bss and the hypercall page
     const m = await readManifest(image);
     expect(m.kernel.platforms).toEqual(sizes);
