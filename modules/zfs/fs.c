@@ -325,6 +325,13 @@ INITCALL(INIT_DEVICE, zfs_root_init);
 
 static int zfs_mounts(void)
 {
+	/* A ZFS root is read-only: scratch space on /tmp comes from tmpfs. */
+	const struct fs_type *tmpfs = vfs_fs_type("tmpfs");
+	if (cmdline_param("zfs.root", 0) && tmpfs) {
+		struct inode *tmp = tmpfs->mount("tmp");
+		if (!tmp || vfs_mount("/tmp", tmp))
+			pr_warn("zfs: no tmpfs on /tmp: it stays read-only\n");
+	}
 	for (int i = 0; i < cmdline_param_count("zfs.mount"); i++) {
 		const char *v = cmdline_param("zfs.mount", i);
 		const char *colon = strchr(v, ':');

@@ -31,7 +31,7 @@ struct blk_dev;
 #define VDEV_UB_RING_SIZE (128u * 1024)
 #define VDEV_LABEL_START (4u * 1024 * 1024) /* 2 labels + 3.5 MiB boot region */
 #define UBERBLOCK_MAGIC 0x00bab10cULL
-#define ZEC_MAGIC 0x0210da7ab10c0a11ULL
+#define ZEC_MAGIC 0x210da7ab10c7a11ULL
 #define SPA_VERSION_MAX 5000
 #define ZFS_MAX_BLOCK (1u << 20) /* largest logical block we decode (recordsize <= 1 MiB) */
 #define ZFS_MAX_LEVELS 10        /* indirect levels: 2^64 blocks need fewer than 9 */
