@@ -188,7 +188,7 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
   }, 600_000);
 
   const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-  const fileLine = (path: string, mode: number): string => `file ${path} 0o10${mode.toString(8)} ${sha(files.get(path)!)}`;
+  const fileLine = (path: string, mode: number): string => `file ${path} 0o100${mode.toString(8).padStart(3, "0")} ${sha(files.get(path)!)}`;
 
   it('reads every file, directory and symlink back as written; refuses to create', async () => {
     const p = await prepareRun(outDir, { stdout: () => {}, stderr: () => {} });
@@ -196,7 +196,7 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     const b = await boot(outDir);
     const lines = b.out.split('\n');
     expect(lines, b.log).toContain('zfs-data: done');
-    expect(lines).toContain(fileLine('/good.bin', 0o644));
+    expect(lines, b.out).toContain(fileLine("/good.bin", 0o644));
     expect(lines).toContain(fileLine('/bad.bin', 0o644));
     expect(lines).toContain(fileLine('/text.txt', 0o644));
     expect(lines).toContain(fileLine('/small.txt', 0o600));
@@ -222,7 +222,7 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     const lines = b.out.split('\n');
     expect(lines, b.log).toContain('zfs-data: done');
     expect(lines).toContain('file /bad.bin error 5');
-    expect(lines).toContain(fileLine('/good.bin', 0o644));
+    expect(lines, b.out).toContain(fileLine("/good.bin", 0o644));
     expect(lines).toContain(fileLine('/text.txt', 0o644));
     expect(lines).toContain('dir /many 2500 1234');
     const errs = b.log.split('\n').filter((l) => /zfs: data: .*checksum error/.test(l));
