@@ -112,16 +112,16 @@ export function registerRun(program: Command): void {
         .default('pvh'),
     )
     .option(
-      '--disk <file[,if=nvme][,ro][,format=qcow2]>',
+      '--disk <file[,if=nvme][,ro][,format=qcow2|zfs][,mount=/dir]>',
       'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
     .addOption(
-      new Option('--root-disk <interface>', 'rootfs: zfs: attach the pool image as virtio-blk (default) or NVMe').choices([
-        'virtio',
-        'nvme',
-      ]),
+      new Option(
+        '--root-disk <interface>',
+        'rootfs: zfs: attach the pool image as virtio-blk (default) or NVMe',
+      ).choices(['virtio', 'nvme']),
     )
     .option(
       '-p, --publish <[hostip:]hostport:guestport[/udp]>',

@@ -116,7 +116,10 @@ export function parseDisksYaml(ctx: YamlContext, node: Node | null, baseDir: str
     }
     if (disk.file === '') ctx.fail(itemNode, `${where}: missing required key \`file\``);
     if ((disk.format === 'zfs') !== (disk.mount !== undefined))
-      ctx.fail(itemNode, `${where}: format zfs and mount go together (a ZFS pool is mounted at a guest directory)`);
+      ctx.fail(
+        itemNode,
+        `${where}: format zfs and mount go together (a ZFS pool is mounted at a guest directory)`,
+      );
     // The kernel reads pools only: the disk is attached read-only.
     if (disk.format === 'zfs') disk.readonly = true;
     out.push(disk);

@@ -117,7 +117,9 @@ function zfsRootDisk(dir: string, manifest: Manifest, want: DiskInterface | unde
 /** zfs.root= for the root pool (the first disk), zfs.mount= for format: zfs disks. */
 function zfsCmdline(disks: readonly DiskSpec[], root: boolean): string {
   const names = guestDiskNames(disks);
-  const words = disks.flatMap((d, i) => (d.format === 'zfs' && d.mount ? [`zfs.mount=${names[i]}:${d.mount}`] : []));
+  const words = disks.flatMap((d, i) =>
+    d.format === 'zfs' && d.mount ? [`zfs.mount=${names[i]}:${d.mount}`] : [],
+  );
   return [root ? `zfs.root=${names[0]}` : '', ...words].filter((w) => w !== '').join(' ');
 }
 
@@ -290,7 +292,10 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (opts.memory !== undefined && manifest.rootfs && inRam) {
     checkMemory(memory, manifest.kernel.loadSize, manifest.rootfs.size, '-m', { file: dir });
   }
-  const need = minimumMemory(manifest.kernel.memSize ?? manifest.kernel.loadSize, inRam ? (manifest.rootfs?.size ?? 0) : 0);
+  const need = minimumMemory(
+    manifest.kernel.memSize ?? manifest.kernel.loadSize,
+    inRam ? (manifest.rootfs?.size ?? 0) : 0,
+  );
   if (memoryBytes(memory) < need) {
     throw new RunError(
       `${memory} of memory is too little for this image: it needs at least ${memoryArg(need)}`,

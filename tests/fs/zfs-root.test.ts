@@ -71,7 +71,9 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('python example on a ZFS root',
   it('attaches the pool read-only as the first disk and passes zfs.root, no initrd', async () => {
     const p = await prepareRun(outDir, { stdout: () => {}, stderr: () => {} });
     expect(p.argv).not.toContain('-initrd');
-    expect(p.argv.join(' ')).toContain(`file=${join(outDir, 'rootfs.zfs')},if=none,id=disk0,format=raw,readonly=on`);
+    expect(p.argv.join(' ')).toContain(
+      `file=${join(outDir, 'rootfs.zfs')},if=none,id=disk0,format=raw,readonly=on`,
+    );
     expect(p.spec.cmdline).toContain('zfs.root=vda');
     const n = await prepareRun(outDir, { stdout: () => {}, stderr: () => {}, rootDisk: 'nvme' });
     expect(n.argv.join(' ')).toContain('nvme-ns,drive=disk0');
@@ -168,13 +170,34 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     file('/text.txt', Buffer.from('ZFS reads this back through lz4.\n'.repeat(20_000)));
     file('/small.txt', Buffer.from('hello\n'), 0o600);
     file('/sub/deeper/nested.txt', Buffer.from('nested\n'));
-    for (let i = 0; i < 2500; i++) entries.push({ kind: 'file', path: `/many/entry-${i}`, mode: 0o644, size: String(i).length, data: Buffer.from(String(i)), origin: 'test' });
+    for (let i = 0; i < 2500; i++)
+      entries.push({
+        kind: 'file',
+        path: `/many/entry-${i}`,
+        mode: 0o644,
+        size: String(i).length,
+        data: Buffer.from(String(i)),
+        origin: 'test',
+      });
     const sparse = Buffer.alloc(129 * 1024 * 1024 + 5);
     sparse[100 * 1024 * 1024] = 2;
     sparse[sparse.length - 1] = 3;
-    entries.push({ kind: 'file', path: '/sparse', mode: 0o644, size: sparse.length, data: sparse, origin: 'test' });
+    entries.push({
+      kind: 'file',
+      path: '/sparse',
+      mode: 0o644,
+      size: sparse.length,
+      data: sparse,
+      origin: 'test',
+    });
     entries.push({ kind: 'symlink', path: '/short', mode: 0o777, target: 'small.txt', origin: 'test' });
-    entries.push({ kind: 'symlink', path: '/long', mode: 0o777, target: `/${'deep/'.repeat(20)}x`, origin: 'test' });
+    entries.push({
+      kind: 'symlink',
+      path: '/long',
+      mode: 0o777,
+      target: `/${'deep/'.repeat(20)}x`,
+      origin: 'test',
+    });
     const poolDir = join(dir, 'pool');
     mkdirSync(poolDir, { recursive: true });
     pool = join(poolDir, 'data.zfs');
@@ -188,7 +211,8 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
   }, 600_000);
 
   const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-  const fileLine = (path: string, mode: number): string => `file ${path} 0o100${mode.toString(8).padStart(3, "0")} ${sha(files.get(path)!)}`;
+  const fileLine = (path: string, mode: number): string =>
+    `file ${path} 0o100${mode.toString(8).padStart(3, '0')} ${sha(files.get(path)!)}`;
 
   it('reads every file, directory and symlink back as written; refuses to create', async () => {
     const p = await prepareRun(outDir, { stdout: () => {}, stderr: () => {} });
@@ -196,7 +220,7 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     const b = await boot(outDir);
     const lines = b.out.split('\n');
     expect(lines, b.log).toContain('zfs-data: done');
-    expect(lines, b.out).toContain(fileLine("/good.bin", 0o644));
+    expect(lines, b.out).toContain(fileLine('/good.bin', 0o644));
     expect(lines).toContain(fileLine('/bad.bin', 0o644));
     expect(lines).toContain(fileLine('/text.txt', 0o644));
     expect(lines).toContain(fileLine('/small.txt', 0o600));
@@ -222,7 +246,7 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     const lines = b.out.split('\n');
     expect(lines, b.log).toContain('zfs-data: done');
     expect(lines).toContain('file /bad.bin error 5');
-    expect(lines, b.out).toContain(fileLine("/good.bin", 0o644));
+    expect(lines, b.out).toContain(fileLine('/good.bin', 0o644));
     expect(lines).toContain(fileLine('/text.txt', 0o644));
     expect(lines).toContain('dir /many 2500 1234');
     const errs = b.log.split('\n').filter((l) => /zfs: data: .*checksum error/.test(l));
