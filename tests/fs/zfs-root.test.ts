@@ -86,7 +86,7 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('python example on a ZFS root',
 
   for (const rootDisk of ['virtio', 'nvme'] as const) {
     it(`boots and passes every check from ${rootDisk}`, async () => {
-      const b = await boot(outDir, { rootDisk });
+      const b = await boot(outDir, { rootDisk, logLevel: 6 });
       expect(b.out, b.log).toContain('python: all checks passed');
       expect(b.log).toMatch(/zfs: pool osvb on (vda|nvme0n1) \(txg \d+, ZPL version 4\)/);
       expect(b.status).toBe(0);
