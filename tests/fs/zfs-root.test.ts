@@ -1,6 +1,7 @@
 // The kernel's ZFS reader booted for real (QEMU, TCG here): the Python and Go
 // examples boot from a ZFS root (rootfs: zfs) on virtio-blk and on NVMe; a
-// pool osvb writes for `disks: [{ format: zfs, mount: /data }]` reads back
+// pool osvb writes for `disks: [{ format: zfs, mount: /data }]`, with ZPL 4
+// znodes and again with system attributes (ZPL 5), reads back
 // byte for byte (lz4 and raw records, a fat-ZAP directory, symlinks short and
 // long, a sparse file under three levels of block pointers); after one byte
 // of a file's data block is flipped on the disk, that file gives EIO with one
@@ -111,17 +112,16 @@ describe.skipIf(!existsSync('/usr/bin/go'))('Go example on a ZFS root', () => {
 
 const SCRIPT = `
 import hashlib, os, sys
-root = "/data"
 def walk(d):
     for name in sorted(os.listdir(d)):
         p = os.path.join(d, name)
         if os.path.islink(p):
-            print("link", p[len(root):], os.readlink(p))
+            print("link", p, os.readlink(p))
         elif os.path.isdir(p):
             if name == "many":
                 names = os.listdir(p)
                 with open(os.path.join(p, "entry-1234")) as f:
-                    print("dir", p[len(root):], len(names), f.read())
+                    print("dir", p, len(names), f.read())
             else:
                 walk(p)
         elif name == "sparse":
@@ -135,10 +135,11 @@ def walk(d):
             try:
                 with open(p, "rb") as f:
                     data = f.read()
-                print("file", p[len(root):], oct(os.stat(p).st_mode), hashlib.sha256(data).hexdigest())
+                print("file", p, oct(os.stat(p).st_mode), hashlib.sha256(data).hexdigest())
             except OSError as e:
-                print("file", p[len(root):], "error", e.errno)
-walk(root)
+                print("file", p, "error", e.errno)
+walk("/data")
+walk("/sa")
 try:
     open("/data/new", "w")
 except OSError as e:
@@ -202,33 +203,42 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     mkdirSync(poolDir, { recursive: true });
     pool = join(poolDir, 'data.zfs');
     await writeZfsPool(entries, pool, { poolName: 'data', vdevPath: '/dev/vdb' });
-    if (hasZdb) zdbVerify(poolDir, 'data');
+    // The same files with system attributes (ZPL 5), as zpool create makes them.
+    const pool5 = join(poolDir, 'sa.zfs');
+    await writeZfsPool(entries, pool5, { poolName: 'sa', vdevPath: '/dev/vdc', zplVersion: 5 });
+    if (hasZdb) {
+      zdbVerify(poolDir, 'data');
+      zdbVerify(poolDir, 'sa');
+    }
     writeFileSync(
       join(app, 'app.yaml'),
-      `name: zfsdata\napp:\n  runtime: python\n  script: main.py\nrun:\n  memory: 256M\nrootfs: zfs\nkernel:\n  profile: q35\ndisks:\n  - { file: ${pool}, format: zfs, mount: /data }\n`,
+      `name: zfsdata\napp:\n  runtime: python\n  script: main.py\nrun:\n  memory: 256M\nrootfs: zfs\nkernel:\n  profile: q35\ndisks:\n  - { file: ${pool}, format: zfs, mount: /data }\n  - { file: ${pool5}, format: zfs, mount: /sa }\n`,
     );
     outDir = (await buildApp(join(app, 'app.yaml'), { jobs: 2 })).outDir;
   }, 600_000);
 
   const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-  const fileLine = (path: string, mode: number): string =>
-    `file ${path} 0o100${mode.toString(8).padStart(3, '0')} ${sha(files.get(path)!)}`;
+  const fileLine = (path: string, mode: number, at = '/data'): string =>
+    `file ${at}${path} 0o100${mode.toString(8).padStart(3, '0')} ${sha(files.get(path)!)}`;
 
   it('reads every file, directory and symlink back as written; refuses to create', async () => {
     const p = await prepareRun(outDir, { stdout: () => {}, stderr: () => {} });
-    expect(p.spec.cmdline).toContain('zfs.mount=vdb:/data');
-    const b = await boot(outDir);
+    expect(p.spec.cmdline).toContain('zfs.mount=vdb:/data zfs.mount=vdc:/sa');
+    const b = await boot(outDir, { logLevel: 6 });
     const lines = b.out.split('\n');
     expect(lines, b.log).toContain('zfs-data: done');
-    expect(lines, b.out).toContain(fileLine('/good.bin', 0o644));
-    expect(lines).toContain(fileLine('/bad.bin', 0o644));
-    expect(lines).toContain(fileLine('/text.txt', 0o644));
-    expect(lines).toContain(fileLine('/small.txt', 0o600));
-    expect(lines).toContain(fileLine('/sub/deeper/nested.txt', 0o644));
-    expect(lines).toContain('dir /many 2500 1234');
-    expect(lines).toContain(`sparse ${129 * 1024 * 1024 + 5} 2 3`);
-    expect(lines).toContain('link /short small.txt');
-    expect(lines).toContain(`link /long /${'deep/'.repeat(20)}x`);
+    for (const at of ['/data', '/sa']) {
+      expect(lines, b.out).toContain(fileLine('/good.bin', 0o644, at));
+      expect(lines).toContain(fileLine('/bad.bin', 0o644, at));
+      expect(lines).toContain(fileLine('/text.txt', 0o644, at));
+      expect(lines).toContain(fileLine('/small.txt', 0o600, at));
+      expect(lines).toContain(fileLine('/sub/deeper/nested.txt', 0o644, at));
+      expect(lines).toContain(`dir ${at}/many 2500 1234`);
+      expect(lines).toContain(`link ${at}/short small.txt`);
+      expect(lines).toContain(`link ${at}/long /${'deep/'.repeat(20)}x`);
+    }
+    expect(lines.filter((l) => l === `sparse ${129 * 1024 * 1024 + 5} 2 3`)).toHaveLength(2);
+    expect(b.log).toMatch(/zfs: pool sa on vdc \(txg \d+, ZPL version 5, system attributes\)/);
     expect(lines).toContain('create 30'); // EROFS
     expect(b.status).toBe(0);
   }, 300_000);
@@ -245,10 +255,11 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     const b = await boot(outDir);
     const lines = b.out.split('\n');
     expect(lines, b.log).toContain('zfs-data: done');
-    expect(lines).toContain('file /bad.bin error 5');
+    expect(lines).toContain('file /data/bad.bin error 5');
     expect(lines, b.out).toContain(fileLine('/good.bin', 0o644));
     expect(lines).toContain(fileLine('/text.txt', 0o644));
-    expect(lines).toContain('dir /many 2500 1234');
+    expect(lines).toContain('dir /data/many 2500 1234');
+    expect(lines).toContain(fileLine('/bad.bin', 0o644, '/sa'));
     const errs = b.log.split('\n').filter((l) => /zfs: data: .*checksum error/.test(l));
     expect(errs.length, b.log).toBeGreaterThanOrEqual(1);
     expect(errs[0]).toMatch(/dataset object \d+: checksum error \(file data, 1 of 1 copies bad\): EIO/);
