@@ -122,6 +122,8 @@ static int zfs_lookup(struct inode *dir, const char *name, size_t len, struct in
 {
 	struct zfs_sb *sb = sb_of(dir);
 	uint64_t v;
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
 	mutex_lock(&sb->pool.lock);
 	int e = zap_lookup(&node_of(dir)->dn, name, len, &v);
 	if (!e)
@@ -135,6 +137,8 @@ static ssize_t zfs_readlink(struct inode *ino, char *buf, size_t size)
 	struct zfs_sb *sb = sb_of(ino);
 	struct znode *n = node_of(ino);
 	struct zattr za;
+	if (!S_ISLNK(ino->mode))
+		return -EINVAL;
 	mutex_lock(&sb->pool.lock);
 	int e = znode_attrs(&sb->fs, &n->dn, &za);
 	size_t len = 0;
@@ -187,6 +191,8 @@ static int zfs_readdir(struct inode *dir, uint64_t idx, struct vfs_dirent *out)
 {
 	struct zfs_sb *sb = sb_of(dir);
 	struct znode *n = node_of(dir);
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
 	if (idx < 2) {
 		out->name = idx ? ".." : ".";
 		out->len = idx + 1;

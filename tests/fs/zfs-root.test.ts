@@ -141,6 +141,10 @@ def walk(d):
 walk("/data")
 walk("/sa")
 try:
+    os.stat("/data/small.txt/x")
+except OSError as e:
+    print("notdir", e.errno)
+try:
     open("/data/new", "w")
 except OSError as e:
     print("create", e.errno)
@@ -240,6 +244,8 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('a ZFS data disk (format: zfs, 
     expect(lines.filter((l) => l === `sparse ${129 * 1024 * 1024 + 5} 2 3`)).toHaveLength(2);
     expect(b.log).toMatch(/zfs: pool sa on vdc \(txg \d+, ZPL version 5, system attributes\)/);
     expect(lines).toContain('create 30'); // EROFS
+    expect(lines).toContain('notdir 20'); // ENOTDIR, and no log line
+    expect(b.log).not.toMatch(/not a ZAP/);
     expect(b.status).toBe(0);
   }, 300_000);
 
