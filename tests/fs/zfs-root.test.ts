@@ -283,9 +283,9 @@ describe('the ZFS parsers fed corrupt input (kernel self-tests)', () => {
     );
     const outDir = (await buildApp(join(app, 'app.yaml'), { jobs: 2 })).outDir;
     const b = await boot(outDir);
-    for (const t of ['nvlist', 'decompress', 'checksum', 'uberblock', 'dnode', 'zap', 'sa'])
+    for (const t of ['nvlist', 'decompress', 'checksum', 'uberblock', 'dnode', 'zap', 'sa', 'ditto'])
       expect(b.log).toContain(`selftest: zfs.${t} ... ok`);
-    expect(b.log).toContain('selftest: 7 passed, 0 failed');
+    expect(b.log).toContain('selftest: 8 passed, 0 failed');
     expect(b.status).toBe(0);
   }, 600_000);
 });

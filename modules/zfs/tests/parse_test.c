@@ -2,7 +2,9 @@
  * uberblock rings with bad checksums, lz4/lzjb streams that point outside
  * their buffers, dnodes with impossible sizes and too many levels, block
  * pointers that loop back up the tree, ZAP leaves with looping chains and
- * huge sizes, SA headers that overrun the bonus. Each must be a clean error. */
+ * huge sizes, SA headers that overrun the bonus; on a RAM disk, a block
+ * whose first DVA is bad (the second is read), both bad (EIO), a gang block
+ * (refused) and an address past the disk. Each must be a clean error. */
 #include <selftest/selftest.h>
 #include "../zfs_impl.h"
 #include <lib/string.h>
@@ -337,4 +339,71 @@ SELFTEST(zfs_sa, "zfs.sa")
 	ST_EXPECT_EQ(sa_parse_buf(sa, buf, 32, &za, &spill), -EIO);
 	buf[0] ^= 1;
 	ST_EXPECT_EQ(sa_parse_buf(sa, buf, 32, &za, &spill), -EIO);
+}
+
+/* A RAM disk whose only content is a 16 KiB window at the start of the
+ * allocatable area (byte 4 MiB): block pointers with two DVAs read from it. */
+#include <block/block.h>
+#include <sched/wait.h>
+
+#define WIN_BASE (4ull << 20)
+static uint8_t *win;
+
+static int ram_submit(struct blk_dev *bd, unsigned hwq, struct blk_request *rq)
+{
+	(void)hwq;
+	uint64_t off = rq->sector * 512, len = (uint64_t)rq->nsectors * 512;
+	for (uint64_t i = 0; i < len; i++) {
+		uint64_t at = off + i;
+		((uint8_t *)rq->buf)[i] = at >= WIN_BASE && at < WIN_BASE + 16384 ? win[at - WIN_BASE] : 0;
+	}
+	blk_complete(bd, rq, 0);
+	return 0;
+}
+
+SELFTEST(zfs_ditto, "zfs.ditto")
+{
+	static const struct blk_ops ops = { .submit = ram_submit };
+	static struct blk_dev bd;
+	static struct zfs_pool zp;
+	memset(&bd, 0, sizeof(bd));
+	memcpy(bd.name, "ram", 4);
+	bd.sectors = (16ull << 20) / 512;
+	bd.block_size = 512;
+	bd.nr_hw_queues = 1;
+	bd.ops = &ops;
+	wait_queue_init(&bd.hwq[0].wq);
+	win = kzalloc(16384);
+	ST_ASSERT(win);
+	memset(&zp, 0, sizeof(zp));
+	memcpy(zp.name, "ditto", 6);
+	zp.dev = &bd;
+	zp.dev_bytes = 16ull << 20;
+	zp.cache = kcalloc(512, 64);
+	ST_ASSERT(zp.cache);
+	for (int i = 0; i < 512; i++)
+		win[i] = win[4096 + i] = (uint8_t)(i * 13 + 1);
+	struct blkptr bp;
+	memset(&bp, 0, sizeof(bp));
+	bp.dva[0] = 1, bp.dva[1] = 0;          /* copy 1 at 0 */
+	bp.dva[2] = 1, bp.dva[3] = 4096 >> 9;  /* copy 2 at 4 KiB */
+	bp.prop = (1ULL << 63) | (19ULL << 48) | ((uint64_t)ZIO_CKSUM_FLETCHER4 << 40) | ((uint64_t)ZIO_COMP_OFF << 32);
+	bp.birth = 5;
+	fletcher4(win, 512, &bp.cksum);
+	win[100] ^= 0x40; /* copy 1 is bad: copy 2 is read */
+	struct zbuf *zb;
+	ST_ASSERT_EQ(zio_read(&zp, &bp, "selftest", 7, &zb), 0);
+	ST_EXPECT(zb->size == 512 && !memcmp(zb->data, win + 4096, 512));
+	zbuf_put(&zp, zb);
+	/* Both bad: EIO (a new checksum so the cache does not answer). */
+	bp.cksum.w[0] ^= 1;
+	ST_EXPECT_EQ(zio_read(&zp, &bp, "selftest", 8, &zb), -EIO);
+	/* A gang block: refused, not misread. */
+	bp.dva[1] |= 1ULL << 63;
+	bp.dva[2] = bp.dva[3] = 0;
+	ST_EXPECT_EQ(zio_read(&zp, &bp, "selftest", 9, &zb), -ENOTSUP);
+	/* An address past the end of the disk. */
+	bp.dva[1] = (15ull << 20) >> 9;
+	ST_EXPECT_EQ(zio_read(&zp, &bp, "selftest", 10, &zb), -EIO);
+	kfree(win);
 }
