@@ -94,7 +94,7 @@ export function parseDisksYaml(ctx: YamlContext, node: Node | null, baseDir: str
           const text = expectString(ctx, e.value, `${where}.mount`);
           if (!path.posix.isAbsolute(text) || text.includes('\0') || /[\s:]/.test(text) || text === '/')
             fail(`${where}.mount: expected an absolute guest directory (not /, no spaces or colons)`);
-          disk.mount = path.posix.normalize(text);
+          disk.mount = path.posix.normalize(text).replace(/(.)\/+$/, '$1');
           break;
         }
         case 'readonly': {
@@ -174,7 +174,7 @@ export function parseDiskOption(text: string, cwd = process.cwd()): DiskSpec {
   if (disk.mount !== undefined) {
     if (!path.posix.isAbsolute(disk.mount) || /[\s:]/.test(disk.mount) || disk.mount === '/')
       fail(`mount=${disk.mount}: expected an absolute guest directory (not /, no spaces or colons)`);
-    disk.mount = path.posix.normalize(disk.mount);
+    disk.mount = path.posix.normalize(disk.mount).replace(/(.)\/+$/, '$1');
     disk.readonly = true;
   }
   return disk;
