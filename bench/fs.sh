@@ -5,8 +5,8 @@
 #      132 KiB) - osvb's 9p client against Debian Linux's v9fs (the generic
 #      kernel: the cloud kernel has no 9p). Both run bench/fs/fsbench.c, which
 #      times itself with CLOCK_MONOTONIC inside the guest.
-#   2. ZFS root against cpio root boot: not measured - the kernel cannot
-#      mount a ZFS pool yet (osvb build writes it; zdb checks it).
+#   2. ZFS root against cpio root boot: bench/zfs.sh (its own script, so
+#      this one stays about 9p).
 # The osvb image is built and run the way a user does (app.yaml volumes:,
 # osvb run --dry-run gives the QEMU command); Linux gets that command with its
 # own -kernel, -initrd (busybox, the 9p modules, the same fsbench) and -append.
@@ -139,4 +139,4 @@ done
 printf '  linux / osvb time: read %.2fx, walk %.2fx (goal: >= 1)\n' "$(echo "$R_linux / $R_osvb" | bc -l)" \
   "$(echo "$W_linux / $W_osvb" | bc -l)"
 echo
-echo "== 2. ZFS root vs cpio root boot: not measured (the kernel has no ZFS reader yet)"
+echo "== 2. ZFS root vs cpio root boot: see bench/zfs.sh"

@@ -89,6 +89,12 @@ function volumes9p(ctx: RuleContext, microvm: boolean): { reason: string; loc?: 
   };
 }
 
+/** The reason for the ZFS reader and its disk drivers, when rootfs is zfs on (or not on) microvm. */
+function zfsRoot(ctx: RuleContext, microvm: boolean): { reason: string; loc?: SourceLocation } | undefined {
+  if (ctx.spec?.rootfs !== 'zfs' || (ctx.spec.kernel.profile === 'microvm') !== microvm) return undefined;
+  return { reason: 'requested because rootfs is zfs', loc: ctx.spec.locs.rootfs };
+}
+
 /**
  * The one table from application requirements to Kconfig requests. Every
  * symbol is set to y; a symbol the tree does not define yet is reported as an
@@ -198,6 +204,23 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
   {
     set: ['VIRTIO_9P', 'VIRTIO_PCI'],
     when: (ctx) => volumes9p(ctx, false),
+  },
+  {
+    // A ZFS root: the reader and a disk driver for the pool (virtio-blk by
+    // default; on PCI machines NVMe too, so osvb run --root-disk nvme works).
+    set: ['ZFS', 'VIRTIO_BLK', 'VIRTIO_MMIO'],
+    when: (ctx) => zfsRoot(ctx, true),
+  },
+  {
+    set: ['ZFS', 'VIRTIO_BLK', 'VIRTIO_PCI', 'NVME'],
+    when: (ctx) => zfsRoot(ctx, false),
+  },
+  {
+    set: ['ZFS'],
+    when: (ctx) => {
+      const d = ctx.spec?.disks?.find((x) => x.format === 'zfs');
+      return d ? { reason: 'requested because disks: has a zfs disk', loc: d.loc } : undefined;
+    },
   },
   {
     set: ['SMP'],
