@@ -14,6 +14,7 @@
 #include <lib/panic.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
+#include <sched/thread.h>
 #include <vfs/errno.h>
 #include <vfs/stat.h>
 #include <vfs/vfs.h>
@@ -22,6 +23,7 @@ CMDLINE_PARAM(ninep_mount, "9p.mount", "mount 9p channel TAG at PATH: 9p.mount=T
 CMDLINE_PARAM(ninep_root, "9p.root", "mount 9p channel TAG as the root filesystem (instead of the initrd)");
 
 #define NODE_BUCKETS 256
+#define DIR_BUF (64u * 1024u) /* one Treaddir's worth of entries */
 
 struct p9_dent {
 	char *name;
@@ -37,6 +39,7 @@ struct p9_node {
 	struct p9_node *next;
 	struct p9_dent *dents;  /* directories: the listing readdir hands out */
 	size_t ndents;
+	bool unhashed;          /* left the table (see inode_for) */
 };
 
 struct p9_sb {
@@ -54,6 +57,9 @@ static uint32_t next_dev = 0x900;
 static struct p9_sb *sb_of(struct inode *ino) { return ino->sb->priv; }
 static struct p9_node *node_of(struct inode *ino) { return ino->priv; }
 
+/* The node table: inode ops run under the VFS's big lock, but an inode's
+ * last put (and so destroy) may come from anywhere. RPCs are never made with
+ * it held. */
 static uint64_t lock(struct p9_sb *sb) { return spin_lock_irqsave(&sb->lock); }
 static void unlock(struct p9_sb *sb, uint64_t f) { spin_unlock_irqrestore(&sb->lock, f); }
 
@@ -85,7 +91,9 @@ static void set_dir_name(struct inode *ino, struct inode *parent, const char *na
 
 /*
  * The inode for fid (which the caller walked and hands over): the known one
- * for the same server file (fid clunked), or a new one owning fid.
+ * for the same server file (fid clunked), or a new one owning fid. A known
+ * inode whose links are gone (removed, waiting for its last reference) is a
+ * different file now: it leaves the table and a new one is made.
  */
 static int inode_for(struct p9_sb *sb, uint32_t fid, struct inode *parent, const char *name, size_t len,
 		     struct inode **out)
@@ -97,16 +105,27 @@ static int inode_for(struct p9_sb *sb, uint32_t fid, struct inode *parent, const
 		return e;
 	}
 	unsigned b = a.qid.path % NODE_BUCKETS;
-	for (struct p9_node *n = sb->nodes[b]; n; n = n->next) {
-		if (n->qpath == a.qid.path) {
-			p9_clunk(sb->s, fid);
-			set_attr(n->inode, &a);
-			if (S_ISDIR(a.mode) && parent)
-				set_dir_name(n->inode, parent, name, len);
-			*out = inode_get(n->inode);
-			return 0;
+	uint64_t f = lock(sb);
+	for (struct p9_node **pp = &sb->nodes[b]; *pp; pp = &(*pp)->next) {
+		struct p9_node *n = *pp;
+		if (n->qpath != a.qid.path)
+			continue;
+		if (n->inode->nlink == 0) {
+			*pp = n->next;
+			n->next = NULL;
+			n->unhashed = true;
+			break;
 		}
+		struct inode *ino = inode_get(n->inode);
+		unlock(sb, f);
+		p9_clunk(sb->s, fid);
+		set_attr(ino, &a);
+		if (S_ISDIR(a.mode) && parent)
+			set_dir_name(ino, parent, name, len);
+		*out = ino;
+		return 0;
 	}
+	unlock(sb, f);
 	struct p9_node *n = kzalloc(sizeof(*n));
 	struct inode *ino = n ? inode_new(&sb->super, a.mode) : NULL;
 	if (!ino) {
@@ -121,12 +140,14 @@ static int inode_for(struct p9_sb *sb, uint32_t fid, struct inode *parent, const
 	n->fid = fid;
 	n->qpath = a.qid.path;
 	n->inode = ino;
-	n->next = sb->nodes[b];
-	sb->nodes[b] = n;
 	if (S_ISDIR(a.mode) && parent)
 		set_dir_name(ino, parent, name, len);
 	/* The table's own reference keeps it while it has links. */
 	inode_get(ino);
+	f = lock(sb);
+	n->next = sb->nodes[b];
+	sb->nodes[b] = n;
+	unlock(sb, f);
 	*out = ino;
 	return 0;
 }
@@ -143,10 +164,7 @@ static int lookup_locked(struct inode *dir, const char *name, size_t len, struct
 
 static int p9_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
-	struct p9_sb *sb = sb_of(dir);
-	uint64_t f = lock(sb);
 	int e = lookup_locked(dir, name, len, out);
-	unlock(sb, f);
 	return e;
 }
 
@@ -157,7 +175,6 @@ static int p9_create(struct inode *dir, const char *name, size_t len, uint32_t m
 	if (sb->ro)
 		return -EROFS;
 	uint32_t dfid = node_of(dir)->fid;
-	uint64_t f = lock(sb);
 	int e;
 	if (S_ISREG(mode)) {
 		uint32_t fid;
@@ -170,12 +187,15 @@ static int p9_create(struct inode *dir, const char *name, size_t len, uint32_t m
 		e = p9_mkdir(sb->s, dfid, name, len, mode & 07777);
 	} else if (S_ISLNK(mode) && target) {
 		e = p9_symlink(sb->s, dfid, name, len, target);
+	} else if ((mode & S_IFMT) == S_IFIFO || (mode & S_IFMT) == S_IFSOCK) {
+		/* A node on the host (a Unix socket's bound path, a FIFO); its
+		 * traffic stays in the guest. */
+		e = p9_mknod(sb->s, dfid, name, len, mode & (S_IFMT | 07777), 0, 0);
 	} else {
-		e = -EPERM; /* device nodes and FIFOs live in devfs/tmpfs, not on the host */
+		e = -EPERM; /* device nodes live in devfs */
 	}
 	if (!e)
 		e = lookup_locked(dir, name, len, out);
-	unlock(sb, f);
 	return e;
 }
 
@@ -186,11 +206,9 @@ static int p9_link_op(struct inode *dir, const char *name, size_t len, struct in
 		return -EROFS;
 	if (target->sb != dir->sb)
 		return -EXDEV;
-	uint64_t f = lock(sb);
 	int e = p9_link(sb->s, node_of(dir)->fid, node_of(target)->fid, name, len);
 	if (!e)
 		target->nlink++;
-	unlock(sb, f);
 	return e;
 }
 
@@ -210,7 +228,6 @@ static int p9_unlink(struct inode *dir, const char *name, size_t len, bool dir_o
 	struct p9_sb *sb = sb_of(dir);
 	if (sb->ro)
 		return -EROFS;
-	uint64_t f = lock(sb);
 	struct inode *victim = NULL;
 	int e = lookup_locked(dir, name, len, &victim);
 	if (!e && dir_only && !S_ISDIR(victim->mode))
@@ -221,7 +238,6 @@ static int p9_unlink(struct inode *dir, const char *name, size_t len, bool dir_o
 		e = p9_unlinkat(sb->s, node_of(dir)->fid, name, len, dir_only);
 	if (!e)
 		dropped_link(victim);
-	unlock(sb, f);
 	if (victim)
 		inode_put(victim);
 	return e;
@@ -237,7 +253,6 @@ static int p9_rename(struct inode *odir, const char *on, size_t ol, struct inode
 		return -EXDEV;
 	if (flags)
 		return -EINVAL;
-	uint64_t f = lock(sb);
 	struct inode *replaced = NULL, *moved = NULL;
 	if (lookup_locked(ndir, nn, nl, &replaced))
 		replaced = NULL;
@@ -248,7 +263,6 @@ static int p9_rename(struct inode *odir, const char *on, size_t ol, struct inode
 		if (moved)
 			inode_put(moved);
 	}
-	unlock(sb, f);
 	if (replaced)
 		inode_put(replaced);
 	return e;
@@ -257,9 +271,7 @@ static int p9_rename(struct inode *odir, const char *on, size_t ol, struct inode
 static ssize_t p9_readlink_op(struct inode *ino, char *buf, size_t size)
 {
 	struct p9_sb *sb = sb_of(ino);
-	uint64_t f = lock(sb);
 	ssize_t n = p9_readlink(sb->s, node_of(ino)->fid, buf, size);
-	unlock(sb, f);
 	return n;
 }
 
@@ -268,11 +280,9 @@ static int p9_truncate(struct inode *ino, uint64_t size)
 	struct p9_sb *sb = sb_of(ino);
 	if (sb->ro)
 		return -EROFS;
-	uint64_t f = lock(sb);
 	int e = p9_setsize(sb->s, node_of(ino)->fid, size);
 	if (!e)
 		ino->size = size;
-	unlock(sb, f);
 	return e;
 }
 
@@ -294,11 +304,14 @@ static int load_dir(struct p9_sb *sb, struct p9_node *n)
 	if (e)
 		return e;
 	e = p9_lopen(sb->s, fid, O_RDONLY | O_DIRECTORY, &iounit);
+	uint8_t *buf = e ? NULL : kmalloc(DIR_BUF);
+	if (!e && !buf)
+		e = -ENOMEM;
 	size_t cap = 0;
 	uint64_t off = 0;
 	while (!e) {
 		struct p9_msg m;
-		e = p9_readdir(sb->s, fid, off, &m);
+		e = p9_readdir(sb->s, fid, off, buf, DIR_BUF, &m);
 		if (e || m.off == m.len)
 			break;
 		while (!e && m.off < m.len) {
@@ -342,6 +355,7 @@ static int load_dir(struct p9_sb *sb, struct p9_node *n)
 		}
 	}
 	p9_clunk(sb->s, fid);
+	kfree(buf);
 	if (e)
 		free_dents(n);
 	return e;
@@ -359,9 +373,7 @@ static int p9_readdir_op(struct inode *dir, uint64_t idx, struct vfs_dirent *out
 		struct inode *p = dir->parent ? dir->parent : dir;
 		*out = (struct vfs_dirent){ "..", 2, p->ino, DT_DIR };
 		/* A listing from the start reads the directory again. */
-		uint64_t f = lock(sb);
 		int e = load_dir(sb, n);
-		unlock(sb, f);
 		return e;
 	}
 	if (idx - 2 >= n->ndents)
@@ -371,19 +383,47 @@ static int p9_readdir_op(struct inode *dir, uint64_t idx, struct vfs_dirent *out
 	return 0;
 }
 
+/* May run where nobody can sleep (a last inode_put in atomic context): the
+ * fid is then clunked before the session's next request. */
+static int p9_statfs_op(struct inode *ino, struct vfs_statfs *st)
+{
+	struct p9_sb *sb = sb_of(ino);
+	struct p9_statfs r;
+	int e = p9_statfs(sb->s, node_of(ino)->fid, &r);
+	if (e == -ENOSYS) { /* 9P2000.u has no statfs: say what is known */
+		r = (struct p9_statfs){ .type = 0x01021997, .bsize = 4096, .namelen = VFS_NAME_MAX };
+		e = 0;
+	}
+	if (e)
+		return e;
+	*st = (struct vfs_statfs){
+		.type = 0x01021997, /* V9FS_MAGIC, as Linux reports any 9p mount */
+		.bsize = r.bsize,
+		.blocks = r.blocks,
+		.bfree = r.bfree,
+		.bavail = r.bavail,
+		.files = r.files,
+		.ffree = r.ffree,
+		.fsid = r.fsid,
+		.namelen = r.namelen,
+		.flags = sb->ro ? 1 : 0, /* ST_RDONLY */
+	};
+	return 0;
+}
+
 static void p9_destroy(struct inode *ino)
 {
 	struct p9_sb *sb = sb_of(ino);
 	struct p9_node *n = node_of(ino);
 	uint64_t f = lock(sb);
-	for (struct p9_node **pp = &sb->nodes[n->qpath % NODE_BUCKETS]; *pp; pp = &(*pp)->next) {
+	for (struct p9_node **pp = &sb->nodes[n->qpath % NODE_BUCKETS]; !n->unhashed && *pp; pp = &(*pp)->next) {
 		if (*pp == n) {
 			*pp = n->next;
 			break;
 		}
 	}
-	p9_clunk(sb->s, n->fid);
 	unlock(sb, f);
+	p9_clunk_later(sb->s, n->fid);
 	free_dents(n);
 	kfree(n);
 }
@@ -398,6 +438,7 @@ static const struct inode_ops p9_iops = {
 	.truncate = p9_truncate,
 	.readdir = p9_readdir_op,
 	.destroy = p9_destroy,
+	.statfs = p9_statfs_op,
 };
 
 struct p9_open {
@@ -412,10 +453,11 @@ static int p9_open(struct inode *ino, struct file *file)
 		return -EROFS;
 	if (S_ISLNK(ino->mode) || (file->flags & O_PATH))
 		return 0;
+	if (!S_ISREG(ino->mode) && !S_ISDIR(ino->mode))
+		return -ENXIO; /* a FIFO or socket node: the other end would be on the host */
 	struct p9_open *o = kzalloc(sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	uint64_t f = lock(sb);
 	uint32_t iounit;
 	int e = p9_walk(sb->s, node_of(ino)->fid, NULL, 0, &o->fid);
 	if (!e) {
@@ -426,7 +468,6 @@ static int p9_open(struct inode *ino, struct file *file)
 		else if (file->flags & O_TRUNC)
 			ino->size = 0;
 	}
-	unlock(sb, f);
 	if (e) {
 		kfree(o);
 		return e;
@@ -441,31 +482,61 @@ static void p9_release(struct file *file)
 	if (!o)
 		return;
 	struct p9_sb *sb = sb_of(file->inode);
-	uint64_t f = lock(sb);
-	p9_clunk(sb->s, o->fid);
-	unlock(sb, f);
+	p9_clunk_later(sb->s, o->fid);
 	kfree(o);
 	file->priv = NULL;
 }
+
+/* A large read goes out as several Treads at once (each straight into its
+ * part of buf), so the server reads ahead of the guest's copying; the parts
+ * are then taken in order and the first short one ends the read. */
+#define READ_PARTS 4
+#define READ_PART_MIN (64u * 1024u)
 
 static ssize_t p9_read_op(struct file *file, void *buf, size_t n, uint64_t *pos)
 {
 	struct p9_open *o = file->priv;
 	if (!o)
 		return -EBADF;
-	struct p9_sb *sb = sb_of(file->inode);
+	struct p9_session *s = sb_of(file->inode)->s;
+	uint32_t max = p9_io_max(s);
 	size_t done = 0;
 	while (done < n) {
-		uint32_t want = n - done > 0x7fffffff ? 0x7fffffff : (uint32_t)(n - done);
-		uint64_t f = lock(sb);
-		ssize_t r = p9_read(sb->s, o->fid, *pos, (uint8_t *)buf + done, want);
-		unlock(sb, f);
-		if (r < 0)
-			return done ? (ssize_t)done : r;
-		if (r == 0)
-			break;
-		done += r;
-		*pos += r;
+		size_t left = n - done;
+		uint32_t part = left / READ_PARTS > max ? max : (uint32_t)(left / READ_PARTS);
+		if (part < READ_PART_MIN)
+			part = left < max ? (uint32_t)left : max;
+		if (!p9_zero_copy(s, buf))
+			part = left < P9_SLOT_BUF / 2 ? (uint32_t)left : P9_SLOT_BUF / 2; /* one at a time, through the slot */
+		struct p9_slot *sl[READ_PARTS];
+		uint8_t *dst[READ_PARTS];
+		uint32_t len[READ_PARTS];
+		unsigned k = 0;
+		int err = 0;
+		for (size_t at = done; k < READ_PARTS && at < n; k++, at += part) {
+			len[k] = n - at < part ? (uint32_t)(n - at) : part;
+			dst[k] = (uint8_t *)buf + at;
+			sl[k] = p9_read_start(s, o->fid, *pos + (at - done), dst[k], len[k], &err);
+			if (!sl[k])
+				break;
+		}
+		bool stop = k == 0;
+		for (unsigned i = 0; i < k; i++) {
+			ssize_t r = p9_read_end(s, sl[i], dst[i], len[i]);
+			if (stop)
+				continue; /* after a short part: only collected */
+			if (r < 0) {
+				err = (int)r;
+				stop = true;
+				continue;
+			}
+			done += (size_t)r;
+			*pos += (uint64_t)r;
+			if ((uint32_t)r < len[i])
+				stop = true;
+		}
+		if (stop || err)
+			return done ? (ssize_t)done : err;
 	}
 	return (ssize_t)done;
 }
@@ -483,9 +554,7 @@ static ssize_t p9_write_op(struct file *file, const void *buf, size_t n, uint64_
 		*pos = file->inode->size;
 	while (done < n) {
 		uint32_t want = n - done > 0x7fffffff ? 0x7fffffff : (uint32_t)(n - done);
-		uint64_t f = lock(sb);
 		ssize_t r = p9_write(sb->s, o->fid, *pos, (const uint8_t *)buf + done, want);
-		unlock(sb, f);
 		if (r < 0)
 			return done ? (ssize_t)done : r;
 		if (r == 0)
@@ -504,10 +573,39 @@ static int p9_fsync_op(struct file *file)
 	if (!o)
 		return 0;
 	struct p9_sb *sb = sb_of(file->inode);
-	uint64_t f = lock(sb);
 	int e = p9_fsync(sb->s, o->fid);
-	unlock(sb, f);
 	return e;
+}
+
+/* Locks are the server's (Tlock/Tgetlock), so that other clients of the same
+ * host directory see them. A blocked F_SETLKW/flock asks again, as Linux's
+ * v9fs does, since the server answers "blocked" rather than waiting. */
+static int p9_lock_op(struct file *file, struct vfs_flock *fl, bool wait, bool get)
+{
+	struct p9_open *o = file->priv;
+	if (!o)
+		return -EBADF;
+	struct p9_sb *sb = sb_of(file->inode);
+	struct p9_flock l = { (uint8_t)fl->type, wait ? 1u : 0u, fl->start, fl->len, fl->pid, "osvb" };
+	if (get) {
+		int e = p9_getlock(sb->s, o->fid, &l);
+		if (e)
+			return e;
+		*fl = (struct vfs_flock){ l.type, l.start, l.length, l.proc_id };
+		return 0;
+	}
+	for (;;) {
+		int st = p9_lock(sb->s, o->fid, &l);
+		if (st < 0)
+			return st;
+		if (st == 0)
+			return 0;
+		if (st != 1 && st != 3) /* error */
+			return -ENOLCK;
+		if (!wait)
+			return -EAGAIN;
+		thread_sleep_ns(10 * 1000 * 1000);
+	}
 }
 
 static const struct file_ops p9_fops = {
@@ -516,6 +614,7 @@ static const struct file_ops p9_fops = {
 	.read = p9_read_op,
 	.write = p9_write_op,
 	.fsync = p9_fsync_op,
+	.lock = p9_lock_op,
 };
 
 static struct inode *p9_mount_tag(const char *tag, size_t len, bool ro)
@@ -538,9 +637,7 @@ static struct inode *p9_mount_tag(const char *tag, size_t len, bool ro)
 	sb->super.dev = next_dev++;
 	sb->super.priv = sb;
 	struct inode *root;
-	uint64_t f = lock(sb);
 	int e = inode_for(sb, rootfid, NULL, NULL, 0, &root);
-	unlock(sb, f);
 	if (e)
 		return NULL;
 	root->parent = root;
