@@ -714,13 +714,13 @@ int p9_readdir(struct p9_session *s, uint32_t fid, uint64_t off, void *buf, uint
 	return 0;
 }
 
-struct p9_session *p9_session_new(struct p9_trans *tr)
+struct p9_session *p9_session_new(struct p9_trans *tr, uint32_t msize)
 {
 	struct p9_session *s = kzalloc(sizeof(*s));
 	if (!s)
 		return NULL;
 	s->trans = tr;
-	s->msize = P9_MSIZE < tr->max_msize ? P9_MSIZE : tr->max_msize;
+	s->msize = msize < tr->max_msize ? msize : tr->max_msize;
 	spin_init(&s->lock);
 	wait_queue_init(&s->slot_wq);
 	s->fids = page_alloc(page_order_for(P9_MAX_FIDS / 8), PAGE_ZERO);
@@ -827,9 +827,9 @@ int p9_session_start(struct p9_session *s, uint32_t *rootfid)
 	return 0;
 }
 
-struct p9_session *p9_connect(struct p9_trans *tr, uint32_t *rootfid)
+struct p9_session *p9_connect(struct p9_trans *tr, uint32_t msize, uint32_t *rootfid)
 {
-	struct p9_session *s = p9_session_new(tr);
+	struct p9_session *s = p9_session_new(tr, msize);
 	if (s && p9_session_start(s, rootfid)) {
 		p9_session_free(s);
 		s = NULL;

@@ -67,12 +67,12 @@ void p9_req_end(struct p9_session *s, struct p9_slot *sl);
 void p9_fid_forget(struct p9_session *s, uint32_t fid);
 
 /* A session on t with its buffers, not yet talking (NULL: no memory). */
-struct p9_session *p9_session_new(struct p9_trans *t);
+struct p9_session *p9_session_new(struct p9_trans *t, uint32_t msize);
 void p9_session_free(struct p9_session *s);
 /* Tversion (9P2000.L, else 9P2000.u) and Tattach: 0 and *rootfid. */
 int p9_session_start(struct p9_session *s, uint32_t *rootfid);
 struct p9_trans *p9_trans_find(const char *tag, size_t len);
-struct p9_session *p9_connect(struct p9_trans *t, uint32_t *rootfid);
+struct p9_session *p9_connect(struct p9_trans *t, uint32_t msize, uint32_t *rootfid);
 /* Clunks fid now, or (where the caller cannot sleep) before the next request. */
 void p9_clunk_later(struct p9_session *s, uint32_t fid);
 int p9_fid_alloc(struct p9_session *s, uint32_t *fid);

@@ -20,6 +20,7 @@
 #include <vfs/vfs.h>
 
 CMDLINE_PARAM(ninep_mount, "9p.mount", "mount 9p channel TAG at PATH: 9p.mount=TAG:/PATH[:ro] (repeatable)");
+CMDLINE_PARAM(ninep_msize, "9p.msize", "largest 9P message to negotiate (bytes; default 516 KiB)");
 CMDLINE_PARAM(ninep_root, "9p.root", "mount 9p channel TAG as the root filesystem (instead of the initrd)");
 
 #define NODE_BUCKETS 256
@@ -625,8 +626,17 @@ static struct inode *p9_mount_tag(const char *tag, size_t len, bool ro)
 	struct p9_sb *sb = kzalloc(sizeof(*sb));
 	if (!sb)
 		return NULL;
-	uint32_t rootfid;
-	sb->s = p9_connect(t, &rootfid);
+	uint32_t rootfid, msize = P9_MSIZE;
+	const char *m = cmdline_param("9p.msize", 0);
+	if (m) {
+		char *end;
+		unsigned long long v = strtoull(m, &end, 10);
+		if (*end || v < 8192 || v > P9_MSIZE)
+			pr_err("9p: 9p.msize=%s: expected 8192 to %u: ignored\n", m, P9_MSIZE);
+		else
+			msize = (uint32_t)v;
+	}
+	sb->s = p9_connect(t, msize, &rootfid);
 	if (!sb->s) {
 		kfree(sb);
 		return NULL;

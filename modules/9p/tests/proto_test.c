@@ -45,7 +45,7 @@ SELFTEST(ninep_proto, "9p.proto")
 	static struct p9_trans tr = {
 		.tag = "fake", .max_msize = 4096, .submit = fake_submit, .poll = fake_poll, .broken = fake_broken
 	};
-	struct p9_session *s = p9_session_new(&tr);
+	struct p9_session *s = p9_session_new(&tr, 4096);
 	ST_ASSERT(s != NULL);
 	s->msize = 4096;
 	keep_tag = false;
