@@ -41,7 +41,12 @@ describe('novm-style boot: microvm, acpi=off, Linux boot protocol, 9p root', () 
     expect(argv.join(' ')).toMatch(/-M microvm[^ ]*,acpi=off/);
     expect(argv).not.toContain('-initrd');
     expect(argv[argv.indexOf('-kernel') + 1]).toMatch(/bzImage$/);
-    const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 240_000, all: true, stdin: 'ignore' });
+    const r = await execa(argv[0]!, argv.slice(1), {
+      reject: false,
+      timeout: 240_000,
+      all: true,
+      stdin: 'ignore',
+    });
     const out = (r.all ?? '').replaceAll('\r', '');
     const record = await readFile(prep.spec.exitRecordPath, 'utf8').catch(() => '');
     expect(out).toMatch(/osvb: booting \(linux, \d+ MiB RAM\)/);
