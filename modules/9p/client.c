@@ -40,6 +40,8 @@ struct p9_trans *p9_trans_find(const char *tag, size_t len)
 	return NULL;
 }
 
+bool p9_poll_replies;
+
 static bool can_sleep(void)
 {
 	return thread_current() && irqs_enabled();
@@ -138,7 +140,7 @@ static int submit(struct p9_session *s, struct p9_slot *sl)
 static int wait_done(struct p9_session *s, struct p9_slot *sl)
 {
 	struct p9_call *c = &sl->call;
-	if (can_sleep()) {
+	if (can_sleep() && !p9_poll_replies) {
 		while (!wait_event_timeout(&sl->wq, __atomic_load_n(&c->done, __ATOMIC_ACQUIRE), 1000000000ull))
 			if (s->trans->broken(s->trans))
 				goto lost;

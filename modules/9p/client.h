@@ -66,6 +66,10 @@ void p9_req_end(struct p9_session *s, struct p9_slot *sl);
 /* The server has dropped fid (Tclunk, Tremove): it may be handed out again. */
 void p9_fid_forget(struct p9_session *s, uint32_t fid);
 
+/* Wait for replies by polling the transport even where a requester could
+ * sleep (9p.poll=1; for measuring). */
+extern bool p9_poll_replies;
+
 /* A session on t with its buffers, not yet talking (NULL: no memory). */
 struct p9_session *p9_session_new(struct p9_trans *t, uint32_t msize);
 void p9_session_free(struct p9_session *s);

@@ -21,6 +21,7 @@
 
 CMDLINE_PARAM(ninep_mount, "9p.mount", "mount 9p channel TAG at PATH: 9p.mount=TAG:/PATH[:ro] (repeatable)");
 CMDLINE_PARAM(ninep_msize, "9p.msize", "largest 9P message to negotiate (bytes; default 516 KiB)");
+CMDLINE_PARAM(ninep_poll, "9p.poll", "1: wait for 9P replies by polling the device instead of sleeping");
 CMDLINE_PARAM(ninep_root, "9p.root", "mount 9p channel TAG as the root filesystem (instead of the initrd)");
 
 #define NODE_BUCKETS 256
@@ -636,6 +637,8 @@ static struct inode *p9_mount_tag(const char *tag, size_t len, bool ro)
 		else
 			msize = (uint32_t)v;
 	}
+	const char *poll = cmdline_param("9p.poll", 0);
+	p9_poll_replies = poll && !strcmp(poll, "1");
 	sb->s = p9_connect(t, msize, &rootfid);
 	if (!sb->s) {
 		kfree(sb);
