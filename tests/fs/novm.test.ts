@@ -1,9 +1,9 @@
 // novm-style boot (issue 13): no PCI, no ACPI, the devices named on the kernel
 // command line, the root filesystem a host directory over 9p. QEMU microvm
-// with acpi=off loads the bzImage through the Linux boot protocol (qboot) and,
-// with no ACPI tables to describe its virtio-mmio devices, appends a
-// `virtio_mmio.device=SIZE@ADDR:IRQ` word per device to the command line, as
-// Linux and novm expect; the kernel finds the 9p device there and boots
+// with acpi=off loads the bzImage through the Linux boot protocol (qboot) and
+// appends a `virtio_mmio.device=SIZE@ADDR:IRQ` word per virtio-mmio device to
+// the command line, as Linux and novm expect (with no ACPI tables, the only
+// description of the devices); the kernel finds the 9p device there and boots
 // busybox from the share.
 
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
