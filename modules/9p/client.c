@@ -663,6 +663,8 @@ ssize_t p9_write(struct p9_session *s, uint32_t fid, uint64_t off, const void *b
 {
 	bool zc = p9_zero_copy(s, buf);
 	uint32_t max = zc ? p9_io_max(s) : P9_SLOT_BUF - TWRITE_HDR;
+	if (max > p9_io_max(s))
+		max = p9_io_max(s);
 	if (n > max)
 		n = max;
 	struct p9_msg t, r;
