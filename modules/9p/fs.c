@@ -14,6 +14,7 @@
 #include <lib/panic.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
+#include <sched/mutex.h>
 #include <sched/thread.h>
 #include <vfs/errno.h>
 #include <vfs/stat.h>
@@ -50,6 +51,7 @@ struct p9_sb {
 	bool ro;
 	spinlock_t lock;
 	struct p9_node *nodes[NODE_BUCKETS];
+	uint64_t wgen;            /* writes through the mount (readahead validity) */
 };
 
 static const struct inode_ops p9_iops;
@@ -282,6 +284,7 @@ static int p9_truncate(struct inode *ino, uint64_t size)
 	struct p9_sb *sb = sb_of(ino);
 	if (sb->ro)
 		return -EROFS;
+	__atomic_add_fetch(&sb->wgen, 1, __ATOMIC_RELEASE);
 	int e = p9_setsize(sb->s, node_of(ino)->fid, size);
 	if (!e)
 		ino->size = size;
@@ -443,8 +446,27 @@ static const struct inode_ops p9_iops = {
 	.statfs = p9_statfs_op,
 };
 
+/* Readahead for small sequential reads of files opened read-only: the
+ * reader is served from a 128 KiB buffer while the next 128 KiB is already
+ * on its way. A write, truncate or O_TRUNC open through the mount drops what
+ * was read ahead (changes made on the host meanwhile are seen at the next
+ * buffer, as with any client cache). */
+#define RA_CHUNK (128u * 1024u)
+
+struct p9_ra {
+	uint8_t *buf;
+	uint64_t off;
+	uint32_t len;          /* bytes there once the read is done */
+	struct p9_slot *sl;    /* the read in flight */
+	uint64_t gen;          /* the mount's write count when asked for */
+	bool valid;
+};
+
 struct p9_open {
 	uint32_t fid;
+	struct mutex lock;     /* the readahead state (threads sharing the file) */
+	uint64_t next;         /* where a sequential reader reads next */
+	struct p9_ra ra[2];
 };
 
 static int p9_open(struct inode *ino, struct file *file)
@@ -474,6 +496,9 @@ static int p9_open(struct inode *ino, struct file *file)
 		kfree(o);
 		return e;
 	}
+	mutex_init(&o->lock);
+	if (file->flags & O_TRUNC)
+		__atomic_add_fetch(&sb->wgen, 1, __ATOMIC_RELEASE);
 	file->priv = o;
 	return 0;
 }
@@ -484,6 +509,11 @@ static void p9_release(struct file *file)
 	if (!o)
 		return;
 	struct p9_sb *sb = sb_of(file->inode);
+	for (int i = 0; i < 2; i++) {
+		if (o->ra[i].sl)
+			p9_read_end(sb->s, o->ra[i].sl, o->ra[i].buf, RA_CHUNK);
+		kfree(o->ra[i].buf);
+	}
 	p9_clunk_later(sb->s, o->fid);
 	kfree(o);
 	file->priv = NULL;
@@ -495,12 +525,8 @@ static void p9_release(struct file *file)
 #define READ_PARTS 4
 #define READ_PART_MIN (64u * 1024u)
 
-static ssize_t p9_read_op(struct file *file, void *buf, size_t n, uint64_t *pos)
+static ssize_t p9_read_direct(struct p9_open *o, struct p9_session *s, void *buf, size_t n, uint64_t *pos)
 {
-	struct p9_open *o = file->priv;
-	if (!o)
-		return -EBADF;
-	struct p9_session *s = sb_of(file->inode)->s;
 	uint32_t max = p9_io_max(s);
 	size_t done = 0;
 	while (done < n) {
@@ -543,6 +569,106 @@ static ssize_t p9_read_op(struct file *file, void *buf, size_t n, uint64_t *pos)
 	return (ssize_t)done;
 }
 
+static void ra_finish(struct p9_session *s, struct p9_ra *r)
+{
+	if (!r->sl)
+		return;
+	ssize_t n = p9_read_end(s, r->sl, r->buf, RA_CHUNK);
+	r->sl = NULL;
+	r->valid = n >= 0;
+	r->len = n >= 0 ? (uint32_t)n : 0;
+}
+
+static void ra_start(struct p9_sb *sb, struct p9_open *o, struct p9_ra *r, uint64_t off)
+{
+	ra_finish(sb->s, r);
+	int e;
+	r->off = off;
+	r->len = 0;
+	r->gen = __atomic_load_n(&sb->wgen, __ATOMIC_ACQUIRE);
+	r->sl = p9_read_start(sb->s, o->fid, off, r->buf, RA_CHUNK, &e);
+	r->valid = r->sl != NULL;
+}
+
+/* The buffer holding (or about to hold) p: NULL when none. */
+static struct p9_ra *ra_find(struct p9_sb *sb, struct p9_open *o, uint64_t p)
+{
+	uint64_t gen = __atomic_load_n(&sb->wgen, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < 2; i++) {
+		struct p9_ra *r = &o->ra[i];
+		if (r->valid && r->gen != gen) {
+			ra_finish(sb->s, r);
+			r->valid = false;
+		}
+		if (!r->valid || p < r->off || p >= r->off + RA_CHUNK)
+			continue;
+		ra_finish(sb->s, r);
+		if (r->valid)
+			return r;
+	}
+	return NULL;
+}
+
+static ssize_t p9_read_op(struct file *file, void *buf, size_t n, uint64_t *pos)
+{
+	struct p9_open *o = file->priv;
+	if (!o)
+		return -EBADF;
+	struct p9_sb *sb = sb_of(file->inode);
+	if (n >= RA_CHUNK || (file->flags & O_ACCMODE) != O_RDONLY || !S_ISREG(file->inode->mode))
+		return p9_read_direct(o, sb->s, buf, n, pos);
+	mutex_lock(&o->lock);
+	if (!o->ra[0].buf) {
+		o->ra[0].buf = kmalloc(RA_CHUNK);
+		o->ra[1].buf = o->ra[0].buf ? kmalloc(RA_CHUNK) : NULL;
+		if (!o->ra[1].buf) {
+			kfree(o->ra[0].buf);
+			o->ra[0].buf = NULL;
+			mutex_unlock(&o->lock);
+			return p9_read_direct(o, sb->s, buf, n, pos);
+		}
+	}
+	size_t done = 0;
+	bool started = false;
+	while (done < n) {
+		uint64_t p = *pos;
+		struct p9_ra *r = ra_find(sb, o, p);
+		if (r && p < r->off + r->len) {
+			uint32_t c = (uint32_t)(r->off + r->len - p);
+			if (c > n - done)
+				c = (uint32_t)(n - done);
+			memcpy((uint8_t *)buf + done, r->buf + (p - r->off), c);
+			done += c;
+			*pos += c;
+			/* Keep the next chunk on its way. */
+			struct p9_ra *other = &o->ra[r == &o->ra[0]];
+			uint64_t ahead = r->off + RA_CHUNK;
+			if (r->len == RA_CHUNK && !(other->valid && other->off == ahead))
+				ra_start(sb, o, other, ahead);
+			continue;
+		}
+		if (r)
+			break; /* the end of the file */
+		if (started || p != o->next)
+			break; /* not sequential, or the read failed: read directly */
+		ra_start(sb, o, &o->ra[0], p);
+		started = true;
+	}
+	o->next = *pos;
+	mutex_unlock(&o->lock);
+	if (done > 0)
+		return (ssize_t)done;
+	/* Nothing read ahead for p: a seek, a failed read, or the end of the
+	 * file as the buffer saw it (the server says whether it grew). */
+	ssize_t r = p9_read_direct(o, sb->s, buf, n, pos);
+	if (r > 0) {
+		mutex_lock(&o->lock);
+		o->next = *pos;
+		mutex_unlock(&o->lock);
+	}
+	return r;
+}
+
 static ssize_t p9_write_op(struct file *file, const void *buf, size_t n, uint64_t *pos)
 {
 	struct p9_open *o = file->priv;
@@ -554,6 +680,7 @@ static ssize_t p9_write_op(struct file *file, const void *buf, size_t n, uint64_
 	size_t done = 0;
 	if (file->flags & O_APPEND)
 		*pos = file->inode->size;
+	__atomic_add_fetch(&sb->wgen, 1, __ATOMIC_RELEASE);
 	while (done < n) {
 		uint32_t want = n - done > 0x7fffffff ? 0x7fffffff : (uint32_t)(n - done);
 		ssize_t r = p9_write(sb->s, o->fid, *pos, (const uint8_t *)buf + done, want);

@@ -123,6 +123,8 @@ describe('a 9p volume under QEMU', () => {
     expect(out).toContain('flock bad op: Invalid argument\n');
     expect(out).toContain(`mmap ${sha(hostBin)} 1\n`);
     expect(out).toContain('sock socket\n');
+    expect(out).toContain('ra onXtwo\n');
+    expect(out).toContain(`sha256small /ro/big.bin ${sha(big)} 2000000\n`);
     expect(out).toContain('sock open: No such device or address\n');
     expect(out).toContain(`sha256 /data/d2/inner/f ${sha(Buffer.from('moved\n'))} 6\n`);
     expect(out).toContain('volume: done\n');
@@ -139,6 +141,7 @@ describe('a 9p volume under QEMU', () => {
     expect(sha(readFileSync(join(data, 'host.bin')))).toBe(sha(hostBin)); // the private mapping's writes stayed
     expect(lstatSync(join(data, 'sock')).isSocket()).toBe(true);
     expect(existsSync(join(data, 'd1/inner'))).toBe(false);
+    expect(readFileSync(join(data, 'ra.txt'), 'utf8')).toBe('onXtwo');
     expect(readFileSync(join(data, 'd2/inner/f'), 'utf8')).toBe('moved\n');
   }, 600_000);
 

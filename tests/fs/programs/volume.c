@@ -104,6 +104,28 @@ static int hash_file(const char *path)
 	return n < 0;
 }
 
+/* 1000-byte reads: served from the readahead buffers. */
+static int hash_file_small(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 1;
+	uint8_t buf[1000];
+	struct sha s;
+	sha_init(&s);
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		sha_update(&s, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	close(fd);
+	char hex[65];
+	sha_hex(&s, hex);
+	printf("sha256small %s %s %llu\n", path, hex, (unsigned long long)total);
+	return n < 0;
+}
+
 /* 1 MiB reads (a read the 9p client splits over several Treads in flight). */
 static void *hash_big(void *path)
 {
@@ -269,6 +291,24 @@ int main(void)
 	CHECK(mkdir("/data/d2", 0755));
 	CHECK(rename("/data/d1/inner", "/data/d2/inner"));
 	CHECK(hash_file("/data/d2/inner/f"));
+
+	/* Small sequential reads are served read ahead; writes through the
+	 * mount are seen by the next read all the same. */
+	int w = open("/data/ra.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(w < 0);
+	CHECK(write(w, "one", 3) != 3);
+	int rd = open("/data/ra.txt", O_RDONLY);
+	CHECK(rd < 0);
+	char rb[8] = { 0 };
+	CHECK(read(rd, rb, 2) != 2);
+	CHECK(pwrite(w, "X", 1, 2) != 1);
+	CHECK(read(rd, rb + 2, 5) != 1);
+	CHECK(pwrite(w, "two", 3, 3) != 3);
+	CHECK(read(rd, rb + 3, 5) != 3);
+	printf("ra %s\n", rb);
+	close(rd);
+	close(w);
+	CHECK(hash_file_small("/ro/big.bin"));
 
 	/* More files than a mount once had fids for (each looked-up file keeps one). */
 	printf("tree %ld\n", walk("/ro/tree"));
