@@ -16,6 +16,7 @@
 #include <mm/kmalloc.h>
 #include <sched/mutex.h>
 #include <sched/thread.h>
+#include <time/clock.h>
 #include <vfs/errno.h>
 #include <vfs/stat.h>
 #include <vfs/vfs.h>
@@ -52,6 +53,7 @@ struct p9_sb {
 	spinlock_t lock;
 	struct p9_node *nodes[NODE_BUCKETS];
 	uint64_t wgen;            /* writes through the mount (readahead validity) */
+	struct p9_dcache *dcache; /* DCACHE_SLOTS */
 };
 
 static const struct inode_ops p9_iops;
@@ -166,9 +168,74 @@ static int lookup_locked(struct inode *dir, const char *name, size_t len, struct
 	return inode_for(sb, fid, dir, name, len, out);
 }
 
+/*
+ * Directories looked up in the last second, by (parent's qid.path, name): a
+ * path walk does not ask the server again for every directory on the way
+ * (each would be a Twalk, a Tgetattr and a Tclunk). Files are always asked
+ * (their size and times must be fresh for stat). Changes made through the
+ * mount drop the names they touch; a directory renamed or removed on the
+ * host is seen within DCACHE_TTL. Used under the VFS's big lock only.
+ */
+#define DCACHE_SLOTS 512
+#define DCACHE_NAME 48
+#define DCACHE_TTL_NS 1000000000ull
+
+struct p9_dcache {
+	uint64_t dir;
+	uint64_t at;
+	struct inode *ino;     /* a reference; NULL: empty */
+	uint8_t len;
+	char name[DCACHE_NAME];
+};
+
+static struct p9_dcache *dcache_slot(struct p9_sb *sb, struct inode *dir, const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ull ^ node_of(dir)->qpath;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 1099511628211ull;
+	return &sb->dcache[h % DCACHE_SLOTS];
+}
+
+static bool dcache_match(struct p9_dcache *d, struct inode *dir, const char *name, size_t len)
+{
+	return d->ino && d->dir == node_of(dir)->qpath && d->len == len && !memcmp(d->name, name, len);
+}
+
+static void dcache_clear(struct p9_dcache *d)
+{
+	struct inode *ino = d->ino;
+	d->ino = NULL;
+	inode_put(ino);
+}
+
+static void dcache_drop(struct p9_sb *sb, struct inode *dir, const char *name, size_t len)
+{
+	struct p9_dcache *d = sb->dcache ? dcache_slot(sb, dir, name, len) : NULL;
+	if (d && dcache_match(d, dir, name, len))
+		dcache_clear(d);
+}
+
 static int p9_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
+	struct p9_sb *sb = sb_of(dir);
+	struct p9_dcache *d = sb->dcache && len < DCACHE_NAME ? dcache_slot(sb, dir, name, len) : NULL;
+	if (d && dcache_match(d, dir, name, len)) {
+		if (d->ino->nlink > 0 && clock_monotonic_ns() - d->at < DCACHE_TTL_NS) {
+			*out = inode_get(d->ino);
+			return 0;
+		}
+		dcache_clear(d);
+	}
 	int e = lookup_locked(dir, name, len, out);
+	if (!e && d && S_ISDIR((*out)->mode)) {
+		if (d->ino)
+			dcache_clear(d);
+		d->dir = node_of(dir)->qpath;
+		d->at = clock_monotonic_ns();
+		d->len = (uint8_t)len;
+		memcpy(d->name, name, len);
+		d->ino = inode_get(*out);
+	}
 	return e;
 }
 
@@ -179,6 +246,7 @@ static int p9_create(struct inode *dir, const char *name, size_t len, uint32_t m
 	if (sb->ro)
 		return -EROFS;
 	uint32_t dfid = node_of(dir)->fid;
+	dcache_drop(sb, dir, name, len);
 	int e;
 	if (S_ISREG(mode)) {
 		uint32_t fid;
@@ -232,6 +300,7 @@ static int p9_unlink(struct inode *dir, const char *name, size_t len, bool dir_o
 	struct p9_sb *sb = sb_of(dir);
 	if (sb->ro)
 		return -EROFS;
+	dcache_drop(sb, dir, name, len);
 	struct inode *victim = NULL;
 	int e = lookup_locked(dir, name, len, &victim);
 	if (!e && dir_only && !S_ISDIR(victim->mode))
@@ -257,6 +326,8 @@ static int p9_rename(struct inode *odir, const char *on, size_t ol, struct inode
 		return -EXDEV;
 	if (flags)
 		return -EINVAL;
+	dcache_drop(sb, odir, on, ol);
+	dcache_drop(sb, ndir, nn, nl);
 	struct inode *replaced = NULL, *moved = NULL;
 	if (lookup_locked(ndir, nn, nl, &replaced))
 		replaced = NULL;
@@ -773,6 +844,7 @@ static struct inode *p9_mount_tag(const char *tag, size_t len, bool ro)
 	}
 	sb->ro = ro;
 	spin_init(&sb->lock);
+	sb->dcache = kcalloc(DCACHE_SLOTS, sizeof(struct p9_dcache)); /* NULL: no cache */
 	sb->super.fstype = "9p";
 	sb->super.dev = next_dev++;
 	sb->super.priv = sb;
