@@ -686,7 +686,8 @@ static ssize_t p9_read_op(struct file *file, void *buf, size_t n, uint64_t *pos)
 	if (!o)
 		return -EBADF;
 	struct p9_sb *sb = sb_of(file->inode);
-	if (n >= RA_CHUNK || (file->flags & O_ACCMODE) != O_RDONLY || !S_ISREG(file->inode->mode))
+	if (n >= RA_CHUNK || (file->flags & O_ACCMODE) != O_RDONLY || !S_ISREG(file->inode->mode) ||
+	    sb->s->dotu) /* 9P2000.u reads go through the slots, in pieces smaller than a chunk */
 		return p9_read_direct(o, sb->s, buf, n, pos);
 	mutex_lock(&o->lock);
 	if (!o->ra[0].buf) {
