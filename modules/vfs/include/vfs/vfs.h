@@ -39,6 +39,23 @@ struct vfs_dirent {
 	unsigned type; /* DT_* */
 };
 
+/* A filesystem's own statfs (optional: the VFS answers for RAM filesystems). */
+struct vfs_statfs {
+	uint64_t type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen;
+	uint64_t flags; /* ST_RDONLY (1)... */
+};
+
+/* A record lock (fcntl F_GETLK/F_SETLK/F_SETLKW; flock is the whole file). */
+struct vfs_flock {
+	int type;        /* VFS_LOCK_READ, _WRITE, _UNLOCK */
+	uint64_t start;
+	uint64_t len;    /* 0: to the end of the file and beyond */
+	uint32_t pid;
+};
+#define VFS_LOCK_READ 0
+#define VFS_LOCK_WRITE 1
+#define VFS_LOCK_UNLOCK 2
+
 struct inode_ops {
 	/* Find name in dir; on success *out holds a new reference. */
 	int (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
@@ -56,6 +73,7 @@ struct inode_ops {
 	int (*readdir)(struct inode *dir, uint64_t idx, struct vfs_dirent *out);
 	/* Called when the last reference and the last link are gone. */
 	void (*destroy)(struct inode *ino);
+	int (*statfs)(struct inode *ino, struct vfs_statfs *st);
 };
 
 struct file_ops {
@@ -73,6 +91,10 @@ struct file_ops {
 	 * bits did not drop in between. */
 	uint64_t (*poll_gen)(struct file *f);
 	int (*fsync)(struct file *f);
+	/* Optional record locks kept by someone else (a 9p server): set (wait:
+	 * sleep until granted) or, with get, find a conflicting lock (type
+	 * VFS_LOCK_UNLOCK when none). Without it locks always succeed (one process). */
+	int (*lock)(struct file *f, struct vfs_flock *fl, bool wait, bool get);
 	bool stream; /* no position: lseek gives -ESPIPE */
 };
 
