@@ -35,6 +35,12 @@ beforeAll(async () => {
   ns('ip', 'tuntap', 'add', 'tap1', 'mode', 'tap');
   ns('ip', 'link', 'set', 'tap1', 'up');
   ns('ip', 'addr', 'add', '192.168.78.1/24', 'dev', 'tap1');
+  // Overlapping subnets for the routing test: 10.77.0.0/16 on tap0, 10.77.5.0/24 inside it on tap1,
+  // and an address off every subnet (reached through the guest's default route).
+  ns('ip', 'addr', 'add', '10.77.0.1/16', 'dev', 'tap0');
+  ns('ip', 'addr', 'add', '10.77.9.1/16', 'dev', 'tap0');
+  ns('ip', 'addr', 'add', '10.77.5.1/24', 'dev', 'tap1');
+  ns('ip', 'addr', 'add', '198.51.100.1/32', 'dev', 'lo');
   ns('ip', 'tuntap', 'add', 'tapmq', 'mode', 'tap', 'multi_queue');
   ns('ip', 'link', 'set', 'tapmq', 'up');
   ns('ip', 'addr', 'add', '192.168.79.1/24', 'dev', 'tapmq');
@@ -101,6 +107,31 @@ describe.skipIf(!isRoot)('tap NIC in a network namespace (root)', () => {
     expect(g.out).toContain('dial 192.168.78.1 -> 192.168.78.2');
     expect(srv.out).toContain('peer 192.168.77.2');
     expect(srv.out).toContain('peer 192.168.78.2');
+    expect(g.code).toBe(0);
+  }, 400_000);
+
+  it('routing: overlapping subnets on two NICs, the longer prefix wins; off-subnet goes by the default route', async () => {
+    const exe = join(dir, 'dial');
+    execFileSync('musl-gcc', ['-static', '-O1', '-o', exe, join(PROGRAMS, 'dial.c')]);
+    const file = join(dir, 'route.yaml');
+    // lwIP's own rule takes the first netif in its list whose subnet matches, and netif_add puts the
+    // newest first: eth1 (/16) would take 10.77.5.1 too.
+    await writeFile(
+      file,
+      `name: route\napp:\n  exec: ${exe}\n  args: ["10.77.5.1:9001", "10.77.9.1:9001", "198.51.100.1:9001"]\nnetwork:\n` +
+        '  - { mode: tap, tap: tap1, ipv4: 10.77.5.2/24 }\n  - { mode: tap, tap: tap0, ipv4: 10.77.0.2/16, gateway: 10.77.0.1 }\n',
+    );
+    const server = inNs(['python3', PEER_SERVER, '9001', '3'], 250_000);
+    const g = await inNs(
+      ['node', join(ROOT, 'bin/osvb.js'), 'run', '--config', file, '--timeout', '200'],
+      250_000,
+    );
+    const srv = await server;
+    // The /24 inside the /16: eth0. Only in the /16: eth1. On no subnet: the default route (eth1).
+    expect(g.out).toContain('dial 10.77.5.1 -> 10.77.5.2');
+    expect(g.out).toContain('dial 10.77.9.1 -> 10.77.0.2');
+    expect(g.out).toContain('dial 198.51.100.1 -> 10.77.0.2');
+    expect(srv.out.match(/^peer .*$/gm)).toEqual(['peer 10.77.5.2', 'peer 10.77.0.2', 'peer 10.77.0.2']);
     expect(g.code).toBe(0);
   }, 400_000);
 
