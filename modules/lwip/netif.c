@@ -175,13 +175,22 @@ static void attach(struct netdev *nd)
 		return;
 	}
 	nd->stack = netif;
+	/* TCP checksums the device completes or netdev checks: lwIP leaves them (IP, UDP, ICMP stay its own). */
+	u16_t csum = NETIF_CHECKSUM_ENABLE_ALL;
+	if (nd->offload & NETDEV_RX_CSUM_TCP)
+		csum &= ~NETIF_CHECKSUM_CHECK_TCP;
+	if (nd->offload & NETDEV_TX_CSUM_TCP)
+		csum &= ~NETIF_CHECKSUM_GEN_TCP;
+	NETIF_SET_CHECKSUM_CTRL(netif, csum);
 	bool dhcp = cfg && configure(netif, cfg);
 	netif_set_up(netif);
 	if (nd->link_up)
 		netif_set_link_up(netif);
 	nd->rx = rx;
 	UNLOCK_TCPIP_CORE();
-	pr_info("net: %s %s\n", nd->name, cfg ? cfg : "(not configured)");
+	pr_info("net: %s %s%s%s\n", nd->name, cfg ? cfg : "(not configured)",
+		nd->offload & NETDEV_RX_CSUM_TCP ? ", rx csum offload" : "",
+		nd->offload & NETDEV_TX_CSUM_TCP ? ", tx csum offload" : "");
 	if (dhcp && ndhcp < NETDEV_MAX)
 		dhcp_ifs[ndhcp++] = netif;
 }
