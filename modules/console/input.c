@@ -74,6 +74,13 @@ static void pull(void)
 	}
 }
 
+static void (*input_notify)(void);
+
+void console_set_input_notify(void (*fn)(void))
+{
+	input_notify = fn;
+}
+
 static void com1_rx(void *arg)
 {
 	(void)arg;
@@ -81,11 +88,19 @@ static void com1_rx(void *arg)
 	pull();
 	spin_unlock(&lock);
 	wake_up_all(&readers);
+	void (*notify)(void) = READ_ONCE(input_notify);
+	if (notify)
+		notify();
 }
 
 bool console_input_ready(void)
 {
 	return READ_ONCE(head) != READ_ONCE(tail) || READ_ONCE(eof);
+}
+
+size_t console_input_pending(void)
+{
+	return READ_ONCE(head) - READ_ONCE(tail);
 }
 
 bool console_input_ended(void)

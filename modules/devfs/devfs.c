@@ -128,6 +128,10 @@ static int cons_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	unsigned rows, cols;
 
 	(void)f;
+	if (cmd == FIONREAD) { /* as on a pipe or a terminal */
+		int32_t n = (int32_t)console_input_pending();
+		return copy_to_user((void *)arg, &n, sizeof(n));
+	}
 	/* A terminal only when the host's stdout is one (osvb.tty): programs
 	 * colour or page their output when isatty() says so. */
 	if (!console_is_tty(&rows, &cols))
@@ -151,10 +155,6 @@ static int cons_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	}
 	case TIOCSPGRP:
 		return 0;
-	case FIONREAD: {
-		int32_t z = 0;
-		return copy_to_user((void *)arg, &z, sizeof(z));
-	}
 	default:
 		return -ENOTTY;
 	}

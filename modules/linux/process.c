@@ -341,8 +341,16 @@ static int app_main(void)
 	if (cwd && *cwd) {
 		struct inode *dir;
 		int r = vfs_walk(NULL, cwd, 0, &dir, NULL, NULL);
-		if (r || !S_ISDIR(dir->mode))
-			panic("osvb.cwd=%s: not a directory (error %d)", cwd, r ? r : -ENOTDIR);
+		if (!r && !S_ISDIR(dir->mode)) {
+			inode_put(dir);
+			r = -ENOTDIR;
+		}
+		if (r) {
+			/* 126 like a runtime that cannot start the command. */
+			printk(LOG_ERR, "osvb: cannot change to the working directory %s: %s (%d)\n", cwd,
+			       r == -ENOENT ? "no such directory" : r == -ENOTDIR ? "not a directory" : "error", r);
+			shutdown_exit(126);
+		}
 		vfs_set_cwd(dir);
 		inode_put(dir);
 	}

@@ -2,6 +2,8 @@
  * object wakes one process-wide wait queue; waiters recheck their condition
  * (there are few threads, so precision beats bookkeeping here). */
 #include "internal.h"
+#include <console/console.h>
+#include <init/initcall.h>
 #include <mm/kmalloc.h>
 #include <sched/thread.h>
 #include <sched/wait.h>
@@ -21,6 +23,14 @@ static void notify(void)
 {
 	poll_notify();
 }
+
+/* Console input wakes poll/select/epoll on stdin. */
+static int poll_console_init(void)
+{
+	console_set_input_notify(poll_notify);
+	return 0;
+}
+INITCALL(INIT_LATE, poll_console_init);
 
 struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, unsigned flags)
 {

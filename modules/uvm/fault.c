@@ -12,8 +12,18 @@ static void page_fault(struct trap_frame *tf)
 {
 	uintptr_t addr = read_cr2();
 
-	if (addr < USER_TOP && uvm_handle_fault(addr, tf->error))
-		return;
+	/* Filling a page may read a file, which sleeps: run with interrupts on
+	 * when the faulting context had them on (the gate turned them off). */
+	if (addr < USER_TOP) {
+		bool irqs_were_on = tf->rflags & RFLAGS_IF;
+		if (irqs_were_on)
+			irq_enable();
+		bool ok = uvm_handle_fault(addr, tf->error);
+		if (irqs_were_on)
+			irq_disable();
+		if (ok)
+			return;
+	}
 	if (trap_from_user(tf)) {
 		int code = (tf->error & 1) ? SEGV_ACCERR : SEGV_MAPERR;
 		if (uvm_user_fault_hook) {

@@ -525,8 +525,12 @@ out:;
 #define PF_USER 4
 #define PF_FETCH 16
 
-/* Fill a fresh page for va of area v. lock held. */
-static int fill(struct vma *v, uintptr_t va, pte_t *e)
+/* Fill a fresh page for va of area v; lock held, its saved flags in *f.
+ * Reading a file may sleep (9p, a disk), so the lock is dropped around the
+ * read and the area looked up again afterwards: it may have been unmapped or
+ * replaced, or another thread may have filled the page. Returns 0 when the
+ * caller should look at the entry again (normally: filled), else an errno. */
+static int fill(struct vma *v, uintptr_t va, uint64_t *f)
 {
 	void *page = page_alloc(0, PAGE_ZERO);
 	if (!page) {
@@ -539,12 +543,28 @@ static int fill(struct vma *v, uintptr_t va, pte_t *e)
 		return -ENOMEM;
 	}
 	if (v->file && va < v->file_end) {
+		struct file *file = file_get(v->file);
+		uint64_t off = v->off + (va - v->start);
 		size_t n = MIN(PAGE_SIZE, v->file_end - va);
-		ssize_t got = vfs_pread_full(v->file, page, n, v->off + (va - v->start));
-		if (got < 0) {
+		spin_unlock_irqrestore(&lock, *f);
+		ssize_t got = vfs_pread_full(file, page, n, off);
+		*f = spin_lock_irqsave(&lock);
+		v = find(va);
+		bool same = v && v->file == file && v->off + (va - v->start) == off;
+		file_put(file);
+		if (got < 0 || !same) {
 			page_free(page, 0);
-			return got;
+			return got < 0 && same ? (int)got : 0;
 		}
+	}
+	pte_t *e = leaf(va, true);
+	if (!e) {
+		page_free(page, 0);
+		return -ENOMEM;
+	}
+	if (*e & (PTE_P | PTE_SOFT_NONE)) {
+		page_free(page, 0); /* another thread filled it meanwhile */
+		return 0;
 	}
 	*e = virt_to_phys(page) | prot_bits(v->prot);
 	resident++;
@@ -593,7 +613,7 @@ bool uvm_handle_fault(uintptr_t addr, uint64_t error)
 		ok = true;
 		goto out;
 	}
-	ok = fill(v, va, e) == 0;
+	ok = fill(v, va, &f) == 0; /* on a changed area the access retries */
 out:
 	spin_unlock_irqrestore(&lock, f);
 	return ok;
@@ -603,13 +623,16 @@ int uvm_populate(uintptr_t addr, size_t len)
 {
 	for (uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE); va < addr + len; va += PAGE_SIZE) {
 		uint64_t f = spin_lock_irqsave(&lock);
-		struct vma *v = find(va);
-		pte_t *e = v ? leaf(va, true) : NULL;
 		int r = 0;
-		if (v && !e)
-			r = -ENOMEM;
-		else if (e && !(*e & (PTE_P | PTE_SOFT_NONE)))
-			r = fill(v, va, e);
+		for (;;) {
+			struct vma *v = find(va);
+			pte_t *e = v ? leaf(va, true) : NULL;
+			if (v && !e)
+				r = -ENOMEM;
+			if (!e || r || (*e & (PTE_P | PTE_SOFT_NONE)))
+				break;
+			r = fill(v, va, &f);
+		}
 		spin_unlock_irqrestore(&lock, f);
 		if (r)
 			return r;

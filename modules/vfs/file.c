@@ -2,7 +2,11 @@
 #include <vfs/vfs.h>
 #include <vfs/errno.h>
 #include <lib/string.h>
+#include <arch/cpu.h>
+#include <lib/panic.h>
 #include <mm/kmalloc.h>
+#include <sched/thread.h>
+#include <sched/wait.h>
 
 struct file *file_open_inode(struct inode *ino, unsigned flags, int *err)
 {
@@ -35,15 +39,65 @@ struct file *file_get(struct file *f)
 	return f;
 }
 
-void file_put(struct file *f)
+static void file_free(struct file *f)
 {
-	if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL))
-		return;
 	if (f->ops && f->ops->release && !(f->flags & O_PATH))
 		f->ops->release(f);
 	inode_put(f->inode);
 	kfree(f->path);
 	kfree(f);
+}
+
+/* A last reference dropped where sleeping is not allowed (a spinlock held,
+ * e.g. munmap under the address-space lock) is finished by a kernel thread,
+ * because releasing may sleep (a 9p clunk waits for its reply). */
+static spinlock_t deferred_lock = SPINLOCK_INIT;
+static struct file *deferred;
+static struct wait_queue deferred_wq = WAIT_QUEUE_INIT(deferred_wq);
+static bool reaper_started;
+
+static void reaper(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		wait_event(&deferred_wq, READ_ONCE(deferred) != NULL);
+		uint64_t fl = spin_lock_irqsave(&deferred_lock);
+		struct file *f = deferred;
+		deferred = NULL;
+		spin_unlock_irqrestore(&deferred_lock, fl);
+		while (f) {
+			struct file *next = f->deferred_next;
+			file_free(f);
+			f = next;
+		}
+	}
+}
+
+static void defer_free(struct file *f)
+{
+	uint64_t fl = spin_lock_irqsave(&deferred_lock);
+	f->deferred_next = deferred;
+	deferred = f;
+	bool start = !reaper_started;
+	reaper_started = true;
+	spin_unlock_irqrestore(&deferred_lock, fl);
+	if (start) {
+		struct thread *t = thread_create("vfs-reaper", reaper, NULL);
+		if (!t)
+			panic("vfs: no memory for the file reaper thread");
+		thread_detach(t);
+	}
+	wake_up_one(&deferred_wq);
+}
+
+void file_put(struct file *f)
+{
+	if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (thread_current() && !irqs_enabled())
+		defer_free(f);
+	else
+		file_free(f);
 }
 
 /* The absolute form of path (relative to base or the cwd), for /proc and maps. */

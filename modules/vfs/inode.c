@@ -1,29 +1,32 @@
 /* Inode references, the big filesystem lock, and the clock for timestamps. */
 #include <vfs/vfs.h>
-#include <arch/spinlock.h>
+#include <arch/cpu.h>
+#include <sched/mutex.h>
+#include <sched/thread.h>
 #include <mm/kmalloc.h>
 #include <lib/panic.h>
 #include <time/clock.h>
 
 
 
-/* One lock for all filesystem metadata and data: simple and enough while the
- * application is the only user. Held only around in-memory work, never while
- * touching user memory or sleeping; filesystem ops run with it held and must
- * not call back into the locking vfs_* functions. */
-static spinlock_t big = SPINLOCK_INIT;
-static uint64_t big_flags;
+/* One lock for all filesystem metadata and data: simple and enough while
+ * filesystems are small. It is a sleeping lock so that filesystems backed by
+ * devices (9p, ZFS on a disk) can wait for their replies with it held; so it
+ * must never be taken from interrupt context or with a spinlock held.
+ * Filesystem ops run with it held and must not call back into the locking
+ * vfs_* functions. */
+static struct mutex big = MUTEX_INIT(big);
 
 void vfs_lock(void)
 {
-	uint64_t f = spin_lock_irqsave(&big);
-	big_flags = f;
+	if (thread_current() && !irqs_enabled())
+		panic("vfs_lock: called with interrupts off (a spinlock held?)");
+	mutex_lock(&big);
 }
 
 void vfs_unlock(void)
 {
-	uint64_t f = big_flags;
-	spin_unlock_irqrestore(&big, f);
+	mutex_unlock(&big);
 }
 
 void vfs_now(struct vfs_time *t)

@@ -58,6 +58,8 @@ export interface Closure {
   interpreter?: ElfObject;
   /** Libraries in the order the loader maps them (breadth first); one per guest path. */
   libraries: ClosureLibrary[];
+  /** Libraries the C library itself dlopens (glibc: libgcc_s.so.1), when the host has them. */
+  dlopened?: ClosureLibrary[];
   loaderFiles: LoaderFile[];
 }
 
@@ -162,6 +164,7 @@ class Resolver {
   private readonly nodes: Node[] = [];
   private readonly byReal = new Map<string, Node>();
   private readonly libraries: ClosureLibrary[] = [];
+  readonly dlopened: ClosureLibrary[] = [];
   private readonly guestPaths = new Set<string>();
   private readonly parsed = new Map<string, Promise<ElfInfo>>();
   private cache: LdCache | undefined;
@@ -409,6 +412,7 @@ class Resolver {
         if (node) queue.push(node);
       }
     }
+    await this.addDlopened();
     if (this.fromCacheOutsideDefaults.length > 0) {
       this.loaderFiles.push({
         guestPath: '/etc/ld.so.cache',
@@ -417,6 +421,35 @@ class Resolver {
       });
     }
     return this.libraries;
+  }
+
+  /**
+   * glibc's libc.so.6 dlopens libgcc_s.so.1 to unwind in pthread_exit and
+   * pthread_cancel (Python's threads exit that way; without it the program
+   * aborts) and for backtrace(). Carried when the host has it; it needs only
+   * libc, which is loaded.
+   */
+  private async addDlopened(): Promise<void> {
+    const libc = this.nodes.find((n) => n.names.has('libc.so.6'));
+    if (this.flavor !== 'glibc' || !libc) return;
+    for (const name of ['libgcc_s.so.1']) {
+      if (this.nodes.some((n) => n.names.has(name))) continue;
+      const found = await this.resolveOne(name, libc).catch((e: unknown) => {
+        if (!(e instanceof InputError)) throw e;
+        this.opts.onWarning?.(`${name} not found on this host; pthread_exit and pthread_cancel will abort`);
+        return undefined;
+      });
+      if (!found) continue;
+      const info = await this.parse(found.hostPath, await realpath(found.hostPath));
+      this.dlopened.push({
+        name,
+        hostPath: found.hostPath,
+        guestPath: found.guestPath,
+        info,
+        neededBy: libc.guestPath,
+        via: found.via,
+      });
+    }
   }
 
   /** Undefined when the name needs no file (already loaded, or musl's libc itself). */
@@ -499,5 +532,5 @@ export async function resolveClosure(roots: ClosureRoot[], opts: ClosureOptions 
   // The interpreter is mapped before anything else; a DT_NEEDED on its soname resolves to it.
   await r.addNode(interpreter, undefined);
   const libraries = await r.run(roots);
-  return { flavor, interpreter, libraries, loaderFiles: r.loaderFiles };
+  return { flavor, interpreter, libraries, dlopened: r.dlopened, loaderFiles: r.loaderFiles };
 }

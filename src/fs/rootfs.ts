@@ -217,6 +217,9 @@ export async function collectRootfs(input: RootfsInput, opts: CollectOptions = {
   for (const lib of closure.libraries) {
     await tree.addHostPath(lib.hostPath, lib.guestPath, `library ${lib.name} needed by ${lib.neededBy}`);
   }
+  for (const lib of closure.dlopened ?? []) {
+    await tree.addHostPath(lib.hostPath, lib.guestPath, `library ${lib.name} loaded by ${lib.neededBy}`);
+  }
   for (const f of closure.loaderFiles) {
     if (f.data) {
       tree.add(

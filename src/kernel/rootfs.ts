@@ -58,6 +58,7 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
       origin: 'network:',
     });
   }
+  addWorkdir(spec, rootfs.entries);
   rootfs.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const format = spec.rootfs ?? 'cpio';
   const parts: string[] = ['osvb-rootfs-1', format];
@@ -92,6 +93,34 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
     hostInputs: [...hostInputs],
     warnings: [...warnings, ...rootfs.warnings.filter((w) => !warnings.includes(w))],
   };
+}
+
+/**
+ * app.workdir must be a directory when the program starts. Like a Dockerfile's
+ * WORKDIR, a missing one is created (empty, with its missing parents); one that
+ * names a file in the image is an error at its app.yaml line. A symlink, or a
+ * workdir inside a volume, is checked by the guest when it starts.
+ */
+function addWorkdir(spec: AppSpec, entries: RootfsEntry[]): void {
+  const wd = spec.app?.workdir;
+  if (wd === undefined || wd === '/') return;
+  const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+  if ((spec.volumes ?? []).some((v) => inside(v.guest, wd))) return;
+  const parts = wd.split('/').filter((p) => p !== '');
+  for (let i = 1; i <= parts.length; i++) {
+    const path = `/${parts.slice(0, i).join('/')}`;
+    const e = entries.find((x) => x.path === path);
+    if (e === undefined) {
+      entries.push({ kind: 'dir', path, mode: 0o755 });
+    } else if (e.kind === 'symlink') {
+      return;
+    } else if (e.kind === 'file') {
+      throw new InputError(
+        `app.workdir ${JSON.stringify(wd)}: ${path} is a file in the image, not a directory`,
+        { loc: spec.locs['app.workdir'] ?? { file: spec.file } },
+      );
+    }
+  }
 }
 
 /** The launch an app.yaml describes, given the rootfs command. */

@@ -104,6 +104,20 @@ describe('files: and app.exec pointing at the host itself', () => {
     const plan = await planRootfs(spec);
     expect(plan?.files.filter((f) => f.path.startsWith('/many/'))).toHaveLength(100_000);
   }, 300_000);
+
+  it('app.workdir: a missing directory is created with its parents; a file there is refused at its line', async () => {
+    const spec = await loadAppSpec(app('wd', 'name: t\napp:\n  exec: ./hello\n  workdir: /srv/www\n'));
+    const plan = await planRootfs(spec);
+    expect(plan?.files.filter((f) => f.path === '/srv' || f.path === '/srv/www').map((f) => f.kind)).toEqual([
+      'dir',
+      'dir',
+    ]);
+    const bad = app('wdfile', 'name: t\napp:\n  exec: ./hello\n  workdir: /app/hello/sub\n');
+    const err = await errorOf(planRootfs(await loadAppSpec(bad)));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe('app.workdir "/app/hello/sub": /app/hello is a file in the image, not a directory');
+    expect(err.loc).toMatchObject({ file: bad, line: 4 });
+  });
 });
 
 describe('kernel.cmdline', () => {

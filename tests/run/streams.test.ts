@@ -62,6 +62,26 @@ describe("the program's own streams", () => {
     expect(r.status).toBe(3);
   }, 120_000);
 
+  it('input arriving later wakes a poll() on stdin that has no timeout; FIONREAD counts it', async () => {
+    const child = spawn(process.execPath, [OSVB, 'run', './streams', '--timeout', '120', '--', 'poll'], {
+      cwd: dir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const exited = new Promise<number | null>((res) => child.on('exit', res));
+    await new Promise<void>((res) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('polling\n')) res();
+      });
+    });
+    // The guest is inside poll() (or about to be) with nothing to read.
+    await new Promise((res) => setTimeout(res, 500));
+    child.stdin.write('late\n');
+    expect(await exited).toBe(0);
+    expect(out).toBe('polling\npoll 1 revents 0x1 pending 5 read 5 late\n');
+  }, 120_000);
+
   it("claims a terminal only when osvb's stdout is one", async () => {
     const piped = await osvb(['run', './streams', '--timeout', '120', '--', 'tty']);
     expect(piped.stdout.toString()).toBe('isatty 0 0 0 winsize -1 0x0\n');

@@ -92,6 +92,15 @@ describe('C programs', () => {
     expect(b.status).toBe(0);
   }, 120_000);
 
+  it('pthread_exit and pthread_cancel work (glibc dlopens libgcc_s.so.1, which the rootfs carries)', async () => {
+    const exe = compile(dir, 'threadexit.c', 'threadexit', 'gcc', ['-lpthread']);
+    const fs = await packRootfs(dir, 'threadexit', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command));
+    expect(b.lines).toContain('pthread_exit: joined 42');
+    expect(b.lines).toContain('pthread_cancel: canceled');
+    expect(b.status).toBe(0);
+  }, 180_000);
+
   it('survives 20000 system calls with random arguments and pointers (3 seeds)', async () => {
     const exe = compile(dir, 'fuzz.c', 'fuzz', 'musl-gcc', ['-static']);
     const fs = await packRootfs(dir, 'fuzz', { exec: exe });

@@ -2,7 +2,9 @@
  *   bytes  every byte value 0..255 twice on stdout, a different set on stderr
  *   cat    stdin to stdout until end of file; the byte count on stderr; exit 3
  *   tty    isatty() of fds 0, 1, 2 and the window size
+ *   poll   "polling", then poll(stdin) with no timeout; what woke it, FIONREAD, the line
  *   where  the working directory, argv and one environment variable */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,18 @@ int main(int argc, char **argv)
 				total += n;
 		}
 		fprintf(stderr, "%ld\n", total);
+		return 0;
+	}
+	if (!strcmp(mode, "poll")) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		printf("polling\n");
+		fflush(stdout);
+		int r = poll(&p, 1, -1);
+		int pending = -1;
+		ioctl(0, FIONREAD, &pending);
+		char buf[64] = "";
+		ssize_t n = read(0, buf, sizeof(buf) - 1);
+		printf("poll %d revents %#x pending %d read %zd %s", r, p.revents, pending, n, n > 0 ? buf : "\n");
 		return 0;
 	}
 	if (!strcmp(mode, "tty")) {

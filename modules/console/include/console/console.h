@@ -24,6 +24,11 @@ enum console_stdin console_stdin_mode(void);
 bool console_input_ended(void);
 /* Is a received byte (or the end of file) waiting? */
 bool console_input_ready(void);
+/* How many received bytes wait to be read (FIONREAD). */
+size_t console_input_pending(void);
+/* fn runs (in interrupt context) whenever input arrives, so a layer above
+ * (the Linux ABI's poll/select/epoll) can wake its waiters. One listener. */
+void console_set_input_notify(void (*fn)(void));
 
 /* Application output, exact bytes: stdout on COM1, stderr on COM3 (COM1 when
  * there is no COM3). Waits for the host to take each byte. */

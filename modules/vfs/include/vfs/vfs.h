@@ -109,6 +109,7 @@ struct file {
 	int refs;
 	char *path;     /* absolute path it was opened by (kmalloc'd; may be NULL) */
 	void *priv;
+	struct file *deferred_next; /* on the release list (see file_put) */
 };
 
 struct mount {
@@ -150,6 +151,8 @@ void vfs_set_cwd(struct inode *dir);
 int vfs_open(struct inode *base, const char *path, unsigned flags, uint32_t mode, struct file **out);
 struct file *file_open_inode(struct inode *ino, unsigned flags, int *err);
 struct file *file_get(struct file *f);
+/* Drop a reference; the last one releases the file, later and from a kernel
+ * thread when the caller cannot sleep (interrupts off). */
 void file_put(struct file *f);
 ssize_t vfs_read(struct file *f, void *buf, size_t n, uint64_t *pos);
 ssize_t vfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos);
