@@ -20,6 +20,7 @@ const CLIENT = resolve(import.meta.dirname, 'host/echo_client.py');
 const PEER_SERVER = resolve(import.meta.dirname, 'host/peer_server.py');
 const BAD_FRAMES = resolve(import.meta.dirname, 'host/bad_frames.py');
 const MANY = resolve(import.meta.dirname, 'host/many_clients.py');
+const RA = resolve(import.meta.dirname, 'host/ra_sender.py');
 const NS = `osvbt${process.pid}`;
 const isRoot = process.getuid?.() === 0;
 let dir: string;
@@ -89,6 +90,33 @@ describe.skipIf(!isRoot)('tap NIC in a network namespace (root)', () => {
     expect(g.out).toContain('served 1048576 bytes from fd00:77::1');
     expect(g.out).toContain('served 1048576 bytes from ::ffff:192.168.77.1');
     expect(g.code).toBe(0);
+  }, 400_000);
+
+  it('SLAAC: a router advertisement gives the guest an address the host reaches', async () => {
+    const exe = join(dir, 'echo');
+    execFileSync('musl-gcc', ['-static', '-O1', '-o', exe, join(PROGRAMS, 'echo.c')]);
+    const file = join(dir, 'slaac.yaml');
+    await writeFile(
+      file,
+      `name: slaac\napp:\n  exec: ${exe}\n  args: ["8080", "1"]\nnetwork:\n  - { mode: tap, tap: tap0, ipv6: auto }\n`,
+    );
+    ns('ip', '-6', 'addr', 'add', 'fd00:88::1/64', 'dev', 'tap0', 'nodad');
+    const ra = spawn('ip', ['netns', 'exec', NS, 'python3', RA, 'tap0', 'fd00:88::'], { stdio: 'ignore' });
+    try {
+      const guest = inNs(
+        ['node', join(ROOT, 'bin/osvb.js'), 'run', '--config', file, '--timeout', '200'],
+        250_000,
+      );
+      // The prefix and the interface id of the guest's MAC 52:54:00:12:34:56 (modified EUI-64).
+      const addr = 'fd00:88::5054:ff:fe12:3456';
+      const c = await inNs(['python3', CLIENT, addr, '8080', String(256 << 10)], 200_000);
+      const g = await guest;
+      expect(c.out.trim()).toBe(`ok ${addr}`);
+      expect(g.out).toContain('served 262144 bytes from fd00:88::1');
+      expect(g.code).toBe(0);
+    } finally {
+      ra.kill();
+    }
   }, 400_000);
 
   it('multi-homing: two NICs on two subnets, each host service reached through the right one', async () => {
