@@ -149,6 +149,29 @@ async function echo(port: number, data: Buffer, deadline: number): Promise<Buffe
   }
 }
 
+describe('netdev checksum offload rules (kernel self-tests, spec-derived frames)', () => {
+  it('RFC 1071 sum, receive checks, partial completion, transmit pseudo-header', async () => {
+    const file = join(dir, 'csum.yaml');
+    await writeFile(
+      file,
+      'name: csum\nkernel:\n  config: { SELFTEST: y, NETDEV: y }\n  cmdline: osvb.selftest=netdev*\n',
+    );
+    let out = '';
+    const capture = (s: unknown) => {
+      out += String(s);
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const status = await main(['node', 'osvb', 'run', '--config', file, '--verbose', '--timeout', '120']);
+    vi.restoreAllMocks();
+    for (const t of ['netdev.csum_rfc1071', 'netdev.csum_rx', 'netdev.csum_partial', 'netdev.csum_tx'])
+      expect(out).toContain(`selftest: ${t} ... ok`);
+    expect(out).toContain('selftest: 4 passed, 0 failed');
+    expect(status).toBe(0);
+  }, 300_000);
+});
+
 describe('virtio-net with user networking', () => {
   for (const [what, nic, cmdline, expectLine] of [
     ['static 10.0.2.15/24', 'network:\n  - mode: user\n', '', undefined],
