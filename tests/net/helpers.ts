@@ -1,11 +1,12 @@
-// Shared by the network tests that talk to a guest through `-p`: a free host
-// port, sha256, an HTTP GET retried while the guest boots, and `osvb run` as a
-// child process (stopped like a user's Ctrl-C when the test is done).
+// Shared by the network tests: a free local port for -p, an HTTP GET retried
+// while the guest boots, sha256 in hex, osvb's output captured (in-process
+// runs), and `osvb run` as a child process (stopped like a user's Ctrl-C).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { vi } from 'vitest';
 
 const OSVB = resolve(import.meta.dirname, '../../bin/osvb.js');
 
@@ -19,8 +20,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
 /** fetch, retried while the guest boots. */
 export async function get(url: string, deadline: number): Promise<Buffer> {
   for (;;) {
@@ -32,6 +31,20 @@ export async function get(url: string, deadline: number): Promise<Buffer> {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Everything osvb writes to stdout and stderr from now until restore(). */
+export function captureOutput(): { text: () => string; restore: () => void } {
+  let out = '';
+  const capture = (s: unknown) => {
+    out += String(s);
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  return { text: () => out.replaceAll('\r', ''), restore: () => vi.restoreAllMocks() };
 }
 
 export interface Guest {
