@@ -70,6 +70,11 @@ function networkNics(
 ): { reason: string; loc?: SourceLocation } | undefined {
   const nics = (ctx.spec?.network ?? []).filter((n) => n.model !== 'igbvf');
   if (nics.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
+  if (ctx.spec?.locs.network === undefined && ctx.req.sockets !== undefined)
+    return {
+      reason: `requested because app.exec ${execShown(ctx)} opens sockets (${ctx.req.sockets}) and app.yaml has no network: (one user-mode NIC by default; network: none turns it off)`,
+      loc: ctx.spec?.locs['app.exec'] ?? ctx.spec?.locs['app.runtime'],
+    };
   return {
     reason: `requested because network: has ${nics.length} NIC${nics.length > 1 ? 's' : ''}`,
     loc: ctx.spec?.locs.network,
