@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, 300_000);
 
 describe('processes', () => {
-  it('pipes both ways past the pipe size, COW, MAP_SHARED, wait options, groups, orphans, vfork, FIFO, socketpair, eventfd, exec from threads', async () => {
+  it('pipes both ways past the pipe size, COW, MAP_SHARED, wait options, stop, groups, orphans, vfork, FIFO, socketpair, eventfd, no leaks, exec from threads', async () => {
     const exe = compile(dir, 'procs.c', 'procs', 'musl-gcc', ['-static', '-lpthread']);
     const fs = await packRootfs(dir, 'procs', { exec: exe });
     const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2 });
@@ -43,6 +43,7 @@ describe('processes', () => {
       'vfork',
       'fifo',
       'socketpair_eventfd',
+      'no_leaks',
       'exec_multithreaded',
     ]) {
       expect(b.lines, b.out).toContain(`ok ${name}`);
