@@ -101,6 +101,15 @@ SYSCALL(126, capset, 2)
 #define PR_CAP_AMBIENT 47
 #define PR_SET_VMA 0x53564d41
 
+void prctl_inherit(struct uthread *child, const struct uthread *parent)
+{
+	memcpy(child->name, parent->name, sizeof(child->name));
+	child->no_new_privs = parent->no_new_privs;
+	child->keepcaps = parent->keepcaps;
+	child->sched_policy = parent->sched_policy;
+	child->sched_prio = parent->sched_prio;
+}
+
 SYSCALL(157, prctl, 5)
 {
 	struct uthread *ut = current_uthread();
