@@ -152,3 +152,20 @@ unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned after)
 	}
 	return 0;
 }
+
+unsigned pci_find_ext_cap(const struct pci_dev *d, uint16_t id, unsigned after)
+{
+	if (!pci_cfg_ecam())
+		return 0; /* port I/O reaches 256 bytes only */
+	unsigned p = after ? pci_read32(d, after) >> 20 : PCI_EXT_CAP_START;
+	/* Each header is 4 bytes, dword-aligned in 0x100..0xfff: a longer walk loops. */
+	for (int n = 0; n < (4096 - 256) / 4 && p >= PCI_EXT_CAP_START && p < 4096; n++) {
+		uint32_t h = pci_read32(d, p & ~3u);
+		if (h == 0 || h == 0xffffffffu)
+			return 0;
+		if ((h & 0xffff) == id)
+			return p & ~3u;
+		p = h >> 20;
+	}
+	return 0;
+}

@@ -18,15 +18,14 @@ struct pci_dev *pci_devices(void)
 	return devices;
 }
 
-static void size_bars(struct pci_dev *d, unsigned nbars)
+/* Size nbars BAR registers from config offset base into out (the caller
+ * keeps decoding off while they hold all ones). */
+void pci_size_bar_regs(struct pci_dev *d, unsigned base, unsigned nbars, struct pci_bar *out)
 {
-	uint16_t cmd = pci_read16(d, PCI_COMMAND);
-	/* No decoding while the BARs hold all ones. */
-	pci_write16(d, PCI_COMMAND, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
 	for (unsigned i = 0; i < nbars; i++) {
-		unsigned off = PCI_BAR0 + 4 * i;
+		unsigned off = base + 4 * i;
 		uint32_t lo = pci_read32(d, off);
-		struct pci_bar *b = &d->bar[i];
+		struct pci_bar *b = &out[i];
 		if (lo & 1) {
 			pci_write32(d, off, 0xffffffffu);
 			uint32_t mask = pci_read32(d, off) & ~3u;
@@ -56,7 +55,21 @@ static void size_bars(struct pci_dev *d, unsigned nbars)
 		if (b->is64)
 			i++; /* the upper half is not a BAR of its own */
 	}
+}
+
+static void size_bars(struct pci_dev *d, unsigned nbars)
+{
+	uint16_t cmd = pci_read16(d, PCI_COMMAND);
+	/* No decoding while the BARs hold all ones. */
+	pci_write16(d, PCI_COMMAND, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+	pci_size_bar_regs(d, PCI_BAR0, nbars, d->bar);
 	pci_write16(d, PCI_COMMAND, cmd);
+}
+
+void pci_add_dev(struct pci_dev *d)
+{
+	*devices_tail = d;
+	devices_tail = &d->next;
 }
 
 static void scan_bus(unsigned bus);
@@ -85,8 +98,7 @@ static void add_function(unsigned bus, unsigned slot, unsigned func)
 	} else if (htype == 1) {
 		size_bars(d, 2);
 	}
-	*devices_tail = d;
-	devices_tail = &d->next;
+	pci_add_dev(d);
 	pr_debug("pci: %02x:%02x.%u %04x:%04x class %06x\n", bus, slot, func, d->vendor, d->device, d->class);
 	if (htype == 1) {
 		unsigned sec = pci_read8(d, PCI_SECONDARY_BUS);

@@ -12,6 +12,17 @@
 #define DEBUG_EXIT_PORT 0xf4
 
 KTABLE_DEFINE(struct poweroff_method, poweroff);
+KTABLE_DEFINE(struct shutdown_request_handler, shutdown_request);
+
+void shutdown_request(void)
+{
+	const struct shutdown_request_handler *h;
+
+	ktable_foreach(h, shutdown_request)
+		if (h->handle())
+			return;
+	shutdown_exit(0);
+}
 
 static void com2_record(const char *line, size_t n)
 {

@@ -10,6 +10,9 @@ import { closest } from './suggest.js';
 import { describeNode, entries, expectScalarText, type YamlContext } from './yamlnode.js';
 
 export type NicMode = 'user' | 'tap';
+/** The guest's NIC: a virtio-net device, or an SR-IOV VF of an emulated 82576 (igb PF + igbvf). */
+export type NicModel = 'virtio' | 'igbvf';
+export const NIC_MODELS: readonly NicModel[] = ['virtio', 'igbvf'];
 export const NIC_MODES: readonly (NicMode | 'none')[] = ['user', 'tap', 'none'];
 
 export interface NicSpec {
@@ -23,6 +26,8 @@ export interface NicSpec {
   ipv6?: string;
   /** Queue pairs (tap only; the guest uses one per CPU). */
   queues: number;
+  /** Absent: virtio. */
+  model?: NicModel;
   loc?: SourceLocation;
 }
 
@@ -42,7 +47,7 @@ export const USER_NET_DEFAULT: Omit<NicSpec, 'loc'> = {
   queues: 1,
 };
 
-const NIC_KEYS = ['mode', 'tap', 'ipv4', 'gateway', 'ipv6', 'queues'] as const;
+const NIC_KEYS = ['mode', 'tap', 'ipv4', 'gateway', 'ipv6', 'queues', 'model'] as const;
 const TAP_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 
 function checkPrefix(text: string, v6: boolean): boolean {
@@ -125,6 +130,21 @@ export function parseNetworkYaml(ctx: YamlContext, node: Node | null): NicSpec[]
         ctx.fail(raw.queues.node, `${where}.queues: expected 1 to 16`);
       nic.queues = q;
     }
+    if (raw.model) {
+      const m = raw.model.text;
+      if (!(NIC_MODELS as readonly string[]).includes(m))
+        ctx.fail(raw.model.node, `${where}.model: "${m}" is not one of ${NIC_MODELS.join(', ')}`);
+      if (m === 'igbvf' && nic.queues > 1)
+        ctx.fail(raw.model.node, `${where}: model igbvf has one queue pair (queues: 1)`);
+      nic.model = m as NicModel;
+    }
+    // VFs appear on the PCI bus only once the PF enabled them, so they are
+    // numbered after every other NIC: keep app.yaml's order the guest's.
+    if (nic.model !== 'igbvf' && out.some((n) => n.model === 'igbvf'))
+      ctx.fail(
+        itemNode,
+        `${where}: list virtio NICs before igbvf ones (VFs are found last, so they are the last ethN)`,
+      );
     out.push(nic);
   }
   return out;

@@ -68,7 +68,7 @@ function networkNics(
   ctx: RuleContext,
   microvm: boolean,
 ): { reason: string; loc?: SourceLocation } | undefined {
-  const nics = ctx.spec?.network ?? [];
+  const nics = (ctx.spec?.network ?? []).filter((n) => n.model !== 'igbvf');
   if (nics.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
   return {
     reason: `requested because network: has ${nics.length} NIC${nics.length > 1 ? 's' : ''}`,
@@ -163,6 +163,18 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
   {
     set: ['LWIP', 'VIRTIO_NET', 'VIRTIO_PCI'],
     when: (ctx) => networkNics(ctx, false),
+  },
+  {
+    // SR-IOV NICs: the stack, the 82576 PF that enables the VFs, and the VF driver.
+    set: ['LWIP', 'IGB', 'IGBVF'],
+    when: (ctx) => {
+      const n = (ctx.spec?.network ?? []).filter((x) => x.model === 'igbvf').length;
+      if (n === 0) return undefined;
+      return {
+        reason: `requested because network: has ${n} igbvf NIC${n > 1 ? 's' : ''}`,
+        loc: ctx.spec?.locs.network,
+      };
+    },
   },
   {
     // NVMe disks: the driver (it depends on PCI, so on microvm the request is reported unmet; osvb run refuses).

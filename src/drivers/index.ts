@@ -3,6 +3,7 @@
 
 import { serialConsole } from './console.js';
 import { debugExit, exitRecord } from './exit.js';
+import { igbNics } from './igb.js';
 import { nvmeDisks } from './nvme.js';
 import type { DriverContext, HostDriver } from './types.js';
 import { virtio9p } from './virtio-9p.js';
@@ -14,7 +15,7 @@ export type { DriverContext, HostDriver } from './types.js';
 export const BASE_DRIVERS: readonly HostDriver[] = [serialConsole, exitRecord, debugExit];
 
 /** Drivers of devices the run asks for (each emits nothing when not asked). */
-export const DEVICE_DRIVERS: readonly HostDriver[] = [virtioBlk, nvmeDisks, virtioNet, virtio9p];
+export const DEVICE_DRIVERS: readonly HostDriver[] = [virtioBlk, nvmeDisks, virtioNet, igbNics, virtio9p];
 
 export function driverArgs(drivers: readonly HostDriver[], ctx: DriverContext): string[] {
   return drivers.flatMap((d) => d.qemuArgs(ctx));

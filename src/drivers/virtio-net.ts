@@ -4,7 +4,7 @@
 // host tap device (multiqueue when queues > 1; PCI only: mq needs MSI-X vectors).
 
 import type { NicSpec, PortForward } from '../config/network.js';
-import type { HostDriver } from './types.js';
+import type { DriverContext, HostDriver } from './types.js';
 
 /** The guest MAC of NIC i: QEMU's prefix, one address per NIC. */
 export function nicMac(i: number): string {
@@ -20,18 +20,24 @@ function netdevArg(n: NicSpec, i: number, ports: readonly PortForward[]): string
   return `user,id=net${i}${fwd}`;
 }
 
+/** The -netdev value of NIC i (id net<i>); port forwards go to the first user-mode NIC, whatever its model. */
+export function nicNetdev(ctx: DriverContext, i: number): string {
+  const nics = ctx.nics ?? [];
+  const firstUser = nics.findIndex((n) => n.mode === 'user');
+  return netdevArg(nics[i]!, i, i === firstUser ? (ctx.ports ?? []) : []);
+}
+
 export const virtioNet: HostDriver = {
   name: 'virtio-net',
   qemuArgs: (ctx) => {
     const nics = ctx.nics ?? [];
-    // Port forwards go to the first user-mode NIC.
-    const firstUser = nics.findIndex((n) => n.mode === 'user');
     return nics.flatMap((n, i) => {
+      if (n.model === 'igbvf') return [];
       const pci = ctx.machine !== 'microvm';
       const mq = pci && n.mode === 'tap' && n.queues > 1 ? `,mq=on,vectors=${2 * n.queues + 2}` : '';
       return [
         '-netdev',
-        netdevArg(n, i, i === firstUser ? (ctx.ports ?? []) : []),
+        nicNetdev(ctx, i),
         '-device',
         `${pci ? 'virtio-net-pci' : 'virtio-net-device'},netdev=net${i},mac=${nicMac(i)}${mq}`,
       ];

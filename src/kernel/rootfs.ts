@@ -104,7 +104,8 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
 function addWorkdir(spec: AppSpec, entries: RootfsEntry[]): void {
   const wd = spec.app?.workdir;
   if (wd === undefined || wd === '/') return;
-  const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+  const inside = (dir: string, p: string): boolean =>
+    p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
   if ((spec.volumes ?? []).some((v) => inside(v.guest, wd))) return;
   const parts = wd.split('/').filter((p) => p !== '');
   for (let i = 1; i <= parts.length; i++) {

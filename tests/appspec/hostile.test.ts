@@ -115,7 +115,9 @@ describe('files: and app.exec pointing at the host itself', () => {
     const bad = app('wdfile', 'name: t\napp:\n  exec: ./hello\n  workdir: /app/hello/sub\n');
     const err = await errorOf(planRootfs(await loadAppSpec(bad)));
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toBe('app.workdir "/app/hello/sub": /app/hello is a file in the image, not a directory');
+    expect(err.message).toBe(
+      'app.workdir "/app/hello/sub": /app/hello is a file in the image, not a directory',
+    );
     expect(err.loc).toMatchObject({ file: bad, line: 4 });
   });
 });

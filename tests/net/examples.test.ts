@@ -4,13 +4,13 @@
 // the checksum the server computed, then asks the server to stop (status 0).
 
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { tempDir } from '../kernel/helpers.js';
+import { freePort, get, sha } from './helpers.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 let dir: string;
@@ -20,31 +20,6 @@ beforeAll(async () => {
 });
 
 afterEach(() => vi.restoreAllMocks());
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => res(p));
-    });
-  });
-}
-
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** fetch, retried while the guest boots. */
-async function get(url: string, deadline: number): Promise<Buffer> {
-  for (;;) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(20_000) });
-      return Buffer.from(await r.arrayBuffer());
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
 
 async function serve(
   name: string,

@@ -5,7 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,6 +14,7 @@ import { loadAppSpec } from '../../src/config/appspec.js';
 import { nicCmdline, parseNetOption, parsePortOption } from '../../src/config/network.js';
 import { virtioNet } from '../../src/drivers/virtio-net.js';
 import { tempDir } from '../kernel/helpers.js';
+import { freePort } from './helpers.js';
 
 const PROGRAMS = resolve(import.meta.dirname, 'programs');
 let dir: string;
@@ -98,16 +99,6 @@ describe('network configuration', () => {
     ]);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => res(p));
-    });
-  });
-}
 
 /** Connects (retrying while the guest boots), sends data, half-closes, returns what comes back. */
 async function echo(port: number, data: Buffer, deadline: number): Promise<Buffer> {

@@ -3,10 +3,13 @@
 // reported with its status, and a QEMU killed from outside is stopped, never
 // running.
 
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { findInstance, listInstances } from '../../src/hypervisor/instances.js';
+import { buildApp } from '../../src/kernel/app.js';
 import { buildFixture, fixtureConfig, tempDir } from '../kernel/helpers.js';
 
 async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
@@ -90,6 +93,33 @@ describe('instances', () => {
     expect((await cli('stop', 'job')).out).toBe('job: not running\n');
     await cli('rm', 'job');
   });
+
+  // The ACPI power button: the GED on microvm (hardware-reduced ACPI), PM1 + SCI on q35.
+  it.each(['microvm', 'q35'])(
+    'stop on %s sends the program SIGTERM and waits for it (graceful)',
+    async (profile) => {
+      const app = join(dir, `term-${profile}.yaml`);
+      execFileSync('musl-gcc', [
+        '-static',
+        '-O1',
+        '-o',
+        join(dir, 'term'),
+        join(import.meta.dirname, 'programs/term.c'),
+      ]);
+      await writeFile(app, `name: term\napp:\n  exec: ./term\nkernel:\n  profile: ${profile}\n`);
+      const image = join(dir, `term-${profile}`);
+      await buildApp(app, { outDir: image, cacheDir: join(dir, 'cache'), jobs: 2 });
+      await cli('rm', '-f', 'term'); // a failed earlier case may have left it
+      expect((await cli('run', '-d', '--name', 'term', image)).status).toBe(0);
+      await waitFor(async () => (await cli('logs', 'term')).out.includes('term: up'), 60_000);
+      const stop = await cli('stop', '--timeout', '60', 'term');
+      expect(stop.out).toBe('term: stopped (graceful)\n');
+      expect((await cli('logs', 'term')).out).toMatch(/^term: up\nterm: got signal 15\n$/m);
+      expect((await findInstance('term')).status).toEqual({ state: 'exited', status: 7 });
+      expect((await cli('rm', 'term')).status).toBe(0);
+    },
+    300_000,
+  );
 
   it('reports a QEMU killed from outside as stopped, never running', async () => {
     expect((await cli('run', '-d', '--name', 'victim', hang)).status).toBe(0);

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -397,6 +398,46 @@ static void ipc_between_processes(void)
 	      "socket got %zd, eventfd %zd/%lu, eof %zd, status %#x", got2, ev, (unsigned long)v, eof, status);
 }
 
+static unsigned long free_kib(void)
+{
+	struct sysinfo si;
+	sysinfo(&si);
+	return si.freeram * si.mem_unit / 1024;
+}
+
+/* Every fork + exit + wait gives back what it took: address space, page
+ * tables, copied pages, descriptor table, the process itself. */
+static void no_leaks(void)
+{
+	enum { ROUNDS = 300 };
+	char *mem = malloc(1 << 20);
+	memset(mem, 1, 1 << 20);
+	for (int warm = 0; warm < 10; warm++) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(0);
+		waitpid(p, NULL, 0);
+	}
+	unsigned long before = free_kib();
+	int bad = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		pid_t p = fork();
+		if (p == 0) {
+			memset(mem, 2, 64 << 10); /* 16 copy-on-write copies */
+			int fd[2];
+			pipe(fd);
+			_exit(0);
+		}
+		int st;
+		if (waitpid(p, &st, 0) != p || st != 0)
+			bad++;
+	}
+	unsigned long after = free_kib();
+	free(mem);
+	CHECK("no_leaks", !bad && after + 256 >= before, "%d bad, free %lu KiB before, %lu KiB after %d forks", bad,
+	      before, after, ROUNDS);
+}
+
 static void *spin(void *arg)
 {
 	(void)arg;
@@ -447,6 +488,7 @@ int main(int argc, char **argv)
 	orphans();
 	vfork_shares();
 	ipc_between_processes();
+	no_leaks();
 	exec_threaded(argv[0]);
 	printf("failures=%d\n", failures);
 	return failures;

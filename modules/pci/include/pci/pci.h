@@ -45,6 +45,10 @@
 
 #define PCI_BAR_COUNT 6
 
+/* PCI Express extended capabilities (configuration space 0x100..0xfff). */
+#define PCI_EXT_CAP_START 0x100
+#define PCI_EXT_CAP_SRIOV 0x0010
+
 struct pci_bar {
 	paddr_t addr;  /* bus address (0: not implemented) */
 	uint64_t size;
@@ -67,6 +71,9 @@ struct pci_dev {
 	uint16_t msix_size;      /* table entries */
 	volatile uint32_t *msix_table;
 	bool msix_on;
+	/* SR-IOV: a virtual function's physical function and its index there. */
+	struct pci_dev *physfn;  /* NULL: not a VF */
+	unsigned vf_index;
 	const struct pci_driver *driver;
 	void *priv;              /* the driver's */
 	struct pci_dev *next;    /* every device found, in scan order */
@@ -104,6 +111,20 @@ void pci_write32(const struct pci_dev *d, unsigned off, uint32_t v);
 /* Offset of the first capability with this id at or after `after`'s successor
  * (after = 0: from the start of the list); 0 when none. */
 unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned after);
+
+/* Offset of the first PCI Express extended capability with this id after
+ * `after` (0: from the start at 0x100); 0 when none or without ECAM. */
+unsigned pci_find_ext_cap(const struct pci_dev *d, uint16_t id, unsigned after);
+
+/* SR-IOV (PCIe base spec 9.3.3): set NumVFs, give the VF BARs addresses when
+ * the firmware left them empty (inside the bridge window above the PF),
+ * enable VFs and VF memory decoding, and add each VF to the device list as a
+ * struct pci_dev (physfn set; BARs from the PF's VF BARs), so the PCI_DRIVER
+ * table is offered it later in the same probe pass. Returns the number of
+ * VFs enabled or a negative errno (-ENODEV: no SR-IOV capability). */
+int pci_sriov_enable(struct pci_dev *pf, unsigned nr_vfs);
+/* TotalVFs of the SR-IOV capability (0 without one). */
+unsigned pci_sriov_total_vfs(const struct pci_dev *pf);
 
 /* Enable memory and I/O decoding and bus mastering (DMA). */
 void pci_enable(struct pci_dev *d);

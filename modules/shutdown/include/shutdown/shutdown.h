@@ -2,6 +2,7 @@
 #ifndef SHUTDOWN_SHUTDOWN_H
 #define SHUTDOWN_SHUTDOWN_H
 
+#include <stdbool.h>
 #include <lib/compiler.h>
 #include <lib/ktable.h>
 
@@ -17,6 +18,21 @@ void shutdown_panic(void) __noreturn;
  * which osvb run reads after the guest ends: e.g. the clock rates the kernel
  * measured, so the next boot on this host is told them instead of measuring. */
 void shutdown_host_record(const char *line);
+
+/* The platform asks the guest to stop (the ACPI power button: osvb stop,
+ * QEMU's system_powerdown). From interrupt context, the handlers run in
+ * priority order until one takes the request (returns true), e.g. the Linux
+ * ABI sends SIGTERM to the application; when none does, the VM powers off
+ * with status 0. */
+void shutdown_request(void);
+struct shutdown_request_handler {
+	const char *name;
+	bool (*handle)(void);
+};
+KTABLE_DECLARE(struct shutdown_request_handler, shutdown_request);
+#define SHUTDOWN_REQUEST_HANDLER(prio, name, fn)                                                 \
+	KTABLE_ENTRY(struct shutdown_request_handler, shutdown_request, prio, __shutdown_request_##fn) = \
+		{ name, fn }
 
 /* Poweroff methods tried in priority order after isa-debug-exit (ACPI, and
  * platform modules' own). A method returns only when it failed. */
