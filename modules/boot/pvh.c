@@ -1,62 +1,31 @@
-/* Xen PVH start_info (used by QEMU -kernel, Firecracker, cloud-hypervisor, Xen). */
+/* Xen PVH start_info (used by QEMU -kernel, Firecracker, cloud-hypervisor, Xen):
+ * pvh_parse.c reads it, this fills boot_info. */
 #include <boot/boot_info.h>
-#include <console/printk.h>
+#include <boot/pvh.h>
 
-#define PVH_MAGIC 0x336ec578
-
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr; /* version >= 1 */
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-
-struct hvm_modlist_entry {
-	uint64_t paddr;
-	uint64_t size;
-	uint64_t cmdline_paddr;
-	uint64_t reserved;
-};
-
-struct hvm_memmap_entry {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t type;
-	uint32_t reserved;
-};
+static const void *early_phys(void *ctx, uint64_t pa, uint64_t len)
+{
+	(void)ctx;
+	return boot_phys(pa, len);
+}
 
 static int pvh_parse(uint64_t pa, struct boot_info *bi)
 {
-	const struct hvm_start_info *si = boot_phys(pa, sizeof(*si));
+	static struct pvh_info pi; /* 3 KiB: not on the boot stack */
+	int r = pvh_parse_start_info(early_phys, NULL, pa, &pi);
 
-	if (!si || si->magic != PVH_MAGIC)
-		return -1;
-	if (si->cmdline_paddr)
-		boot_set_cmdline(bi, si->cmdline_paddr);
-	bi->rsdp = si->rsdp_paddr;
-	if (si->nr_modules) {
-		const struct hvm_modlist_entry *m = boot_phys(si->modlist_paddr, sizeof(*m));
-		if (m && m->size) {
-			bi->initrd_base = m->paddr;
-			bi->initrd_size = m->size;
-		}
+	if (r)
+		return r;
+	if (pi.cmdline_paddr)
+		boot_set_cmdline(bi, pi.cmdline_paddr);
+	bi->rsdp = pi.rsdp_paddr;
+	/* The first module is the initrd (QEMU -initrd, xl ramdisk=). */
+	if (pi.nr_modules && pi.modules[0].size) {
+		bi->initrd_base = pi.modules[0].paddr;
+		bi->initrd_size = pi.modules[0].size;
 	}
-	if (si->version >= 1 && si->memmap_entries) {
-		uint32_t n = si->memmap_entries;
-		if (n > BOOT_MAX_REGIONS)
-			n = BOOT_MAX_REGIONS;
-		const struct hvm_memmap_entry *e = boot_phys(si->memmap_paddr, n * sizeof(*e));
-		if (!e)
-			return -1;
-		for (uint32_t i = 0; i < n; i++)
-			boot_add_region(bi, e[i].addr, e[i].size, e[i].type);
-	}
+	for (unsigned i = 0; i < pi.nregions; i++)
+		boot_add_region(bi, pi.regions[i].base, pi.regions[i].size, pi.regions[i].type);
 	return 0;
 }
 

@@ -93,6 +93,23 @@ static void com1_rx(void *arg)
 		notify();
 }
 
+size_t console_input_room(void)
+{
+	return RING - (READ_ONCE(head) - READ_ONCE(tail));
+}
+
+size_t console_input_push(const char *buf, size_t n)
+{
+	size_t took = 0;
+
+	spin_lock(&lock);
+	while (took < n && head - tail < RING)
+		take((uint8_t)buf[took++]);
+	spin_unlock(&lock);
+	wake_up_all(&readers);
+	return took;
+}
+
 bool console_input_ready(void)
 {
 	return READ_ONCE(head) != READ_ONCE(tail) || READ_ONCE(eof);

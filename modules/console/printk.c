@@ -20,6 +20,12 @@ static bool com1_ok;
 static uint16_t err_port, log_port; /* 0: no UART at all */
 static spinlock_t lock = SPINLOCK_INIT;
 static spinlock_t out_lock = SPINLOCK_INIT;
+static const struct console_sink *sink;
+
+void console_set_sink(const struct console_sink *s)
+{
+	sink = s;
+}
 
 static uint16_t probe_or(uint16_t base, uint16_t fallback)
 {
@@ -59,13 +65,18 @@ static void emit(const char *s, size_t n)
 {
 	if (log_port)
 		serial_write_bytes(log_port, s, n);
+	else if (sink)
+		sink->write(0, s, n);
 }
 
 void console_out(int stream, const void *buf, size_t n)
 {
 	uint16_t port = stream == CONSOLE_STDERR ? err_port : com1_ok ? COM1_PORT : 0;
-	if (!port)
+	if (!port) {
+		if (sink)
+			sink->write(stream, buf, n);
 		return;
+	}
 	/* Short chunks under the lock: writers do not interleave mid-chunk, and
 	 * interrupts are never off for long while the host is slow to read. */
 	const char *p = buf;
@@ -98,6 +109,8 @@ void console_flush(void)
 		serial_flush(err_port);
 	if (log_port)
 		serial_flush(log_port);
+	if (sink)
+		sink->flush();
 }
 
 void console_write(const char *s, size_t n)

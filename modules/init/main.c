@@ -9,6 +9,7 @@
 #include <cmdline/cmdline.h>
 #include <console/printk.h>
 #include <console/serial.h>
+#include <hypervisor/hypervisor.h>
 #include <irq/irq.h>
 #include <lib/panic.h>
 #include <mm/mm.h>
@@ -30,6 +31,8 @@ static void kernel_main(void *arg)
 	printk(LOG_INFO, "osvb: core up %lu us after kernel entry\n",
 	       (unsigned long)((rdtsc() - entry_tsc) * 1000000 / clock_tsc_hz()));
 	ktable_foreach(c, initcall) {
+		if (!hypervisor_code_present(c->fn))
+			continue; /* another platform's, freed */
 		int r = c->fn();
 		if (r < 0)
 			panic("init: %s failed (%d)", c->name, r);
@@ -53,6 +56,7 @@ void kmain(uint32_t protocol, uint32_t info_pa)
 	acpi_init();
 	irq_init();
 	time_init();
+	hypervisor_dispose_unused();
 	sched_init();
 	struct thread *t = thread_create("main", kernel_main, NULL);
 	if (!t)

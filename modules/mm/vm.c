@@ -160,6 +160,20 @@ bool vm_translate(pte_t *root, uintptr_t va, paddr_t *pa, uint64_t *pte_flags)
 	return true;
 }
 
+void vm_release_kernel_range(uintptr_t start, uintptr_t end)
+{
+	if (start >= end)
+		return;
+	if (!IS_ALIGNED(start | end, PAGE_SIZE) || start < (uintptr_t)_kernel_start || end > (uintptr_t)_kernel_end)
+		panic("vm_release_kernel_range: %#lx..%#lx is not a page-aligned part of the kernel image",
+		      (unsigned long)start, (unsigned long)end);
+	paddr_t pa = virt_to_phys((void *)start);
+	vm_unmap(kernel_root, start, end - start);
+	if (map_range(kernel_root, DIRECT_MAP_BASE + pa, pa, end - start, PTE_P | PTE_W | pte_nx | pte_g, false))
+		panic("vm_release_kernel_range: out of memory remapping %#lx", (unsigned long)pa);
+	page_release_range(pa, end - start);
+}
+
 /* Direct map of [start, end), keeping the kernel image's physical pages read-only. */
 static void direct_map(paddr_t start, paddr_t end)
 {

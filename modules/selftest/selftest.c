@@ -3,6 +3,7 @@
 #include <selftest/selftest.h>
 #include <cmdline/cmdline.h>
 #include <console/printk.h>
+#include <hypervisor/hypervisor.h>
 #include <init/initcall.h>
 #include <lib/panic.h>
 #include <lib/printf.h>
@@ -56,7 +57,7 @@ static void run_one(void *arg)
 	const struct selftest *t;
 
 	ktable_foreach(t, selftest)
-		if (t->name == ctx->name)
+		if (hypervisor_code_present(t->fn) && t->name == ctx->name)
 			t->fn(ctx);
 }
 
@@ -77,7 +78,7 @@ static int selftest_main(void)
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
 		bool any = false;
 		ktable_foreach(t, selftest)
-			any |= matches(t, p, n);
+			any |= hypervisor_code_present(t->fn) && matches(t, p, n);
 		if (!any && n) {
 			printk(LOG_EMERG, "selftest: no test matches \"%.*s\"\n", (int)n, p);
 			failed++;
@@ -91,7 +92,7 @@ static int selftest_main(void)
 		const struct selftest *it;
 		t = NULL;
 		ktable_foreach(it, selftest)
-			if ((!prev || strcmp(it->name, prev->name) > 0) && (!t || strcmp(it->name, t->name) < 0))
+			if (hypervisor_code_present(it->fn) && (!prev || strcmp(it->name, prev->name) > 0) && (!t || strcmp(it->name, t->name) < 0))
 				t = it;
 		if (!t)
 			break;

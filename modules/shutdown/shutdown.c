@@ -8,6 +8,7 @@
 #include <arch/arch.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
+#include <hypervisor/hypervisor.h>
 
 #define DEBUG_EXIT_PORT 0xf4
 
@@ -19,16 +20,26 @@ void shutdown_request(void)
 	const struct shutdown_request_handler *h;
 
 	ktable_foreach(h, shutdown_request)
-		if (h->handle())
+		if (hypervisor_code_present(h->handle) && h->handle())
 			return;
 	shutdown_exit(0);
+}
+
+static void (*record_channel)(const char *line, size_t n);
+
+void shutdown_set_record_channel(void (*write)(const char *line, size_t n))
+{
+	record_channel = write;
 }
 
 static void com2_record(const char *line, size_t n)
 {
 	console_flush(); /* the program's last bytes before its status */
-	if (!serial_probe(COM2_PORT))
+	if (!serial_probe(COM2_PORT)) {
+		if (record_channel)
+			record_channel(line, n);
 		return;
+	}
 	serial_init(COM2_PORT);
 	serial_write_bytes(COM2_PORT, line, n);
 	serial_flush(COM2_PORT);
@@ -46,7 +57,8 @@ static void __noreturn leave(int code)
 	outb(DEBUG_EXIT_PORT, code);
 	/* Still here: no isa-debug-exit device. */
 	ktable_foreach(m, poweroff)
-		m->poweroff();
+		if (hypervisor_code_present(m->poweroff)) /* another platform's may be freed */
+			m->poweroff();
 	arch_halt_forever();
 }
 

@@ -1,43 +1,20 @@
-/* kvmclock (pvclock): the hypervisor publishes a (tsc_timestamp, system_time,
- * mul, shift) record; ns = system_time + scaled(rdtsc - tsc_timestamp). */
+/* kvmclock: KVM publishes a pvclock record (<time/pvclock.h>, the same as
+ * Xen's) where the MSR points. The kvm platform's code (module.yaml
+ * `platform: kvm`): freed at boot on other hypervisors. */
 #include "time_internal.h"
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
 #include <lib/ktable.h>
 #include <time/clock.h>
+#include <time/pvclock.h>
 
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 
-struct pvclock {
-	uint32_t version;
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __attribute__((packed, aligned(32)));
-
-static volatile struct pvclock pvclock;
+static volatile struct pvclock_vcpu_time_info pvclock __attribute__((aligned(32)));
 
 static uint64_t kvmclock_read(void)
 {
-	uint32_t v;
-	uint64_t ns;
-
-	do {
-		v = pvclock.version;
-		__asm__ __volatile__("lfence" ::: "memory");
-		uint64_t delta = rdtsc() - pvclock.tsc_timestamp;
-		if (pvclock.tsc_shift >= 0)
-			delta <<= pvclock.tsc_shift;
-		else
-			delta >>= -pvclock.tsc_shift;
-		ns = pvclock.system_time + (uint64_t)(((unsigned __int128)delta * pvclock.tsc_to_system_mul) >> 32);
-		__asm__ __volatile__("lfence" ::: "memory");
-	} while ((v & 1) || v != pvclock.version);
-	return ns;
+	return pvclock_read(&pvclock, pvclock_rdtsc_ordered);
 }
 
 static bool kvmclock_probe(void)
@@ -52,17 +29,9 @@ static bool kvmclock_probe(void)
  * rate it implies is 2^32 * 10^9 / (mul << shift): no PIT measurement on KVM. */
 static uint64_t kvmclock_tsc_hz(void)
 {
-	const uint64_t num = NSEC_PER_SEC << 32; /* < 2^62 */
-	uint64_t mul = pvclock.tsc_to_system_mul;
-	int shift = pvclock.tsc_shift;
-
-	if (mul == 0 || shift > 31 || shift < -31)
-		return 0;
-	if (shift >= 0)
-		return num / (mul << shift);
-	return (num / mul) << -shift;
+	return pvclock_tsc_hz(pvclock.tsc_to_system_mul, pvclock.tsc_shift);
 }
 
-KTABLE_ENTRY(struct clock_source, clocksource, 5, kvmclock_source) = {
+CLOCK_SOURCE(kvmclock, 5) = {
 	"kvmclock", kvmclock_read, kvmclock_probe, kvmclock_tsc_hz,
 };

@@ -4,13 +4,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* kvmclock.c (CONFIG_KVMCLOCK): registers itself as a clock source here. */
-struct clock_source {
-	const char *name;
-	uint64_t (*read_ns)(void); /* raw ns, any origin */
-	bool (*probe)(void);       /* usable on this machine? */
-	uint64_t (*tsc_hz)(void);  /* the TSC rate it states, 0 if none (may be NULL) */
-};
+/* kvmclock.c (CONFIG_KVMCLOCK) registers itself as a clock source. */
+#include <time/clocksource.h>
 
 extern uint64_t tsc_hz;
 extern uint64_t apic_timer_hz;

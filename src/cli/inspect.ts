@@ -25,6 +25,11 @@ export function inspectText(m: Manifest, dir: string): string {
     `run       ${m.run.machine}, ${m.run.memory}, ${m.run.cpus} cpu${m.run.cpus === 1 ? '' : 's'}`,
     `tools     ${m.tools.gcc}; ${m.tools.ld}; ${m.tools.qemu ?? 'no QEMU'}`,
   ];
+  const plats = Object.entries(m.kernel.platforms ?? {});
+  if (plats.length > 0) {
+    const list = plats.map(([name, bytes]) => `${name} ${bytes}`).join(', ');
+    lines.push(`platforms ${list} bytes (each freed at boot unless its hypervisor is detected)`);
+  }
   if (m.rootfs) {
     const n = m.rootfs.files.filter((f) => f.kind === 'file').length;
     lines.push(

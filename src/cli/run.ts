@@ -81,7 +81,7 @@ export function registerRun(program: Command): void {
       'kernel source tree with modules/ and kconfig/ (default: the osvb installation)',
     )
     .addOption(
-      new Option('--hypervisor <name>', 'hypervisor').choices(['qemu', 'firecracker']).default('qemu'),
+      new Option('--hypervisor <name>', 'hypervisor').choices(['qemu', 'firecracker', 'xen']).default('qemu'),
     )
     .option('-m, --memory <size>', 'guest memory, e.g. 128M (default: app.yaml run.memory)')
     .option('-c, --cpus <n>', 'virtual CPUs (default: app.yaml run.cpus)', parsePositiveInt)
@@ -215,6 +215,22 @@ export function registerRun(program: Command): void {
           return;
         }
         process.exitCode = await fc.runFirecracker(config, process.env);
+        return;
+      }
+      if (flags.hypervisor === 'xen') {
+        const xen = await import('../hypervisor/xen.js');
+        const append = [flags.append, flags.strace ? 'osvb.strace=1' : undefined].filter(Boolean).join(' ');
+        const config = await xen.prepareXen(dir as string, {
+          memory: flags.memory,
+          cpus: flags.cpus,
+          append: append || undefined,
+          disks,
+        });
+        if (flags.dryRun) {
+          process.stdout.write(config);
+          return;
+        }
+        process.exitCode = await xen.runXen(config, process.env);
         return;
       }
       let logFile: WriteStream | undefined;

@@ -91,6 +91,19 @@ export interface KernelElfInfo {
   loadSize: number;
   /** Sum of PT_LOAD memory sizes. */
   memSize: number;
+  /** Bytes of each platform's own sections (.platform.NAME.*, page-aligned): what the
+   * kernel frees at boot when it runs on another platform. Absent in older metadata. */
+  platforms?: Record<string, number>;
+}
+
+/** Sizes of the .platform.NAME.{text,rodata,data,bss} sections, by NAME, in memory. */
+export function platformSizes(elf: ElfFile): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of elf.body.sections) {
+    const m = /^\.platform\.([a-z0-9]+)\.(text|rodata|data|bss)$/.exec(s.name);
+    if (m?.[1] !== undefined) out[m[1]] = (out[m[1]] ?? 0) + s.size;
+  }
+  return out;
 }
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
@@ -133,6 +146,7 @@ export function checkKernelElf(buf: Buffer, file: string): KernelElfInfo {
     pvhEntry: hex(pvhEntry),
     loadSize: loads.reduce((n, p) => n + p.filesz, 0),
     memSize: loads.reduce((n, p) => n + p.memsz, 0),
+    platforms: platformSizes(elf),
   };
 }
 

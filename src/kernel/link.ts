@@ -14,7 +14,7 @@ import { LDFLAGS } from './plan.js';
 import { execTool } from './spawn.js';
 import type { Tool } from './toolchain.js';
 
-const LINK_KEY_VERSION = 'osvb-link-2'; // 2: objects linked under their source names
+const LINK_KEY_VERSION = 'osvb-link-3'; // 2: objects linked under their source names; 3: platform tags
 
 export interface LinkOptions {
   objects: readonly CompiledObject[];
@@ -46,7 +46,7 @@ export async function linkKey(opts: LinkOptions): Promise<string> {
     LDFLAGS.join('\0'),
     opts.linkerScript,
     script,
-    ...opts.objects.map((o) => o.key),
+    ...opts.objects.map((o) => `${o.key}${o.unit.platform ? `:${o.unit.platform}` : ''}`),
   );
 }
 
@@ -57,6 +57,13 @@ function linkError(stderr: string, objects: readonly CompiledObject[], exitCode:
   const lines = text.split('\n').filter((l) => l.trim() !== '' && !/: warning: /.test(l));
   const err = lines.find((l) => /undefined reference|error|cannot|multiple definition/i.test(l)) ?? lines[0];
   return new BuildError(`link failed: ${err?.replace(/^\S*ld: /, '') ?? `ld exited with ${exitCode}`}`);
+}
+
+/** The name an object is linked under. kernel.ld sends the sections of files named
+ * "*-PLATFORM_<name>-*" to that platform's own page-aligned output sections. */
+export function linkName(index: number, display: string, platform?: string): string {
+  const tag = platform ? `PLATFORM_${platform}-` : '';
+  return `${index}-${tag}${display.replaceAll('/', '_')}.o`;
 }
 
 export async function linkKernel(opts: LinkOptions): Promise<LinkResult> {
@@ -79,7 +86,7 @@ export async function linkKernel(opts: LinkOptions): Promise<LinkResult> {
     await mkdir(named);
     const inputs = await Promise.all(
       opts.objects.map(async (o, i) => {
-        const link = join(named, `${i}-${o.unit.display.replaceAll('/', '_')}.o`);
+        const link = join(named, linkName(i, o.unit.display, o.unit.platform));
         await symlink(o.path, link);
         return link;
       }),

@@ -87,6 +87,8 @@ export interface Manifest {
     entry: string;
     pvhEntry: string;
     cmdline: string;
+    /** Bytes of each platform's own sections, freed at boot on another platform. */
+    platforms?: Record<string, number>;
     /** The same kernel as a bzImage (Linux boot protocol); absent without BOOT_LINUX. */
     bzImage?: { file: string; size: number };
   };

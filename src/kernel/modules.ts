@@ -14,6 +14,8 @@ export interface ModuleSource {
   path: string;
   /** Builds only when this symbol is enabled (or, with `!`, disabled). */
   if?: { symbol: string; negate: boolean };
+  /** The platform whose linker sections this source's code and data go into (overrides the module's). */
+  platform?: Platform;
   loc: SourceLocation;
 }
 
@@ -49,14 +51,29 @@ export interface KernelModule {
   external?: ExternalSource;
   /** Absolute include directories for this module's own compiles only (ahead of the public ones). */
   privateIncludes: string[];
+  /** Code and data that serve only this platform: linked into its own page-aligned sections,
+   * freed at boot when another platform is detected (modules/README.md, "Runtime disposal"). */
+  platform?: Platform;
   yamlFile: string;
 }
 
-const KEYS = ['enabled-by', 'sources', 'cflags', 'linker-script', 'external', 'private-include'] as const;
+/** Platforms with their own sections in modules/arch/kernel.ld and a signature in modules/hypervisor. */
+export const PLATFORMS = ['kvm', 'xen', 'hyperv', 'vmware'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+const KEYS = [
+  'enabled-by',
+  'sources',
+  'cflags',
+  'linker-script',
+  'external',
+  'private-include',
+  'platform',
+] as const;
 const EXTERNAL_KEYS = ['package', 'version', 'sha256', 'env', 'check', 'include', 'sources'] as const;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const REL_PATH_RE = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_.+/-]+$/;
-const SOURCE_KEYS = ['file', 'if'] as const;
+const SOURCE_KEYS = ['file', 'if', 'platform'] as const;
 const SYMBOL_RE = /^[A-Za-z0-9_]+$/;
 const MODULE_NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const SOURCE_EXT_RE = /\.(c|S)$/;
@@ -107,6 +124,18 @@ class YamlCtx {
       this.fail(node, `${what} must be a non-empty string`);
     }
     return node.value;
+  }
+  platform(node: Node | null | undefined): Platform {
+    const p = this.string(node, 'platform');
+    const known = PLATFORMS.find((k) => k === p);
+    if (!known) {
+      this.fail(
+        node,
+        `platform "${p}" is not one of ${PLATFORMS.join(', ')}`,
+        'a new platform needs its sections in modules/arch/kernel.ld and its signature in modules/hypervisor',
+      );
+    }
+    return known;
   }
   symbol(node: Node | null | undefined, what: string): string {
     const s = this.string(node, what);
@@ -167,6 +196,7 @@ export function parseModuleYaml(text: string, yamlFile: string, dir: string, nam
   let linkerScript: string | undefined;
   let external: ExternalSource | undefined;
   let privateIncludes: string[] = [];
+  let platform: Platform | undefined;
 
   for (const pair of root.items) {
     const key = checkKeys(ctx, pair.key, KEYS, 'module.yaml');
@@ -198,6 +228,9 @@ export function parseModuleYaml(text: string, yamlFile: string, dir: string, nam
       }
       case 'external':
         external = parseExternal(ctx, value ?? (pair.key as Node));
+        break;
+      case 'platform':
+        platform = ctx.platform(value);
         break;
       case 'private-include':
         privateIncludes = relPaths(ctx, value, 'private-include').map((d, i) => {
@@ -234,6 +267,7 @@ export function parseModuleYaml(text: string, yamlFile: string, dir: string, nam
     includeDir,
     external,
     privateIncludes,
+    ...(platform ? { platform } : {}),
     yamlFile,
   };
 }
@@ -301,6 +335,7 @@ function parseSource(ctx: YamlCtx, item: Node, dir: string): ModuleSource {
   let file: string;
   let fileNode: Node = item;
   let cond: ModuleSource['if'];
+  let platform: Platform | undefined;
   if (isScalar(item)) {
     file = ctx.string(item, 'a source');
   } else if (isMap(item)) {
@@ -311,6 +346,8 @@ function parseSource(ctx: YamlCtx, item: Node, dir: string): ModuleSource {
       if (key === 'file') {
         f = ctx.string(v, 'file');
         fileNode = v as Node;
+      } else if (key === 'platform') {
+        platform = ctx.platform(v);
       } else {
         const raw = ctx.string(v, 'if');
         const negate = raw.startsWith('!');
@@ -328,7 +365,7 @@ function parseSource(ctx: YamlCtx, item: Node, dir: string): ModuleSource {
     if (f === undefined) ctx.fail(item, 'a sources entry needs "file:"');
     file = f;
   } else {
-    ctx.fail(item, 'a sources entry must be a file name or { file: NAME, if: SYMBOL }');
+    ctx.fail(item, 'a sources entry must be a file name or { file: NAME, if: SYMBOL, platform: NAME }');
   }
   if (!SOURCE_EXT_RE.test(file)) ctx.fail(fileNode, `source "${file}" must be a .c or .S file`);
   const path = insideDir(dir, file);
@@ -336,7 +373,7 @@ function parseSource(ctx: YamlCtx, item: Node, dir: string): ModuleSource {
   // A conditional source is checked when the plan selects it (planBuild), so a
   // module can list a source of an option that is not written yet.
   if (!cond && !existsSync(path)) ctx.fail(fileNode, `source "${file}" does not exist`, `looked for ${path}`);
-  return { file, path, if: cond, loc: ctx.loc(fileNode) };
+  return { file, path, if: cond, ...(platform ? { platform } : {}), loc: ctx.loc(fileNode) };
 }
 
 /** All modules under <srctree>/modules, sorted by name. */

@@ -225,6 +225,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
       entry: link.info.entry,
       pvhEntry: link.info.pvhEntry,
       cmdline: req.cmdline,
+      ...(link.info.platforms ? { platforms: link.info.platforms } : {}),
     },
     modules: moduleSizes(plan, objects),
     tools,

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { BuildConfig } from './config.js';
 import type { ExternalRoots } from './external.js';
-import type { KernelModule } from './modules.js';
+import type { KernelModule, Platform } from './modules.js';
 
 export interface CompileUnit {
   module: string;
@@ -17,6 +17,8 @@ export interface CompileUnit {
   lang: 'c' | 'asm';
   /** The module's extra cflags. */
   cflags: string[];
+  /** Linked into this platform's own sections (modules/README.md, "Runtime disposal"). */
+  platform?: Platform;
 }
 
 export interface BuildPlan {
@@ -73,12 +75,14 @@ export function planBuild(
           },
         );
       }
+      const platform = s.platform ?? m.platform;
       units.push({
         module: m.name,
         source: s.path,
         display: relative(srctree, s.path),
         lang: s.path.endsWith('.S') ? 'asm' : 'c',
         cflags,
+        ...(platform ? { platform } : {}),
       });
     }
     if (m.external) {
@@ -98,6 +102,7 @@ export function planBuild(
           display: `${m.name}:${m.external.package}/${s}`,
           lang: s.endsWith('.S') ? 'asm' : 'c',
           cflags,
+          ...(m.platform ? { platform: m.platform } : {}),
         });
       }
     }

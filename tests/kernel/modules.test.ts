@@ -49,7 +49,21 @@ describe('module.yaml schema', () => {
 
   it('rejects an unknown key in a source entry', () => {
     expect(parseErr('enabled-by: FOO\nsources:\n  - { file: a.c, when: BAR }\n')).toBe(
-      'osvb: modules/x/module.yaml:3:18: unknown key "when" in a sources entry; allowed keys: file, if',
+      'osvb: modules/x/module.yaml:3:18: unknown key "when" in a sources entry; allowed keys: file, if, platform',
+    );
+  });
+
+  it('takes a platform for the module or one source, and only a known one', () => {
+    const m = parseModuleYaml(
+      'enabled-by: FOO\nplatform: xen\nsources:\n  - { file: a.c, platform: kvm }\n',
+      'modules/x/module.yaml',
+      dir,
+      'x',
+    );
+    expect(m.platform).toBe('xen');
+    expect(m.sources[0]?.platform).toBe('kvm');
+    expect(parseErr('enabled-by: FOO\nplatform: bhyve\nsources: []\n')).toBe(
+      'osvb: modules/x/module.yaml:2:11: platform "bhyve" is not one of kvm, xen, hyperv, vmware; a new platform needs its sections in modules/arch/kernel.ld and its signature in modules/hypervisor',
     );
   });
 

@@ -45,4 +45,19 @@ bool console_is_tty(unsigned *rows, unsigned *cols);
 /* Is there a serial console at all? */
 bool console_has_serial(void);
 
+/* A console that is not a UART (Xen's PV console ring), set by its driver
+ * once it is up: it gets the kernel log (stream 0) and the program's streams
+ * (CONSOLE_STDOUT/STDERR) that have no UART of their own, and hands received
+ * bytes to console_input_push. */
+struct console_sink {
+	void (*write)(int stream, const char *buf, size_t n);
+	void (*flush)(void);
+};
+void console_set_sink(const struct console_sink *sink);
+/* Received bytes from a sink's interrupt handler: takes as many as there is
+ * room for (framing as on COM1) and wakes readers; returns how many. */
+size_t console_input_push(const char *buf, size_t n);
+/* Bytes console_input_push would take now. */
+size_t console_input_room(void);
+
 #endif

@@ -36,4 +36,10 @@ void vm_unmap(pte_t *root, uintptr_t va, size_t len);
 /* Look up va: true with *pa (and *pte_flags if non-NULL) when mapped. */
 bool vm_translate(pte_t *root, uintptr_t va, paddr_t *pa, uint64_t *pte_flags);
 
+/* Give a page-aligned part of the kernel image [start, end) to the page
+ * allocator: its kernel-image mapping is removed (touching it faults), its
+ * direct-map pages become writable, its pages free. For code and data that
+ * will never run again (runtime disposal of other platforms' sections). */
+void vm_release_kernel_range(uintptr_t start, uintptr_t end);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <lib/compiler.h>
 #include <lib/ktable.h>
+#include <stddef.h>
 
 #define SHUTDOWN_PANIC_STATUS 0x7f
 
@@ -18,6 +19,10 @@ void shutdown_panic(void) __noreturn;
  * which osvb run reads after the guest ends: e.g. the clock rates the kernel
  * measured, so the next boot on this host is told them instead of measuring. */
 void shutdown_host_record(const char *line);
+
+/* Where records go when there is no COM2 (Xen: the PV console, where osvb run
+ * finds "osvb-exit: N" in the console output), set by the console's driver. */
+void shutdown_set_record_channel(void (*write)(const char *line, size_t n));
 
 /* The platform asks the guest to stop (the ACPI power button: osvb stop,
  * QEMU's system_powerdown). From interrupt context, the handlers run in
