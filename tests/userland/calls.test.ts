@@ -48,6 +48,7 @@ describe('newer Linux calls', () => {
       'inotify_file_watch',
       'pipe_set_size',
       'dnotify_sigio',
+      'thread_cpu_clock_id',
     ]) {
       expect(b.lines).toContain(`ok ${name}`);
     }

@@ -489,6 +489,11 @@ static void test_caps_and_misc(void)
 	r = sched_getscheduler(999999);
 	CHECK("sched_getscheduler_esrch", r == -1 && errno == ESRCH, "r=%ld", r);
 
+	clockid_t cid;
+	struct timespec cts;
+	r = pthread_getcpuclockid(pthread_self(), &cid);
+	CHECK("thread_cpu_clock_id", r == 0 && clock_gettime(cid, &cts) == 0, "r=%ld", r);
+
 	char name[16] = { 0 };
 	prctl(PR_SET_NAME, "worker-1");
 	prctl(PR_GET_NAME, name);
