@@ -6,11 +6,14 @@
 
 static bool sigterm_app(void)
 {
-	if (list_empty(&proc.threads))
-		return false; /* no program yet: power off */
-	struct uthread *ut = list_first_entry(&proc.threads, struct uthread, node);
+	/* To the first process (the application), whatever context this runs in. */
 	struct ksiginfo si = { .signo = SIGTERM, .code = 0x80 /* SI_KERNEL */ };
-	signal_send(ut, SIGTERM, &si);
-	return true;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct process *p = init_process;
+	bool alive = p && p->state == PROC_ALIVE && !list_empty(&p->threads);
+	if (alive)
+		signal_send_process(p, SIGTERM, &si);
+	spin_unlock_irqrestore(&procs_lock, f);
+	return alive; /* no program yet: power off */
 }
 SHUTDOWN_REQUEST_HANDLER(1, "linux", sigterm_app);

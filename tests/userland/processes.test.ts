@@ -175,4 +175,12 @@ describe('processes', () => {
     },
     450_000,
   );
+
+  it('tcsetpgrp/tcgetpgrp on the console when it is a terminal', async () => {
+    const exe = compile(dir, 'procs.c', 'procs-tty', 'musl-gcc', ['-static', '-lpthread']);
+    const fs = await packRootfs(dir, 'tty', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command, ['tty'], [], 'osvb.tty=1'));
+    expect(b.lines, b.out).toContain('tty fg 1, set 0, now child, bad -1 Operation not permitted');
+    expect(b.status).toBe(0);
+  }, 120_000);
 });

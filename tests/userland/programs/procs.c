@@ -466,6 +466,27 @@ static void exec_threaded(const char *self)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "tty")) {
+		/* The console as a terminal (osvb.tty=1): its foreground group. */
+		pid_t fg = tcgetpgrp(0);
+		pid_t child = fork();
+		if (child == 0) {
+			setpgid(0, 0);
+			pause();
+			_exit(0);
+		}
+		setpgid(child, child);
+		int set = tcsetpgrp(0, child);
+		pid_t now = tcgetpgrp(0);
+		int bad = tcsetpgrp(0, 99999);
+		int e = errno;
+		tcsetpgrp(0, getpgrp());
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		printf("tty fg %d, set %d, now %s, bad %d %s\n", fg, set, now == child ? "child" : "other", bad,
+		       strerror(e));
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "nofork")) {
 		/* A kernel without processes (LINUX_FORK=n). */
 		pid_t f = fork();
