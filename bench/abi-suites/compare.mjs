@@ -18,7 +18,8 @@ function parseGo(text) {
     if (result === 'fail') {
       // The test's log lines ("file_test.go:NN: message") come before or after its --- FAIL line.
       const logLine = (l) => /^\s+\S+\.go:\d+: /.test(l);
-      for (let j = i - 1; j >= 0 && !lines[j].startsWith(`=== RUN   ${m[2]}`); j--) if (logLine(lines[j])) why = lines[j];
+      for (let j = i - 1; j >= 0 && !lines[j].startsWith(`=== RUN   ${m[2]}`); j--)
+        if (logLine(lines[j])) why = lines[j];
       for (let j = i + 1; !why && j < lines.length && j < i + 8; j++) {
         if (/^\s*(---|===)/.test(lines[j])) break;
         if (lines[j].trim()) why = lines[j];
@@ -38,10 +39,13 @@ function parseGo(text) {
 
 function parsePy(text) {
   const out = new Map();
-  for (const m of text.matchAll(/^(test\w*) \(([\w.]+)\)(?:\n.*?)?\s\.\.\.\s(ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$/gm)) {
+  for (const m of text.matchAll(
+    /^(test\w*) \(([\w.]+)\)(?:\n.*?)?\s\.\.\.\s(ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$/gm,
+  )) {
     const name = `${m[2].replace(/^test\.\w+\./, '')}`;
     const r = m[3];
-    const result = r === 'ok' || r === 'expected failure' ? 'pass' : r.startsWith('skipped') ? 'skip' : 'fail';
+    const result =
+      r === 'ok' || r === 'expected failure' ? 'pass' : r.startsWith('skipped') ? 'skip' : 'fail';
     out.set(name, { result, why: '' });
   }
   // FAIL:/ERROR: sections: the last line of the traceback says why.
@@ -51,7 +55,10 @@ function parsePy(text) {
     if (!h) continue;
     const name = h[3].replace(/^test\.\w+\./, '');
     const body = b.split(/^-{50,}$/m)[1] ?? '';
-    const lines = body.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Ran '));
+    const lines = body
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('Ran '));
     const why = lines.at(-1) ?? '';
     const prev = out.get(name);
     out.set(name, { result: 'fail', why: why || (prev?.why ?? '') });
@@ -94,4 +101,6 @@ console.log(
 );
 for (const [name, why] of onlyGuest) console.log(`    guest-only failure: ${name}: ${why.slice(0, 160)}`);
 if (missing.length)
-  console.log(`    passed on the host, not run in the guest: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`);
+  console.log(
+    `    passed on the host, not run in the guest: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
+  );

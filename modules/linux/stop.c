@@ -1,6 +1,7 @@
 /* osvb stop (the ACPI power button) sends the application SIGTERM, as
  * docker stop does; a program that ignores it is stopped by force when
- * osvb stop's timeout passes. */
+ * osvb stop's timeout passes. Runs in interrupt context: the first process,
+ * never the current one. */
 #include "internal.h"
 #include <shutdown/shutdown.h>
 
