@@ -1,9 +1,10 @@
-/* xenstore client: requests go into the req ring, responses and watch events
- * come out of the rsp ring (xs_wire.c assembles them, every header checked).
- * A requester pumps the ring itself while it waits; the event channel only
- * wakes it. Watch events are queued for the xenwatch thread. */
+/* xenstore client: xs_client.c is the state machine (requests into the req
+ * ring, replies and watch events out of the rsp ring, every header checked);
+ * this adds the locking and waiting. A requester polls the rings itself while
+ * it waits; the event channel only wakes it. Watch events are queued for the
+ * xenwatch thread. */
 #include <xenstore/xenstore.h>
-#include <xenstore/xs_wire.h>
+#include <xenstore/xs_client.h>
 #include <xen/ring.h>
 #include <xen/xen.h>
 #include <arch/spinlock.h>
@@ -20,79 +21,24 @@
 
 #define TIMEOUT_NS (5 * NSEC_PER_SEC)
 #define MAX_WATCHES 8
-#define EVENTS 4
-#define EVENT_MAX 256
 
-static struct xenstore_domain_interface *intf;
+static struct xs_client client;
 static evtchn_port_t port;
+static bool up;
 static struct mutex req_mutex = MUTEX_INIT(req_mutex);
-static spinlock_t rx_lock = SPINLOCK_INIT;
+static spinlock_t lock = SPINLOCK_INIT; /* the client state: requester and xenwatch both poll */
 static struct wait_queue wq = WAIT_QUEUE_INIT(wq);
-static struct xs_rx rx;
-static bool broken;
-
-/* The reply being waited for. */
-static uint32_t next_req = 1, want_req;
-static bool reply_done;
-static uint32_t reply_type;
-static char reply[XENSTORE_PAYLOAD_MAX + 1];
-static size_t reply_len;
-static unsigned dropped;
 
 static struct {
 	char token[64];
 	xs_watch_fn fn;
 	void *arg;
 } watches[MAX_WATCHES];
-static struct {
-	char payload[EVENT_MAX];
-	size_t len;
-} events[EVENTS];
-static unsigned ev_head, ev_tail;
 
-/* Drain the rsp ring. rx_lock held. */
-static void pump(void)
+static void notify(void *ctx)
 {
-	uint32_t before = intf->rsp_cons;
-	int r;
-
-	while (!broken && (r = xs_rx_pull(&rx, intf)) != 0) {
-		if (r < 0) {
-			printk(LOG_ERR, "xenstore: bad message or ring indices from the store; giving up\n");
-			broken = true;
-			break;
-		}
-		const struct xsd_sockmsg *h = &rx.u.hdr;
-		const char *payload = (const char *)rx.u.buf + sizeof(*h);
-		if (h->type == XS_WATCH_EVENT) {
-			if (h->len <= EVENT_MAX && ev_head - ev_tail < EVENTS) {
-				memcpy(events[ev_head % EVENTS].payload, payload, h->len);
-				events[ev_head % EVENTS].len = h->len;
-				ev_head++;
-			} else {
-				dropped++;
-			}
-		} else if (h->req_id == want_req && !reply_done) {
-			memcpy(reply, payload, h->len + 1);
-			reply_len = h->len;
-			reply_type = h->type;
-			reply_done = true;
-		} else {
-			dropped++;
-		}
-		rx.have = 0;
-	}
-	if (intf->rsp_cons != before)
-		xen_evtchn_notify(port); /* room in the response ring */
-}
-
-static bool reply_ready(void)
-{
-	uint64_t f = spin_lock_irqsave(&rx_lock);
-	pump();
-	bool done = reply_done || broken;
-	spin_unlock_irqrestore(&rx_lock, f);
-	return done;
+	(void)ctx;
+	xen_evtchn_notify(port);
 }
 
 static void wake(evtchn_port_t p, void *arg)
@@ -102,40 +48,35 @@ static void wake(evtchn_port_t p, void *arg)
 	wake_up_all(&wq);
 }
 
-/* Send one request and wait for its reply (into reply[]). */
+static bool reply_ready(void)
+{
+	uint64_t f = spin_lock_irqsave(&lock);
+	bool done = xs_client_poll(&client);
+	spin_unlock_irqrestore(&lock, f);
+	return done;
+}
+
+/* Send one request and wait for its reply (in client.reply, under req_mutex). */
 static int request(uint32_t type, const char *const *parts, const size_t *lens, unsigned n)
 {
-	static unsigned char msg[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
-
-	if (!intf)
+	if (!up)
 		return -ENODEV;
 	mutex_lock(&req_mutex);
-	uint32_t id = next_req++;
-	long len = xs_encode(msg, sizeof(msg), type, id, 0, parts, lens, n);
-	if (len < 0) {
+	uint64_t f = spin_lock_irqsave(&lock);
+	int r = xs_client_start(&client, type, parts, lens, n);
+	spin_unlock_irqrestore(&lock, f);
+	if (!r)
+		r = wait_event_timeout(&wq, reply_ready(), TIMEOUT_NS) ? xs_client_result(&client) : -ETIMEDOUT;
+	if (client.broken && r == -EIO)
+		printk(LOG_ERR, "xenstore: bad message or ring indices from the store\n");
+	if (r)
 		mutex_unlock(&req_mutex);
-		return -E2BIG;
-	}
-	uint64_t f = spin_lock_irqsave(&rx_lock);
-	want_req = id;
-	reply_done = false;
-	spin_unlock_irqrestore(&rx_lock, f);
-	for (long off = 0; off < len;) {
-		long k = xen_ring_put(intf->req, XENSTORE_RING_SIZE, &intf->req_prod, &intf->req_cons,
-				      msg + off, (size_t)(len - off));
-		if (k < 0) {
-			broken = true;
-			break;
-		}
-		off += k;
-		xen_evtchn_notify(port);
-		if (k == 0)
-			thread_yield(); /* the store is draining the request ring */
-	}
-	bool ok = wait_event_timeout(&wq, reply_ready(), TIMEOUT_NS);
-	int r = !ok ? -ETIMEDOUT : broken ? -EIO : reply_type == XS_ERROR ? -xs_error_errno(reply, reply_len) : 0;
+	return r; /* 0: the caller reads the reply, then unlocks */
+}
+
+static void done(void)
+{
 	mutex_unlock(&req_mutex);
-	return r;
 }
 
 static size_t plen(const char *s)
@@ -149,18 +90,25 @@ long xs_read(const char *path, char *buf, size_t cap)
 	int r = request(XS_READ, &path, &len, 1);
 	if (r)
 		return r;
-	if (reply_len + 1 > cap)
-		return -E2BIG;
-	memcpy(buf, reply, reply_len);
-	buf[reply_len] = 0;
-	return (long)reply_len;
+	long n = (long)client.reply_len;
+	if (client.reply_len + 1 > cap) {
+		n = -E2BIG;
+	} else {
+		memcpy(buf, client.reply, client.reply_len);
+		buf[client.reply_len] = 0;
+	}
+	done();
+	return n;
 }
 
 int xs_write(const char *path, const char *value)
 {
 	const char *parts[2] = { path, value };
 	size_t lens[2] = { plen(path), strlen(value) };
-	return request(XS_WRITE, parts, lens, 2);
+	int r = request(XS_WRITE, parts, lens, 2);
+	if (!r)
+		done();
+	return r;
 }
 
 int xs_directory(const char *path, char *buf, size_t cap)
@@ -169,10 +117,14 @@ int xs_directory(const char *path, char *buf, size_t cap)
 	int r = request(XS_DIRECTORY, &path, &len, 1);
 	if (r)
 		return r;
-	if (reply_len > cap)
-		return -E2BIG;
-	memcpy(buf, reply, reply_len);
-	return xs_split(buf, reply_len, NULL, 0);
+	if (client.reply_len > cap) {
+		r = -E2BIG;
+	} else {
+		memcpy(buf, client.reply, client.reply_len);
+		r = xs_split(buf, client.reply_len, NULL, 0);
+	}
+	done();
+	return r;
 }
 
 int xs_watch(const char *path, const char *token, xs_watch_fn fn, void *arg)
@@ -191,6 +143,8 @@ int xs_watch(const char *path, const char *token, xs_watch_fn fn, void *arg)
 	int r = request(XS_WATCH, parts, lens, 2);
 	if (r)
 		watches[slot].fn = NULL;
+	else
+		done();
 	return r;
 }
 
@@ -201,37 +155,33 @@ int xs_unwatch(const char *path, const char *token)
 			watches[i].fn = NULL;
 	const char *parts[2] = { path, token };
 	size_t lens[2] = { plen(path), plen(token) };
-	return request(XS_UNWATCH, parts, lens, 2);
+	int r = request(XS_UNWATCH, parts, lens, 2);
+	if (!r)
+		done();
+	return r;
 }
+
+static char event_buf[XS_CLIENT_EVENT_MAX];
+static const char *event_path, *event_token;
 
 static bool event_ready(void)
 {
-	uint64_t f = spin_lock_irqsave(&rx_lock);
-	pump();
-	bool any = ev_head != ev_tail;
-	spin_unlock_irqrestore(&rx_lock, f);
+	uint64_t f = spin_lock_irqsave(&lock);
+	xs_client_poll(&client);
+	bool any = xs_client_event(&client, event_buf, sizeof(event_buf), &event_path, &event_token);
+	spin_unlock_irqrestore(&lock, f);
 	return any;
 }
 
 /* Runs watch callbacks outside the interrupt and the requester's lock. */
 static void xenwatch(void *arg)
 {
-	char payload[EVENT_MAX];
 	(void)arg;
-
 	for (;;) {
 		wait_event(&wq, event_ready());
-		uint64_t f = spin_lock_irqsave(&rx_lock);
-		size_t len = events[ev_tail % EVENTS].len;
-		memcpy(payload, events[ev_tail % EVENTS].payload, len);
-		ev_tail++;
-		spin_unlock_irqrestore(&rx_lock, f);
-		const char *pt[2];
-		if (xs_split(payload, len, pt, 2) < 2)
-			continue;
 		for (int i = 0; i < MAX_WATCHES; i++)
-			if (watches[i].fn && !strcmp(watches[i].token, pt[1]))
-				watches[i].fn(pt[0], pt[1], watches[i].arg);
+			if (watches[i].fn && !strcmp(watches[i].token, event_token))
+				watches[i].fn(event_path, event_token, watches[i].arg);
 	}
 }
 
@@ -261,13 +211,14 @@ static int xenstore_init(void)
 
 	if (!x || !x->store_pfn || !x->store_evtchn)
 		return 0;
-	intf = memremap(x->store_pfn << 12, 4096);
+	struct xenstore_domain_interface *intf = memremap(x->store_pfn << 12, 4096);
 	port = x->store_evtchn;
 	if (!intf || xen_evtchn_bind(port, wake, NULL)) {
 		printk(LOG_ERR, "xenstore: cannot map pfn %#lx or bind port %u\n", (unsigned long)x->store_pfn, port);
-		intf = NULL;
 		return 0;
 	}
+	xs_client_init(&client, intf, notify, NULL);
+	up = true;
 	struct thread *t = thread_create("xenwatch", xenwatch, NULL);
 	if (t)
 		thread_detach(t);

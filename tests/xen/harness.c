@@ -11,6 +11,7 @@
 #include <xen/gnttab.h>
 #include <xen/hcall_args.h>
 #include <xen/ring.h>
+#include <xenstore/xs_client.h>
 #include <xenstore/xs_wire.h>
 
 static size_t unhex(const char *h, void *out, size_t cap)
@@ -76,6 +77,154 @@ static const void *phys(void *ctx, uint64_t pa, uint64_t len)
 	if (pa < mem_base || len > mem_len || pa - mem_base > mem_len - len)
 		return NULL;
 	return mem + (pa - mem_base);
+}
+
+
+/* A simulated xenstored on the other end of the rings (xs_session): a few
+ * keys, watches that fire once when set and on every write under their path,
+ * answers as io/xs_wire.h says. It consumes requests only when notified. */
+static struct xenstore_domain_interface store_page;
+static struct {
+	char path[64];
+	char value[4096];
+	size_t vlen;
+} keys[16];
+static unsigned nkeys;
+static struct {
+	char path[64], token[64];
+} sw[8];
+static unsigned nsw;
+static unsigned char sreq[16 + 4096];
+static size_t shave;
+static unsigned notifies;
+
+/* Replies wait here until the client makes room in the response ring. */
+static unsigned char sout[65536];
+static size_t sout_len, sout_sent;
+
+static void store_flush(void)
+{
+	long k = xen_ring_put(store_page.rsp, XENSTORE_RING_SIZE, &store_page.rsp_prod, &store_page.rsp_cons,
+			      sout + sout_sent, sout_len - sout_sent);
+	if (k > 0)
+		sout_sent += (size_t)k;
+	if (sout_sent == sout_len)
+		sout_len = sout_sent = 0;
+}
+
+static void store_reply(uint32_t type, uint32_t req, const void *payload, size_t len)
+{
+	struct xsd_sockmsg h = { type, req, 0, (uint32_t)len };
+	if (sout_len + sizeof(h) + len > sizeof(sout)) {
+		fprintf(stderr, "sim: output full\n");
+		exit(3);
+	}
+	memcpy(sout + sout_len, &h, sizeof(h));
+	memcpy(sout + sout_len + sizeof(h), payload, len);
+	sout_len += sizeof(h) + len;
+	store_flush();
+}
+
+static void store_event(const char *path, const char *token)
+{
+	char ev[160];
+	size_t a = strlen(path) + 1, b = strlen(token) + 1;
+	memcpy(ev, path, a);
+	memcpy(ev + a, token, b);
+	store_reply(XS_WATCH_EVENT, 0, ev, a + b);
+}
+
+static void store_handle(const struct xsd_sockmsg *h, const char *pl)
+{
+	const char *path = pl;
+	size_t plen = strnlen(pl, h->len) + 1;
+	switch (h->type) {
+	case XS_READ:
+		for (unsigned i = 0; i < nkeys; i++)
+			if (!strcmp(keys[i].path, path)) {
+				store_reply(XS_READ, h->req_id, keys[i].value, keys[i].vlen);
+				return;
+			}
+		store_reply(XS_ERROR, h->req_id, "ENOENT", 7);
+		return;
+	case XS_WRITE: {
+		unsigned i = 0;
+		while (i < nkeys && strcmp(keys[i].path, path))
+			i++;
+		if (i == nkeys)
+			nkeys++;
+		snprintf(keys[i].path, sizeof(keys[i].path), "%s", path);
+		keys[i].vlen = h->len - plen;
+		memcpy(keys[i].value, pl + plen, keys[i].vlen);
+		store_reply(XS_WRITE, h->req_id, "OK", 3);
+		for (unsigned w = 0; w < nsw; w++)
+			if (!strncmp(path, sw[w].path, strlen(sw[w].path)))
+				store_event(path, sw[w].token);
+		return;
+	}
+	case XS_DIRECTORY: {
+		char out[1024];
+		size_t n = 0, pl2 = strlen(path);
+		for (unsigned i = 0; i < nkeys; i++)
+			if (!strncmp(keys[i].path, path, pl2) && keys[i].path[pl2] == '/') {
+				const char *c = keys[i].path + pl2 + 1;
+				size_t cl = strcspn(c, "/");
+				memcpy(out + n, c, cl);
+				out[n + cl] = 0;
+				n += cl + 1;
+			}
+		store_reply(XS_DIRECTORY, h->req_id, out, n);
+		return;
+	}
+	case XS_WATCH:
+		snprintf(sw[nsw].path, sizeof(sw[0].path), "%s", path);
+		snprintf(sw[nsw].token, sizeof(sw[0].token), "%s", pl + plen);
+		nsw++;
+		store_reply(XS_WATCH, h->req_id, "OK", 3);
+		store_event(path, pl + plen); /* fires once when set */
+		return;
+	case XS_UNWATCH:
+		for (unsigned w = 0; w < nsw; w++)
+			if (!strcmp(sw[w].path, path) && !strcmp(sw[w].token, pl + plen))
+				sw[w] = sw[--nsw];
+		store_reply(XS_UNWATCH, h->req_id, "OK", 3);
+		return;
+	default:
+		store_reply(XS_ERROR, h->req_id, "EINVAL", 7);
+	}
+}
+
+static void store_notify(void *ctx)
+{
+	(void)ctx;
+	notifies++;
+	store_flush();
+	for (;;) {
+		size_t want = 16;
+		if (shave >= 16)
+			want = 16 + ((struct xsd_sockmsg *)sreq)->len;
+		if (shave == want && shave >= 16) {
+			store_handle((struct xsd_sockmsg *)sreq, (char *)sreq + 16);
+			shave = 0;
+			continue;
+		}
+		long k = xen_ring_get(store_page.req, XENSTORE_RING_SIZE, &store_page.req_cons, &store_page.req_prod,
+				      sreq + shave, want - shave);
+		if (k <= 0)
+			return;
+		shave += (size_t)k;
+	}
+}
+
+static int session_call(struct xs_client *c, uint32_t type, const char *const *parts, const size_t *lens, unsigned n)
+{
+	int r = xs_client_start(c, type, parts, lens, n);
+	for (int spins = 0; !r && !xs_client_poll(c); spins++) {
+		store_notify(NULL); /* the store runs between the client's polls */
+		if (spins > 100)
+			return -110;
+	}
+	return r ? r : xs_client_result(c);
 }
 
 int main(void)
@@ -151,6 +300,61 @@ int main(void)
 				rx.have = 0;
 			}
 			printf("end %d %u %zu", r, intf.rsp_cons, rx.have);
+		} else if (!strcmp(cmd, "xs_session")) {
+			static struct xs_client c;
+			static char value[4096];
+			memset(&store_page, 0, sizeof(store_page));
+			nkeys = nsw = 0;
+			shave = sout_len = sout_sent = 0;
+			xs_client_init(&c, &store_page, store_notify, NULL);
+			for (char *op; (op = strtok(NULL, " \n"));) {
+				char *arg = strchr(op, ':');
+				if (arg)
+					*arg++ = 0;
+				if (!strcmp(op, "write") || !strcmp(op, "big")) {
+					char *eq = strchr(arg, '=');
+					*eq = 0;
+					const char *v = eq + 1;
+					if (!strcmp(op, "big")) {
+						size_t n = strtoul(v, NULL, 0);
+						memset(value, 'x', n);
+						value[n] = 0;
+						v = value;
+					}
+					const char *parts[2] = { arg, v };
+					size_t lens[2] = { strlen(arg) + 1, strlen(v) };
+					printf("%s %d; ", op, session_call(&c, XS_WRITE, parts, lens, 2));
+				} else if (!strcmp(op, "read") || !strcmp(op, "dir")) {
+					const char *parts[1] = { arg };
+					size_t lens[1] = { strlen(arg) + 1 };
+					int r = session_call(&c, op[0] == 'r' ? XS_READ : XS_DIRECTORY, parts, lens, 1);
+					printf("%s %d", op, r);
+					if (!r && op[0] == 'r')
+						printf(" %zu:%.40s", c.reply_len, c.reply);
+					if (!r && op[0] == 'd') {
+						const char *names[16];
+						int k = xs_split(c.reply, c.reply_len, names, 16);
+						for (int i = 0; i < k && i < 16; i++)
+							printf(" %s", names[i]);
+					}
+					printf("; ");
+				} else if (!strcmp(op, "watch") || !strcmp(op, "unwatch")) {
+					char *tk = strchr(arg, ':');
+					*tk++ = 0;
+					const char *parts[2] = { arg, tk };
+					size_t lens[2] = { strlen(arg) + 1, strlen(tk) + 1 };
+					printf("%s %d; ", op, session_call(&c, op[0] == 'w' ? XS_WATCH : XS_UNWATCH, parts, lens, 2));
+				} else if (!strcmp(op, "event")) {
+					char buf[256];
+					const char *path, *token;
+					xs_client_poll(&c);
+					if (xs_client_event(&c, buf, sizeof(buf), &path, &token))
+						printf("event %s %s; ", path, token);
+					else
+						printf("event none; ");
+				}
+			}
+			printf("dropped %u broken %d", c.dropped, c.broken);
 		} else if (!strcmp(cmd, "gnt_grant")) {
 			struct grant_entry_v1 e = { 0xffff, 0xffff, 0xffffffff };
 			domid_t d = (domid_t)num();

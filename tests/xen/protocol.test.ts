@@ -22,6 +22,7 @@ beforeAll(async () => {
     'modules/xen/gnttab_entry.c',
     'modules/xen/hcall_args.c',
     'modules/xenstore/xs_wire.c',
+    'modules/xenstore/xs_client.c',
     'modules/boot/pvh_parse.c',
     'tests/xen/harness.c',
   ];
@@ -137,6 +138,57 @@ describe('xenstore wire protocol (io/xs_wire.h)', () => {
     expect(tooLong).toBe('end -1 16 16');
     expect(badType).toBe('end -1 16 16');
     expect(badIdx).toBe('end -1 0 0');
+  });
+});
+
+describe('xenstore client against a simulated store (xs_client.c)', () => {
+  it('reads, writes, lists and watches, with requests and replies larger than the 1 KiB rings', async () => {
+    const out = await one(
+      'xs_session write:domid=3 read:domid read:nokey write:device/vif/0/state=4 write:device/vbd/768/state=1 ' +
+        'dir:device watch:control/shutdown:tok event event write:control/shutdown=poweroff event ' +
+        'big:big=3000 read:big unwatch:control/shutdown:tok write:control/shutdown=x event big:huge=4090 big:huge=4092',
+    );
+    expect(out.split('; ')).toEqual([
+      'write 0',
+      'read 0 1:3',
+      'read -2', // XS_ERROR "ENOENT"
+      'write 0',
+      'write 0',
+      'dir 0 vif vbd',
+      'watch 0',
+      'event control/shutdown tok', // a watch fires once when set
+      'event none',
+      'write 0',
+      'event control/shutdown tok',
+      'big 0', // 3000-byte request through the 1 KiB request ring
+      `read 0 3000:${'x'.repeat(40)}`, // and the reply through the response ring
+      'unwatch 0',
+      'write 0',
+      'event none',
+      'big 0', // payload of exactly 4095 bytes
+      'big -7', // 4097: over XENSTORE_PAYLOAD_MAX, never sent
+      'dropped 0 broken 0',
+    ]);
+  });
+
+  it('keeps the oldest watch events when more arrive than it queues, and counts the rest', async () => {
+    const out = await one(
+      'xs_session watch:a:t1 write:a/1=x write:a/2=x write:a/3=x write:a/4=x write:a/5=x event event event event event',
+    );
+    expect(out.split('; ')).toEqual([
+      'watch 0',
+      'write 0',
+      'write 0',
+      'write 0',
+      'write 0',
+      'write 0',
+      'event a t1',
+      'event a/1 t1',
+      'event a/2 t1',
+      'event a/3 t1',
+      'event none',
+      'dropped 2 broken 0',
+    ]);
   });
 });
 
