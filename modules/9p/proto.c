@@ -91,22 +91,19 @@ uint32_t p9_finish(struct p9_msg *m)
 	return n;
 }
 
-int p9_check_reply(struct p9_msg *m, uint8_t *buf, uint32_t got, uint32_t msize, uint8_t ttype, uint16_t tag)
+/* After the header: the error a reply carries (-errno), 0 when it is the
+ * answer to ttype, -EIO when it is neither. */
+static int reply_kind(struct p9_msg *m, uint8_t type, uint8_t ttype)
 {
-	*m = (struct p9_msg){ .buf = buf, .len = got, .off = 0, .err = false };
-	uint32_t size = p9_get32(m);
-	uint8_t type = p9_get8(m);
-	uint16_t rtag = p9_get16(m);
-	if (m->err || size < P9_HDR || size > got || size > msize) {
-		pr_err("9p: reply of %u bytes says it is %u (msize %u): dropped\n", got, size, msize);
-		return -EIO;
-	}
-	m->len = size;
-	if (rtag != tag) {
-		pr_err("9p: reply tag %u for request tag %u: dropped\n", rtag, tag);
-		return -EIO;
-	}
 	if (type == P9_RLERROR) {
+		uint32_t e = p9_get32(m);
+		if (m->err || e == 0 || e > 4095)
+			return -EIO;
+		return -(int)e;
+	}
+	if (type == P9_RERROR) { /* 9P2000.u: ename[s] errno[4] */
+		uint16_t n;
+		p9_getstr(m, &n);
 		uint32_t e = p9_get32(m);
 		if (m->err || e == 0 || e > 4095)
 			return -EIO;
@@ -117,4 +114,45 @@ int p9_check_reply(struct p9_msg *m, uint8_t *buf, uint32_t got, uint32_t msize,
 		return -EIO;
 	}
 	return 0;
+}
+
+static int check_header(struct p9_msg *m, uint32_t got, uint32_t msize, uint16_t tag, uint32_t *size, uint8_t *type)
+{
+	*size = p9_get32(m);
+	*type = p9_get8(m);
+	uint16_t rtag = p9_get16(m);
+	if (m->err || *size < P9_HDR || *size > got || *size > msize) {
+		pr_err("9p: reply of %u bytes says it is %u (msize %u): dropped\n", got, *size, msize);
+		return -EIO;
+	}
+	if (rtag != tag) {
+		pr_err("9p: reply tag %u for request tag %u: dropped\n", rtag, tag);
+		return -EIO;
+	}
+	return 0;
+}
+
+int p9_check_reply(struct p9_msg *m, uint8_t *buf, uint32_t got, uint32_t msize, uint8_t ttype, uint16_t tag)
+{
+	*m = (struct p9_msg){ .buf = buf, .len = got, .off = 0, .err = false };
+	uint32_t size;
+	uint8_t type;
+	int e = check_header(m, got, msize, tag, &size, &type);
+	if (e)
+		return e;
+	m->len = size;
+	return reply_kind(m, type, ttype);
+}
+
+int p9_check_reply_split(struct p9_msg *m, uint8_t *hdr, uint32_t hdrlen, uint32_t got, uint32_t msize,
+			 uint8_t ttype, uint16_t tag, uint32_t *size)
+{
+	*m = (struct p9_msg){ .buf = hdr, .len = got < hdrlen ? got : hdrlen, .off = 0, .err = false };
+	uint8_t type;
+	int e = check_header(m, got, msize, tag, size, &type);
+	if (e)
+		return e;
+	if (*size < m->len)
+		m->len = *size;
+	return reply_kind(m, type, ttype);
 }

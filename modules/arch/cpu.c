@@ -1,5 +1,6 @@
 /* CPU feature detection and control-register setup. */
 #include <arch/arch.h>
+#include <arch/context.h>
 #include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <lib/string.h>
@@ -74,6 +75,32 @@ void idt_init(void);
 void idt_load(void);
 void smp_arch_init(void);
 
+/* User state components the kernel saves: x87, SSE, AVX, and AVX-512's
+ * three (opmask, ZMM_Hi256, Hi16_ZMM) together. Not MPX (deprecated),
+ * PKRU (no protection keys) or supervisor states. */
+#define XFEATURES_USER (0x7ull | 0xe0ull)
+
+/* XCR0 from CPUID 0xD's supported mask, and the XSAVE area's size for it;
+ * the same on every CPU. Without room in ARCH_FPU_STATE_MAX, FXSAVE only. */
+static void xstate_setup(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	uint64_t mask = ((uint64_t)d << 32 | a) & XFEATURES_USER;
+	if ((mask & 0xe0) != 0xe0)
+		mask &= ~0xe0ull;
+	if ((mask & 3) != 3)
+		return;
+	__asm__ __volatile__("xsetbv" : : "c"(0), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)));
+	cpuid(0xd, 0, &a, &b, &c, &d); /* EBX: the size for what XCR0 now enables */
+	if (b > ARCH_FPU_STATE_MAX || b < 576) {
+		__asm__ __volatile__("xsetbv" : : "c"(0), "a"(3u), "d"(0u));
+		return;
+	}
+	arch_xstate_size = b;
+	arch_xcr0 = mask;
+}
+
 /* Control registers every CPU needs (the boot CPU and each AP). */
 static void cpu_setup(void)
 {
@@ -90,7 +117,11 @@ static void cpu_setup(void)
 		cr4 |= CR4_SMEP;
 	if (features[CPU_SMAP])
 		cr4 |= CR4_SMAP;
+	if (features[CPU_XSAVE])
+		cr4 |= CR4_OSXSAVE;
 	write_cr4(cr4);
+	if (features[CPU_XSAVE])
+		xstate_setup();
 
 	if (features[CPU_NX])
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);

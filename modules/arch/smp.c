@@ -73,27 +73,29 @@ void tlb_service(void)
 	__atomic_fetch_sub(&tlb_acks, 1, __ATOMIC_RELEASE);
 }
 
-void tlb_shootdown(uintptr_t va, size_t len)
+void tlb_shootdown_cpus(uint64_t cpus, uintptr_t va, size_t len)
 {
 	uint64_t f = irq_save();
-	flush_local(va, len);
+	unsigned self = this_cpu_id();
+	if (self < 64 && (cpus & (1ull << self)))
+		flush_local(va, len);
 	if (nr_online == 1) {
 		irq_restore(f);
 		return;
 	}
 	/* Waiting for this lock serves other CPUs' requests (spin_lock polls). */
 	spin_lock(&tlb_lock);
-	unsigned self = this_cpu_id(), n = 0;
+	unsigned n = 0;
 	tlb_va = va;
 	tlb_len = len;
 	/* The page-table change is visible before any CPU reads the request. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned c = 0; c < MAX_CPUS; c++)
-		if (c != self && percpus[c].online)
+		if (c != self && percpus[c].online && (c >= 64 || (cpus & (1ull << c))))
 			n++;
 	tlb_acks = n;
 	for (unsigned c = 0; c < MAX_CPUS && n; c++) {
-		if (c == self || !percpus[c].online)
+		if (c == self || !percpus[c].online || (c < 64 && !(cpus & (1ull << c))))
 			continue;
 		__atomic_store_n(&percpus[c].tlb_pending, true, __ATOMIC_RELEASE);
 		lapic_send_ipi(percpus[c].apic_id, IPI_TLB);
@@ -102,6 +104,11 @@ void tlb_shootdown(uintptr_t va, size_t len)
 		cpu_relax();
 	spin_unlock(&tlb_lock);
 	irq_restore(f);
+}
+
+void tlb_shootdown(uintptr_t va, size_t len)
+{
+	tlb_shootdown_cpus(~0ull, va, len);
 }
 
 static void tlb_ipi(struct trap_frame *tf)

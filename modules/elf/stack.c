@@ -28,6 +28,7 @@
 #define AT_RANDOM 25
 #define AT_HWCAP2 26
 #define AT_EXECFN 31
+#define AT_SYSINFO_EHDR 33
 #define AT_MINSIGSTKSZ 51
 
 #define ARGS_MAX (256u << 10) /* bytes of argument and environment strings */
@@ -126,6 +127,8 @@ long elf_build_stack(const struct exec_params *p)
 	AUX(AT_EXECFN, execfn);
 	if (p->minsigstksz)
 		AUX(AT_MINSIGSTKSZ, p->minsigstksz);
+	if (p->sysinfo_ehdr)
+		AUX(AT_SYSINFO_EHDR, p->sysinfo_ehdr);
 	AUX(AT_NULL, 0);
 #undef AUX
 

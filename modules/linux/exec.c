@@ -1,12 +1,16 @@
-/* execve: replace the program of the (single-threaded) process. Arguments are
- * copied in and the new file is checked before the old image is dropped, so
- * most failures return an error to the caller; a failure after that point
- * ends the process, as on Linux. "#!" scripts run their interpreter. */
+/* execve: replace the program of the calling process. Arguments are copied
+ * in and the new file is checked before the old image is dropped, so most
+ * failures return an error to the caller; a failure after that point ends
+ * the process, as on Linux. "#!" scripts run their interpreter. The other
+ * threads of a multi-threaded caller end first; the caller takes the
+ * process's pid as its thread id. */
 #include "internal.h"
+#include "calls.h"
 #include <console/printk.h>
 #include <elf/elf.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
+#include <sched/thread.h>
 #include <uaccess/uaccess.h>
 #include <uvm/uvm.h>
 
@@ -136,6 +140,32 @@ int exec_script_interp(const char *path, char *head, char **interp, char **arg)
 	return parse_shebang(head, hl, interp, arg);
 }
 
+/* Make every other thread of the caller's process leave, and wait for it. */
+static void kill_other_threads(struct uthread *self)
+{
+	struct process *p = self->process;
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	struct uthread *t;
+	list_for_each_entry(t, &p->threads, node) {
+		if (t == self)
+			continue;
+		t->zap = true;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* see signal_pending() */
+		if (t->sleeping)
+			thread_wake(t->kt);
+		else if (t->kt)
+			thread_kick(t->kt);
+	}
+	spin_unlock_irqrestore(&p->lock, f);
+	process_notify();
+	while (READ_ONCE(p->nthreads) > 1) {
+		if (self->zap)
+			thread_exit_user(0); /* the whole process is being killed */
+		thread_sleep_ns(100000);
+	}
+	self->tid = p->pid;
+}
+
 SYSCALL(59, execve, 3)
 {
 	char *path = NULL, *head = NULL, *script_path = NULL;
@@ -143,11 +173,6 @@ SYSCALL(59, execve, 3)
 	struct strvec argv = { 0 }, envp = { 0 };
 	long r;
 
-	if (proc.nthreads > 1) {
-		/* Replacing a multi-threaded program would have to stop the others first. */
-		printk(LOG_WARN, "osvb: execve from a program with %d threads is not supported\n", proc.nthreads);
-		return -EAGAIN;
-	}
 	if ((r = user_path((const char *)a0, &path)))
 		return r;
 	a.buf = kmalloc(EXEC_ARGS_MAX);
@@ -204,10 +229,11 @@ SYSCALL(59, execve, 3)
 	envp.v[envp.n] = NULL;
 
 	/* The point of no return: drop the old program. */
+	struct uthread *ut = current_uthread();
+	kill_other_threads(ut);
 	fd_close_on_exec();
 	signal_reset_on_exec();
-	uvm_reset();
-	struct uthread *ut = current_uthread();
+	posix_timers_release(&proc); /* POSIX timers do not survive exec */
 	ut->clear_child_tid = 0;
 	ut->robust_list = 0;
 	r = process_exec(prog, av, ac, envp.v, envp.n);

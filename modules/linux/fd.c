@@ -1,13 +1,62 @@
-/* The descriptor table (one process) and user path strings. */
+/* Descriptor tables (one per process, shared by its threads) and user path
+ * strings. */
 #include "internal.h"
 #include <uaccess/uaccess.h>
 #include <mm/kmalloc.h>
 #include <lib/printf.h>
 #include <lib/string.h>
 
-static struct file *fds[NR_FDS];
-static uint64_t cloexec[NR_FDS / 64];
-static spinlock_t lock = SPINLOCK_INIT;
+struct fdtable {
+	int refs;
+	spinlock_t lock;
+	struct file *fds[NR_FDS];
+	uint64_t cloexec[NR_FDS / 64];
+};
+
+struct fdtable *fdtable_new(void)
+{
+	struct fdtable *t = kzalloc(sizeof(*t));
+	if (t) {
+		t->refs = 1;
+		spin_init(&t->lock);
+	}
+	return t;
+}
+
+struct fdtable *fdtable_dup(struct fdtable *src)
+{
+	struct fdtable *t = fdtable_new();
+	if (!t)
+		return NULL;
+	uint64_t fl = spin_lock_irqsave(&src->lock);
+	for (int fd = 0; fd < NR_FDS; fd++)
+		t->fds[fd] = src->fds[fd] ? file_get(src->fds[fd]) : NULL;
+	memcpy(t->cloexec, src->cloexec, sizeof(t->cloexec));
+	spin_unlock_irqrestore(&src->lock, fl);
+	return t;
+}
+
+void fdtable_get(struct fdtable *t)
+{
+	__atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+}
+
+void fdtable_put(struct fdtable *t)
+{
+	if (__atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	/* The last user is gone: release is where pipe ends and sockets close. */
+	for (int fd = 0; fd < NR_FDS; fd++)
+		if (t->fds[fd])
+			file_put(t->fds[fd]);
+	kfree(t);
+}
+
+/* The caller's table, under the short names the functions below use. */
+#define T (proc.fdt)
+#define fds (T->fds)
+#define cloexec (T->cloexec)
+#define lock (T->lock)
 
 static void set_cloexec(int fd, bool on)
 {
@@ -170,38 +219,4 @@ long process_fd_link(int fd, char *buf, size_t size)
 	}
 	file_put(f);
 	return n;
-}
-
-/* The whole table, with a reference to every file (fork emulation). */
-struct fd_table_copy {
-	struct file *fds[NR_FDS];
-	uint64_t cloexec[NR_FDS / 64];
-};
-
-void *fd_table_save(void)
-{
-	struct fd_table_copy *c = kmalloc(sizeof(*c));
-	if (!c)
-		return NULL;
-	uint64_t fl = spin_lock_irqsave(&lock);
-	for (int fd = 0; fd < NR_FDS; fd++)
-		c->fds[fd] = fds[fd] ? file_get(fds[fd]) : NULL;
-	memcpy(c->cloexec, cloexec, sizeof(cloexec));
-	spin_unlock_irqrestore(&lock, fl);
-	return c;
-}
-
-void fd_table_restore(void *saved)
-{
-	struct fd_table_copy *c = saved;
-	for (int fd = 0; fd < NR_FDS; fd++) {
-		uint64_t fl = spin_lock_irqsave(&lock);
-		struct file *old = fds[fd];
-		fds[fd] = c->fds[fd];
-		spin_unlock_irqrestore(&lock, fl);
-		if (old)
-			file_put(old);
-	}
-	memcpy(cloexec, c->cloexec, sizeof(cloexec));
-	kfree(c);
 }

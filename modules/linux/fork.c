@@ -1,222 +1,340 @@
 /*
- * fork emulation. There is one address space, so a forked child cannot run
- * beside its parent. Instead the parent is set aside: its memory (every area
- * and resident page), descriptors, working directory, signal actions and
- * registers are copied, and the same kernel thread carries on as the child
- * (fork returns 0). When the child exits (or is killed), the parent's state is
- * put back and fork returns the child's pid in the parent; wait4 then reports
- * the child's status. The child may execve; the parent's copy is untouched.
+ * New processes (fork, vfork, clone without CLONE_THREAD) and waiting for
+ * them (wait4, waitid).
  *
- * Differences from Linux: parent and child never run at the same time (a
- * child that waits for its parent, or fills a pipe nobody reads yet, blocks
- * forever), forking costs a copy of the resident memory, and only a
- * single-threaded program may fork. This is enough for shells running
- * commands one after another (busybox sh) and for fork+exec / vfork+exec.
+ * The child gets a copy-on-write copy of the address space (CLONE_VM: the
+ * same one, as vfork and posix_spawn ask), a copy of the descriptor table
+ * sharing the open files and their offsets (CLONE_FILES: the same table),
+ * the working directory, umask, signal actions and mask, and a thread of its
+ * own that the scheduler runs beside the parent's on any CPU. CLONE_VFORK
+ * blocks the calling thread until the child execs or ends.
  */
 #include "internal.h"
 #include <arch/cpu.h>
 #include <console/printk.h>
+#include <lib/printf.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
+#include <sched/thread.h>
+#include <sched/wait.h>
+#include <time/clock.h>
 #include <uaccess/uaccess.h>
 #include <uvm/uvm.h>
 
+#define CLONE_VM 0x00000100
+#define CLONE_FILES 0x00000400
+#define CLONE_VFORK 0x00004000
+#define CLONE_PARENT 0x00008000
 #define CLONE_SETTLS 0x00080000
 #define CLONE_PARENT_SETTID 0x00100000
 #define CLONE_CHILD_CLEARTID 0x00200000
 #define CLONE_CHILD_SETTID 0x01000000
 
-struct saved_parent {
-	struct saved_parent *up;
+/* On the stack of a thread in vfork: the child says when it may go on. */
+struct vfork_wait {
+	volatile bool done;
+};
+
+struct fork_start {
+	struct uthread *ut;
 	struct trap_frame tf;
-	struct uvm_snapshot *mem;
-	void *fds;
-	struct inode *cwd;
-	uint32_t umask;
-	struct ksigaction actions[NSIG];
-	uint64_t sigmask, fs_base, gs_base, altstack_sp, altstack_size, clear_child_tid, robust_list;
-	int altstack_flags;
 	struct fpu_state fpu;
-	int pid, child_pid;
-	char exe[VFS_PATH_MAX];
+	uint64_t set_child_tid;  /* CLONE_CHILD_SETTID: written in the child's address space */
 };
 
-struct zombie {
-	struct list node;
-	int pid, parent, wstatus;
-};
-
-static struct saved_parent *parents;
-static struct list zombies = LIST_INIT(zombies);
-
-bool fork_in_child(void)
+void vfork_release(struct process *p)
 {
-	return parents != NULL;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct vfork_wait *w = p->vfork_wait;
+	p->vfork_wait = NULL;
+	if (w)
+		w->done = true;
+	spin_unlock_irqrestore(&procs_lock, f);
+	if (w)
+		process_notify();
 }
 
-int fork_parent_pid(void)
+static void fork_entry(void *arg)
 {
-	return parents ? parents->pid : 0;
-}
+	struct fork_start *fs = arg;
+	struct trap_frame tf = fs->tf;
 
-long fork_child(uint64_t flags, uint64_t newsp, uint64_t child_tid, uint64_t tls)
-{
-	struct uthread *ut = current_uthread();
-	static bool told;
-
-#ifndef CONFIG_LINUX_FORK
-	(void)flags, (void)newsp, (void)child_tid, (void)tls, (void)ut, (void)told;
-	return -ENOSYS; /* one process: fork is configured out (LINUX_FORK) */
-#endif
-	if (proc.nthreads > 1) {
-		if (!told) {
-			told = true;
-			printk(LOG_WARN, "osvb: %s: fork from a program with %d threads is not supported\n", proc.comm,
-			       proc.nthreads);
-		}
-		return -ENOSYS;
-	}
-	struct saved_parent *p = kzalloc(sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->mem = uvm_snapshot();
-	p->fds = p->mem ? fd_table_save() : NULL;
-	if (!p->mem || !p->fds) {
-		if (p->mem)
-			uvm_restore(p->mem); /* nothing changed: puts the same memory back */
-		kfree(p);
-		return -ENOMEM;
-	}
-	p->tf = *ut->frame;
-	p->cwd = inode_get(vfs_cwd());
-	p->umask = proc.umask;
-	memcpy(p->actions, proc.actions, sizeof(p->actions));
-	p->sigmask = ut->sigmask;
-	p->fs_base = ut->fs_base;
-	p->gs_base = ut->gs_base;
-	p->altstack_sp = ut->altstack_sp;
-	p->altstack_size = ut->altstack_size;
-	p->altstack_flags = ut->altstack_flags;
-	p->clear_child_tid = ut->clear_child_tid;
-	p->robust_list = ut->robust_list;
-	fpu_save(ut, &p->fpu);
-	p->pid = proc.pid;
-	p->child_pid = alloc_tid() + 1;
-	strlcpy(p->exe, proc.exe, sizeof(p->exe));
-	p->up = parents;
-	parents = p;
-
-	/* From here on this thread is the child. */
-	proc.pid = ut->tid = p->child_pid;
-	if (flags & CLONE_CHILD_SETTID)
-		put_user_u32((uint32_t *)child_tid, p->child_pid);
-	ut->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? child_tid : 0;
-	if (newsp)
-		ut->frame->rsp = newsp;
-	if ((flags & CLONE_SETTLS) && tls < USER_TOP) {
-		ut->fs_base = tls;
-		wrmsr(MSR_FS_BASE, tls);
-	}
-	return 0;
-}
-
-void fork_child_exit(int wstatus)
-{
-	struct uthread *ut = current_uthread();
-	struct saved_parent *p = parents;
-	struct zombie *z = kmalloc(sizeof(*z));
-
-	if (z) {
-		*z = (struct zombie){ .pid = p->child_pid, .parent = p->pid, .wstatus = wstatus };
-		list_push_back(&zombies, &z->node);
-	}
-	parents = p->up;
-	if (ut->clear_child_tid) {
-		put_user_u32((uint32_t *)ut->clear_child_tid, 0);
-	}
-	uvm_restore(p->mem);
-	fd_table_restore(p->fds);
-	vfs_set_cwd(p->cwd);
-	inode_put(p->cwd);
-	proc.umask = p->umask;
-	memcpy(proc.actions, p->actions, sizeof(p->actions));
-	proc.pid = ut->tid = p->pid;
-	proc_set_exe(p->exe);
-	ut->sigmask = p->sigmask;
-	ut->fs_base = p->fs_base;
-	ut->gs_base = p->gs_base;
-	ut->altstack_sp = p->altstack_sp;
-	ut->altstack_size = p->altstack_size;
-	ut->altstack_flags = p->altstack_flags;
-	ut->clear_child_tid = p->clear_child_tid;
-	ut->robust_list = p->robust_list;
-	ut->sigpending &= ~SIGBIT(SIGCHLD);
-	fpu_load(ut, &p->fpu);
-
-	struct trap_frame tf = p->tf;
-	tf.rax = z ? p->child_pid : -ENOMEM;
-	int pid = p->child_pid;
-	kfree(p);
-	struct ksiginfo si = { .signo = SIGCHLD, .code = (wstatus & 0x7f) ? 2 : 1, .kill = { pid, 0 } };
-	signal_send(ut, SIGCHLD, &si);
-	ut->frame = &tf;
-	signal_deliver(&tf);
-	ut->frame = NULL;
+	uthread_attach(fs->ut);
+	fpu_load(fs->ut, &fs->fpu);
+	if (fs->set_child_tid)
+		put_user_u32((uint32_t *)fs->set_child_tid, fs->ut->tid);
+	kfree(fs);
 	enter_user(&tf);
 }
 
-/* The first zombie matching pid (-1 or 0: any child of the caller). */
-static struct zombie *find_zombie(int pid)
+long fork_process(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t child_tid, uint64_t tls)
 {
-	struct zombie *z;
-	list_for_each_entry(z, &zombies, node)
-		if (z->parent == proc.pid && (pid <= 0 || z->pid == pid))
-			return z;
-	return NULL;
+#ifndef CONFIG_LINUX_FORK
+	return -ENOSYS; /* configured out (LINUX_FORK): one process */
+#endif
+	struct uthread *pt = current_uthread();
+	struct process *parent = pt->process;
+	int err = -ENOMEM;
+
+	if ((flags & 0xff) != SIGCHLD && (flags & 0xff) != 0)
+		return -EINVAL; /* only SIGCHLD (or no signal) tells the parent */
+	if ((flags & CLONE_SETTLS) && tls >= USER_TOP)
+		return -EPERM;
+	struct process *c = process_alloc(parent);
+	struct uthread *ut = uthread_new();
+	struct fork_start *fs = kmalloc(sizeof(*fs));
+	if (!c || !ut || !fs)
+		goto fail;
+	if (flags & CLONE_VM) {
+		c->mm = parent->mm;
+		uvm_mm_get(c->mm);
+	} else if (!(c->mm = uvm_mm_fork(&err))) {
+		goto fail;
+	}
+	if (flags & CLONE_FILES) {
+		c->fdt = parent->fdt;
+		fdtable_get(c->fdt);
+	} else if (!(c->fdt = fdtable_dup(parent->fdt))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	ut->tid = c->pid;
+	ut->process = c;
+	ut->sigmask = pt->sigmask;
+	/* As on Linux: the name, no_new_privs and the policy are inherited; the
+	 * parent-death signal is not. */
+	__builtin_memcpy(ut->name, pt->name, sizeof(ut->name));
+	ut->no_new_privs = pt->no_new_privs;
+	ut->sched_policy = pt->sched_policy;
+	ut->sched_prio = pt->sched_prio;
+	ut->fs_base = (flags & CLONE_SETTLS) ? tls : pt->fs_base;
+	ut->gs_base = pt->gs_base;
+	ut->altstack_sp = pt->altstack_sp;
+	ut->altstack_size = pt->altstack_size;
+	ut->altstack_flags = pt->altstack_flags;
+	if (flags & CLONE_CHILD_CLEARTID)
+		ut->clear_child_tid = child_tid;
+	list_push_back(&c->threads, &ut->node);
+	c->nthreads = 1;
+	fs->ut = ut;
+	fs->tf = *pt->frame;
+	fs->tf.rax = 0;
+	if (newsp)
+		fs->tf.rsp = newsp;
+	fs->set_child_tid = (flags & CLONE_CHILD_SETTID) ? child_tid : 0;
+	fpu_save(pt, &fs->fpu);
+	if ((flags & CLONE_PARENT_SETTID) && put_user_u32((uint32_t *)parent_tid, c->pid)) {
+		err = -EFAULT;
+		goto fail;
+	}
+
+	struct vfork_wait vw = { false };
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	c->parent = (flags & CLONE_PARENT) && parent->parent ? parent->parent : parent;
+	list_push_back(&c->parent->children, &c->sibling);
+	list_push_back(&procs, &c->all);
+	if (flags & CLONE_VFORK)
+		c->vfork_wait = &vw;
+	spin_unlock_irqrestore(&procs_lock, f);
+
+	char name[24];
+	snprintf(name, sizeof(name), "pid %d", c->pid);
+	struct thread *t = thread_create_flags(name, fork_entry, fs, THREAD_FPU);
+	if (!t) {
+		f = spin_lock_irqsave(&procs_lock);
+		list_remove(&c->sibling);
+		list_remove(&c->all);
+		spin_unlock_irqrestore(&procs_lock, f);
+		err = -EAGAIN;
+		goto fail;
+	}
+	thread_detach(t);
+	int pid = c->pid;
+	if (flags & CLONE_VFORK) {
+		/* Until the child execs or ends; a kill of this process still ends
+		 * the wait (the child then forgets the waiter). */
+		struct waiter w = { .queued = false };
+		for (;;) {
+			wait_prepare(&poll_wq, &w);
+			if (vw.done || pt->zap)
+				break;
+			wait_block(0);
+		}
+		wait_finish(&poll_wq, &w);
+		if (!vw.done) {
+			f = spin_lock_irqsave(&procs_lock);
+			struct process *q;
+			list_for_each_entry(q, &procs, all)
+				if (q->vfork_wait == &vw)
+					q->vfork_wait = NULL;
+			spin_unlock_irqrestore(&procs_lock, f);
+		}
+	}
+	return pid;
+
+fail:
+	if (c) {
+		if (c->mm)
+			uvm_mm_put(c->mm);
+		if (c->fdt)
+			fdtable_put(c->fdt);
+		if (c->cwd)
+			inode_put(c->cwd);
+		process_free(c);
+	}
+	if (ut)
+		uthread_free(ut);
+	kfree(fs);
+	return err;
+}
+
+/* --- wait --- */
+
+#define WNOHANG 0x00000001
+#define WUNTRACED 0x00000002
+#define WSTOPPED WUNTRACED
+#define WEXITED 0x00000004
+#define WCONTINUED 0x00000008
+#define WNOWAIT 0x01000000
+#define __WNOTHREAD 0x20000000
+#define __WALL 0x40000000
+#define __WCLONE 0x80000000
+
+#define P_ALL 0
+#define P_PID 1
+#define P_PGID 2
+
+struct wait_result {
+	int pid, wstatus, code, status;
+};
+
+static bool matches(const struct process *c, int idtype, int id)
+{
+	switch (idtype) {
+	case P_PID:
+		return c->pid == id;
+	case P_PGID:
+		return c->pgid == id;
+	default:
+		return true;
+	}
+}
+
+/* One pass over the caller's children: 1 with *res when one has news, 0
+ * when some match but none has, -ECHILD when none match. */
+static int wait_scan(int idtype, int id, unsigned options, struct wait_result *res, struct process **reaped)
+{
+	struct process *self = &proc, *c;
+	int any = 0;
+	*reaped = NULL;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	list_for_each_entry(c, &self->children, sibling) {
+		if (!matches(c, idtype, id))
+			continue;
+		any = 1;
+		if (c->state == PROC_ZOMBIE && (options & WEXITED)) {
+			int ws = c->wstatus;
+			*res = (struct wait_result){ c->pid, ws, (ws & 0x7f) ? ((ws & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED,
+						     (ws & 0x7f) ? (ws & 0x7f) : (ws >> 8) & 0xff };
+			if (!(options & WNOWAIT)) {
+				list_remove(&c->sibling);
+				list_remove(&c->all);
+				*reaped = c;
+			}
+			spin_unlock_irqrestore(&procs_lock, f);
+			return 1;
+		}
+		if (c->state == PROC_ALIVE && c->report && (c->report & 0xff) == 0x7f && (options & WSTOPPED)) {
+			*res = (struct wait_result){ c->pid, c->report, CLD_STOPPED, c->report >> 8 };
+			if (!(options & WNOWAIT))
+				c->report = 0;
+			spin_unlock_irqrestore(&procs_lock, f);
+			return 1;
+		}
+		if (c->state == PROC_ALIVE && c->report == 0xffff && (options & WCONTINUED)) {
+			*res = (struct wait_result){ c->pid, 0xffff, CLD_CONTINUED, SIGCONT };
+			if (!(options & WNOWAIT))
+				c->report = 0;
+			spin_unlock_irqrestore(&procs_lock, f);
+			return 1;
+		}
+	}
+	spin_unlock_irqrestore(&procs_lock, f);
+	return any ? 0 : -ECHILD;
+}
+
+static long do_wait(int idtype, int id, unsigned options, struct wait_result *res)
+{
+	for (;;) {
+		unsigned seen = process_events();
+		struct process *reaped;
+		int r = wait_scan(idtype, id, options, res, &reaped);
+		if (reaped)
+			process_free(reaped);
+		if (r)
+			return r < 0 ? r : 1;
+		if (options & WNOHANG)
+			return 0;
+		r = WAIT_INTR(process_events() != seen, 0);
+		if (r)
+			return r;
+	}
 }
 
 SYSCALL(61, wait4, 4)
 {
 	int pid = a0;
-	struct zombie *z = find_zombie(pid);
-	if (!z)
-		return -ECHILD; /* children have always finished by the time fork returned */
-	if (a1 && put_user_u32((uint32_t *)a1, z->wstatus))
+	unsigned options = a2;
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
+		return -EINVAL;
+	int idtype = P_ALL, id = 0;
+	if (pid > 0) {
+		idtype = P_PID, id = pid;
+	} else if (pid == 0) {
+		idtype = P_PGID, id = proc.pgid;
+	} else if (pid < -1) {
+		idtype = P_PGID, id = -pid;
+	}
+	struct wait_result res;
+	long r = do_wait(idtype, id, options | WEXITED, &res);
+	if (r <= 0)
+		return r;
+	if (a1 && put_user_u32((uint32_t *)a1, res.wstatus))
 		return -EFAULT;
 	if (a3 && clear_user((void *)a3, 144))
 		return -EFAULT;
-	int r = z->pid;
-	list_remove(&z->node);
-	kfree(z);
-	return r;
+	return res.pid;
 }
-
-#define P_ALL 0
-#define P_PID 1
-#define WNOWAIT 0x01000000
 
 SYSCALL(247, waitid, 5)
 {
 	int idtype = a0, id = a1;
-	if (idtype != P_ALL && idtype != P_PID)
+	unsigned options = a3;
+	if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
 		return -EINVAL;
-	struct zombie *z = find_zombie(idtype == P_ALL ? -1 : id);
-	if (!z)
-		return -ECHILD;
+	if (options & ~(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE))
+		return -EINVAL;
+	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	if (idtype == P_PGID && id == 0)
+		id = proc.pgid;
+	struct wait_result res;
+	long r = do_wait(idtype, id, options, &res);
+	if (r < 0)
+		return r;
 	if (a2) {
 		struct ksiginfo si;
 		memset(&si, 0, sizeof(si));
-		si.signo = SIGCHLD;
-		si.code = (z->wstatus & 0x7f) ? 2 : 1; /* CLD_KILLED : CLD_EXITED */
-		si.kill.pid = z->pid;
-		int32_t status = (z->wstatus & 0x7f) ? (z->wstatus & 0x7f) : (z->wstatus >> 8) & 0xff;
-		memcpy(si.bytes + 8, &status, 4); /* si_status follows si_pid, si_uid */
+		if (r > 0) {
+			si.signo = SIGCHLD;
+			si.code = res.code;
+			si.kill.pid = res.pid;
+			memcpy(si.bytes + 8, &res.status, 4); /* si_status follows si_pid, si_uid */
+		}
 		if (copy_to_user((void *)a2, &si, sizeof(si)))
 			return -EFAULT;
 	}
-	if (!(a3 & WNOWAIT)) {
-		list_remove(&z->node);
-		kfree(z);
-	}
+	if (a4 && clear_user((void *)a4, 144))
+		return -EFAULT;
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* alarm and setitimer(ITIMER_REAL): a one-shot kernel timer that sends
- * SIGALRM to the process and re-arms itself for an interval. (ITIMER_VIRTUAL
+/* alarm and setitimer(ITIMER_REAL): a one-shot kernel timer per process that
+ * sends it SIGALRM and re-arms itself for an interval. (ITIMER_VIRTUAL
  * and ITIMER_PROF, CPU-time timers, are not supported.) */
 #include "internal.h"
 #include <time/clock.h>
@@ -12,22 +12,31 @@ struct itimerval {
 	int64_t interval_sec, interval_usec, value_sec, value_usec;
 };
 
-static struct timer alarm_timer;
-static bool alarm_ready;
-static uint64_t alarm_deadline, alarm_interval; /* ns; deadline 0 = disarmed */
+static struct process *timer_process(struct timer *t)
+{
+	return (struct process *)((char *)t - __builtin_offsetof(struct process, alarm_timer));
+}
+
+/* The fields of struct process (ns; deadline 0 = disarmed). */
+#define alarm_timer (p->alarm_timer)
+#define alarm_ready (p->alarm_ready)
+#define alarm_deadline (p->alarm_deadline)
+#define alarm_interval (p->alarm_interval)
 
 static void alarm_fired(struct timer *t)
 {
-	(void)t;
+	struct process *p = timer_process(t);
 	struct uthread *ut = NULL;
-	if (!list_empty(&proc.threads))
-		ut = list_first_entry(&proc.threads, struct uthread, node);
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	if (!list_empty(&p->threads))
+		ut = list_first_entry(&p->threads, struct uthread, node);
 	if (alarm_interval) {
 		alarm_deadline += alarm_interval;
 		timer_arm(&alarm_timer, alarm_deadline);
 	} else {
 		alarm_deadline = 0;
 	}
+	spin_unlock_irqrestore(&p->lock, f);
 	if (ut) {
 		struct ksiginfo si = { .signo = SIGALRM, .code = 0x80 /* SI_KERNEL */ };
 		signal_send(ut, SIGALRM, &si);
@@ -36,6 +45,7 @@ static void alarm_fired(struct timer *t)
 
 static void get_current(struct itimerval *v)
 {
+	struct process *p = &proc;
 	uint64_t now = clock_monotonic_ns();
 	uint64_t left = alarm_deadline > now ? alarm_deadline - now : (alarm_deadline ? 1000 : 0);
 	v->value_sec = left / NSEC_PER_SEC;
@@ -46,6 +56,7 @@ static void get_current(struct itimerval *v)
 
 static void set_timer(uint64_t value_ns, uint64_t interval_ns)
 {
+	struct process *p = &proc;
 	if (!alarm_ready) {
 		timer_init(&alarm_timer, alarm_fired, NULL);
 		alarm_ready = true;

@@ -1,6 +1,13 @@
-/* The application process: threads' user state, entering ring 3, exec, exit,
- * and the init hook that starts the program named on the command line. */
+/* Processes: the process table, threads' user state, entering ring 3, loading
+ * a program (exec), the end of threads and processes, and the init hook that
+ * starts the first process with the program named on the command line.
+ *
+ * The first process (pid 1) is the application as osvb run started it. When
+ * it ends, the VM exits with its status at once: the other processes are not
+ * waited for or signalled (like a container whose init exits; Linux itself
+ * would panic). Its orphaned descendants are re-parented to it meanwhile. */
 #include "internal.h"
+#include "calls.h"
 #include <arch/cpu.h>
 #include <arch/gdt.h>
 #include <arch/percpu.h>
@@ -15,20 +22,104 @@
 #include <mm/vmap.h>
 #include <sched/thread.h>
 #include <shutdown/shutdown.h>
+#include <uaccess/uaccess.h>
 #include <uvm/uvm.h>
 
 CMDLINE_OPTION(exec, "exec", "the program to run: osvb.exec=/path [NAME=VALUE...] [-- args...]");
 CMDLINE_OPTION(cwd, "cwd", "working directory of the program (default /)");
 CMDLINE_OPTION(argv0, "argv0", "argv[0] of the program (default: the osvb.exec path)");
 
-struct process proc = { .pid = 1, .lock = SPINLOCK_INIT, .threads = LIST_INIT(proc.threads), .umask = 022 };
+spinlock_t procs_lock = SPINLOCK_INIT;
+struct list procs = LIST_INIT(procs);
+struct process *init_process;
+
+/* What kernel threads (no process) see as "the current process". */
+static struct process kernel_process = {
+	.lock = SPINLOCK_INIT, .threads = LIST_INIT(kernel_process.threads), .umask = 022,
+	.children = LIST_INIT(kernel_process.children), .comm = "kernel",
+};
+
+struct process *current_process(void)
+{
+	struct thread *t = thread_current();
+	struct uthread *ut = t ? t->user : NULL;
+	return ut ? ut->process : &kernel_process;
+}
+
+static struct inode **cwd_slot(void)
+{
+	struct process *p = current_process();
+	return p == &kernel_process ? NULL : &p->cwd;
+}
+
+struct process *process_find(int pid)
+{
+	struct process *p;
+	list_for_each_entry(p, &procs, all)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static volatile unsigned proc_events;
+
+void process_notify(void)
+{
+	__atomic_fetch_add(&proc_events, 1, __ATOMIC_RELEASE);
+	poll_notify();
+}
+
+unsigned process_events(void)
+{
+	return __atomic_load_n(&proc_events, __ATOMIC_ACQUIRE);
+}
+
+struct process *process_alloc(struct process *parent)
+{
+	struct process *p = kzalloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = alloc_tid();
+	spin_init(&p->lock);
+	list_init(&p->threads);
+	list_init(&p->children);
+	list_init(&p->sibling);
+	list_init(&p->all);
+	p->umask = 022;
+	p->comm = p->exe;
+	if (parent) {
+		p->pgid = parent->pgid;
+		p->sid = parent->sid;
+		p->umask = parent->umask;
+		uint64_t f = spin_lock_irqsave(&parent->lock);
+		memcpy(p->actions, parent->actions, sizeof(p->actions));
+		spin_unlock_irqrestore(&parent->lock, f);
+		proc_set_exe_of(p, parent->exe);
+		memcpy(p->cmdline, parent->cmdline, parent->cmdline_len);
+		p->cmdline_len = parent->cmdline_len;
+		p->cwd = parent->cwd ? inode_get(parent->cwd) : NULL;
+	} else {
+		p->pgid = p->sid = p->pid;
+	}
+	return p;
+}
+
+void process_free(struct process *p)
+{
+	kfree(p);
+}
+
+void proc_set_exe_of(struct process *p, const char *path)
+{
+	if (path != p->exe)
+		strlcpy(p->exe, path, sizeof(p->exe));
+	const char *slash = strrchr(p->exe, '/');
+	p->comm = slash ? slash + 1 : p->exe;
+}
 
 void proc_set_exe(const char *path)
 {
-	if (path != proc.exe)
-		strlcpy(proc.exe, path, sizeof(proc.exe));
-	const char *slash = strrchr(proc.exe, '/');
-	proc.comm = slash ? slash + 1 : proc.exe;
+	proc_set_exe_of(&proc, path);
 }
 
 void enter_user_frame(struct trap_frame *tf) __noreturn;
@@ -39,6 +130,8 @@ struct uthread *current_uthread(void)
 	return t ? t->user : NULL;
 }
 
+/* Thread ids and pids share one space, as on Linux (a process's pid is its
+ * first thread's tid). Never reused: 2^31 of them last long enough here. */
 int alloc_tid(void)
 {
 	static int next_tid = 1;
@@ -57,6 +150,16 @@ struct uthread *uthread_new(void)
 void uthread_free(struct uthread *ut)
 {
 	kfree(ut);
+}
+
+void uthread_attach(struct uthread *ut)
+{
+	struct thread *t = thread_current();
+	uint64_t f = irq_save();
+	ut->kt = t;
+	t->user = ut;
+	uvm_mm_activate(ut->process->mm);
+	irq_restore(f);
 }
 
 static uint64_t kstack_top(struct thread *t)
@@ -83,35 +186,164 @@ void enter_user(const struct trap_frame *tf)
 	enter_user_frame(dst);
 }
 
-/* The TLS bases follow the scheduler (sched switches the FPU state and the
- * syscall stack itself). */
+/* The address space and TLS bases follow the scheduler (sched switches the
+ * FPU state and the syscall stack itself). Kernel threads keep whatever
+ * address space the CPU had loaded. */
 static void switch_hook(struct thread *prev, struct thread *next)
 {
 	(void)prev;
 	struct uthread *ut = next->user;
 	if (!ut)
 		return;
+	uvm_mm_activate(ut->process->mm);
 	wrmsr(MSR_FS_BASE, ut->fs_base);
 	wrmsr(MSR_KERNEL_GS_BASE, ut->gs_base);
 }
 
+void process_zap(struct process *p, int ws)
+{
+	struct uthread *self = current_uthread();
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	if (!p->exiting) {
+		p->wstatus = ws;
+		p->exiting = true;
+	}
+	struct uthread *t;
+	list_for_each_entry(t, &p->threads, node) {
+		t->zap = true;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* see signal_pending() */
+		if (t == self || !t->kt)
+			continue;
+		if (t->sleeping)
+			thread_wake(t->kt);
+		else
+			thread_kick(t->kt);
+	}
+	spin_unlock_irqrestore(&p->lock, f);
+	process_notify(); /* a stopped or exec-waiting thread rechecks */
+}
+
+int futex_wake(uint64_t uaddr, int n, uint32_t bitset);
+
+/* The first process ended: so does the VM. */
+static void __noreturn init_exit(struct process *p, int ws)
+{
+	sockets_exit();
+	if (ws & 0x7f) {
+		shutdown_exit(128 + (ws & 0x7f));
+	}
+	printk(LOG_INFO, "osvb: %s exited with status %d\n", p->comm ? p->comm : "program", (ws >> 8) & 0xff);
+	shutdown_exit((ws >> 8) & 0xff);
+}
+
+/* Under procs_lock: a child whose parent died gets the signal its threads
+ * asked for with PR_SET_PDEATHSIG. */
+static void orphan_pdeathsig(struct process *c)
+{
+	struct uthread *t;
+	int sig = 0;
+	uint64_t f = spin_lock_irqsave(&c->lock);
+	list_for_each_entry(t, &c->threads, node)
+		if (t->pdeathsig)
+			sig = t->pdeathsig;
+	spin_unlock_irqrestore(&c->lock, f);
+	if (sig && c->state == PROC_ALIVE) {
+		struct ksiginfo si = { .signo = sig, .code = 0x80 /* SI_KERNEL */ };
+		signal_send_process(c, sig, &si);
+	}
+}
+
+/* The last thread of p is leaving: release what p holds and leave a zombie
+ * for its parent (or nothing, when the parent ignores SIGCHLD). */
+static void __noreturn process_end(struct process *p, struct uthread *ut, int ws)
+{
+	if (p == init_process)
+		init_exit(p, ws);
+	if (p->alarm_ready)
+		timer_cancel(&p->alarm_timer);
+	posix_timers_release(p);
+	vfork_release(p);
+	fdtable_put(p->fdt);
+	p->fdt = NULL;
+	if (p->cwd)
+		inode_put(p->cwd);
+	p->cwd = NULL;
+	uint64_t f = irq_save();
+	struct mm *mm = p->mm;
+	p->mm = NULL;
+	thread_current()->user = NULL;
+	irq_restore(f);
+	uthread_free(ut);
+	if (mm)
+		uvm_mm_put(mm);
+
+	bool reap = false;
+	f = spin_lock_irqsave(&procs_lock);
+	/* Orphans go to the first process. */
+	while (!list_empty(&p->children)) {
+		struct process *c = list_entry(list_pop_front(&p->children), struct process, sibling);
+		c->parent = init_process;
+		list_push_back(&init_process->children, &c->sibling);
+		orphan_pdeathsig(c);
+	}
+	struct process *parent = p->parent;
+	p->wstatus = ws;
+	if (parent) {
+		struct ksigaction *a = &parent->actions[SIGCHLD - 1];
+		reap = a->handler == SIG_IGN || (a->flags & 2 /* SA_NOCLDWAIT */);
+	}
+	if (reap) {
+		list_remove(&p->sibling);
+		list_remove(&p->all);
+	} else {
+		p->state = PROC_ZOMBIE;
+		int code = (ws & 0x7f) ? ((ws & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+		signal_child_event(p, code, (ws & 0x7f) ? (ws & 0x7f) : (ws >> 8) & 0xff);
+	}
+	spin_unlock_irqrestore(&procs_lock, f);
+	process_notify();
+	if (reap)
+		process_free(p);
+	thread_exit();
+}
+
+void thread_exit_user(int status)
+{
+	struct uthread *ut = current_uthread();
+	struct process *p = ut->process;
+
+	/* From a fault or the way out of an interrupt too: what follows may
+	 * sleep (closing files) and wait for other CPUs. */
+	irq_enable();
+
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	list_remove(&ut->node);
+	bool last = --p->nthreads == 0;
+	int ws = p->exiting ? p->wstatus : (status & 0xff) << 8;
+	spin_unlock_irqrestore(&p->lock, f);
+	/* The address space is still there: tell a joiner (CLONE_CHILD_CLEARTID). */
+	if (ut->clear_child_tid) {
+		put_user_u32((uint32_t *)ut->clear_child_tid, 0);
+		futex_wake(ut->clear_child_tid, 1, ~0u);
+	}
+	if (last)
+		process_end(p, ut, ws);
+	process_notify(); /* an exec waiting for the other threads to go */
+	thread_current()->user = NULL;
+	uthread_free(ut);
+	thread_exit();
+}
+
 void process_exit(int status)
 {
-	if (fork_in_child())
-		fork_child_exit((status & 0xff) << 8);
-	proc.exiting = true;
-	sockets_exit();
-	printk(LOG_INFO, "osvb: %s exited with status %d\n", proc.comm ? proc.comm : "program", status & 0xff);
-	shutdown_exit(status & 0xff);
+	process_zap(&proc, (status & 0xff) << 8);
+	thread_exit_user(status);
 }
 
 void process_kill(int sig)
 {
-	if (fork_in_child())
-		fork_child_exit(sig & 0x7f);
-	proc.exiting = true;
-	sockets_exit();
-	shutdown_exit(128 + sig);
+	process_zap(&proc, sig & 0x7f);
+	thread_exit_user(0);
 }
 
 static uint64_t cpu_hwcap(void)
@@ -121,9 +353,6 @@ static uint64_t cpu_hwcap(void)
 	return d;
 }
 
-static char cmdline_copy[1024];
-static size_t cmdline_len;
-
 int process_pid(void)
 {
 	return proc.pid;
@@ -131,7 +360,8 @@ int process_pid(void)
 
 int process_ppid(void)
 {
-	return fork_parent_pid();
+	struct process *p = &proc;
+	return p->parent ? p->parent->pid : 0;
 }
 
 int process_threads(void)
@@ -146,20 +376,21 @@ const char *process_exe_path(void)
 
 size_t process_cmdline(char *buf, size_t size)
 {
-	size_t n = MIN(size, cmdline_len);
-	memcpy(buf, cmdline_copy, n);
+	size_t n = MIN(size, proc.cmdline_len);
+	memcpy(buf, proc.cmdline, n);
 	return n;
 }
 
 static void save_cmdline(const char *const *argv, int argc)
 {
-	cmdline_len = 0;
+	struct process *p = &proc;
+	p->cmdline_len = 0;
 	for (int i = 0; i < argc; i++) {
 		size_t l = strlen(argv[i]) + 1;
-		if (cmdline_len + l > sizeof(cmdline_copy))
+		if (p->cmdline_len + l > sizeof(p->cmdline))
 			break;
-		memcpy(cmdline_copy + cmdline_len, argv[i], l);
-		cmdline_len += l;
+		memcpy(p->cmdline + p->cmdline_len, argv[i], l);
+		p->cmdline_len += l;
 	}
 }
 
@@ -231,25 +462,29 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 {
 	struct thread *t = thread_current();
 	struct uthread *ut = t->user;
+	struct process *p = ut->process;
 	struct elf_loaded exe, interp;
 	struct file *f, *fi = NULL;
 	int r;
 
-	if (fpu_attach(t))
-		return -ENOMEM;
-	if (!ut) {
-		ut = uthread_new();
-		if (!ut)
-			return -ENOMEM;
-		ut->tid = proc.pid;
-		ut->kt = t;
-		t->user = ut;
-		list_push_back(&proc.threads, &ut->node);
-		proc.nthreads = 1;
-	}
 	r = open_exec(path, &f);
 	if (r)
 		return r;
+	/* A fresh address space replaces the old one (a vfork child's is its
+	 * parent's, which just loses a user). */
+	struct mm *nm = uvm_mm_new();
+	if (!nm) {
+		file_put(f);
+		return -ENOMEM;
+	}
+	uint64_t fl = irq_save();
+	struct mm *old = p->mm;
+	p->mm = nm;
+	uvm_mm_activate(nm);
+	irq_restore(fl);
+	if (old)
+		uvm_mm_put(old);
+	vfork_release(p);
 	r = elf_load(f, path, true, &exe);
 	if (r)
 		goto out;
@@ -273,13 +508,14 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 	canonical_path(path, proc.exe, sizeof(proc.exe));
 	proc_set_exe(proc.exe);
 
-	struct exec_params p = {
+	struct exec_params ep = {
 		.argv = argv, .argc = argc, .envp = envp, .envc = envc, .execfn = path,
 		.exe = &exe, .interp = exe.interp ? &interp : NULL,
-		.hwcap = cpu_hwcap(), .minsigstksz = 2048,
+		.hwcap = cpu_hwcap(), .minsigstksz = 1024 + fpu_frame_size(),
+		.sysinfo_ehdr = vdso_map ? vdso_map() : 0,
 	};
 	save_cmdline(argv, argc);
-	long sp = elf_build_stack(&p);
+	long sp = elf_build_stack(&ep);
 	if (sp < 0) {
 		r = sp;
 		goto out;
@@ -296,7 +532,7 @@ int process_exec(const char *path, const char *const *argv, int argc, const char
 	if (fi)
 		file_put(fi);
 	printk(LOG_INFO, "osvb: starting %s (entry %#lx%s)\n", path, (unsigned long)tf.rip,
-	       p.interp ? ", dynamic" : "");
+	       ep.interp ? ", dynamic" : "");
 	enter_user(&tf);
 out:
 	kfree(exe.interp);
@@ -333,7 +569,22 @@ static int app_main(void)
 
 	if (!path || !*path)
 		return 0;
+	/* This kernel thread becomes the first thread of the first process. */
+	struct thread *t = thread_current();
+	struct process *p = process_alloc(NULL);
+	struct uthread *ut = uthread_new();
+	if (!p || !ut || !(p->fdt = fdtable_new()) || fpu_attach(t))
+		panic("osvb: out of memory starting the application");
+	ut->tid = p->pid;
+	ut->kt = t;
+	ut->process = p;
+	list_push_back(&p->threads, &ut->node);
+	p->nthreads = 1;
+	list_push_back(&procs, &p->all);
+	init_process = p;
+	vfs_cwd_slot = cwd_slot;
 	sched_switch_hook = switch_hook;
+	t->user = ut;
 	signal_init();
 	fd_init_stdio();
 

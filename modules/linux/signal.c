@@ -9,6 +9,7 @@
 #include <lib/panic.h>
 #include <lib/string.h>
 #include <sched/thread.h>
+#include <sched/wait.h>
 #include <uaccess/uaccess.h>
 #include <uvm/uvm.h>
 
@@ -63,6 +64,8 @@ static bool default_ignored(int sig)
 	return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
+#define STOP_SIGNALS (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+
 static void __noreturn die(int sig, const struct ksiginfo *info, const struct trap_frame *tf)
 {
 	if (sig == SIGSEGV || sig == SIGBUS)
@@ -71,8 +74,8 @@ static void __noreturn die(int sig, const struct ksiginfo *info, const struct tr
 	else if (sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)
 		printk(LOG_ERR, "osvb: %s killed by %s (rip %#lx)\n", proc.comm, signame(sig),
 		       (unsigned long)(tf ? tf->rip : 0));
-	else
-		printk(LOG_ERR, "osvb: %s killed by %s\n", proc.comm, signame(sig));
+	else /* the first process's end is news; a shell's children killed by SIGPIPE are not */
+		printk(&proc == init_process ? LOG_ERR : LOG_INFO, "osvb: %s killed by %s\n", proc.comm, signame(sig));
 	process_kill(sig);
 }
 
@@ -83,41 +86,108 @@ bool signal_pending(void)
 	 * another CPU sets sigpending, then reads sleeping. Each side's store
 	 * must be visible before its load, or both miss the other. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return ut && (ut->sigpending & ~ut->sigmask);
+	return ut && (ut->zap || (ut->sigpending & ~ut->sigmask));
+}
+
+/* Job control: SIGCONT resumes a stopped process (and cancels pending stop
+ * signals); a stop signal cancels a pending SIGCONT. */
+/* Under procs_lock. */
+static void continue_process(struct process *p)
+{
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	struct uthread *t;
+	list_for_each_entry(t, &p->threads, node)
+		t->sigpending &= ~STOP_SIGNALS;
+	spin_unlock_irqrestore(&p->lock, f);
+	if (p->stopped) {
+		p->stopped = false;
+		p->report = 0xffff;
+		signal_child_event(p, CLD_CONTINUED, SIGCONT);
+		process_notify();
+	}
+}
+
+/* Under procs_lock. */
+void signal_child_event(struct process *p, int code, int status)
+{
+	struct process *parent = p->parent;
+	if (!parent || parent->state != PROC_ALIVE)
+		return;
+	if ((code == CLD_STOPPED || code == CLD_CONTINUED) && (parent->actions[SIGCHLD - 1].flags & 1 /* SA_NOCLDSTOP */))
+		return;
+	struct ksiginfo si = { .signo = SIGCHLD, .code = code, .kill = { p->pid, 0 } };
+	memcpy(si.bytes + 8, &status, 4); /* si_status follows si_pid, si_uid */
+	signal_send_process(parent, SIGCHLD, &si);
 }
 
 int signal_send(struct uthread *t, int sig, const struct ksiginfo *info)
 {
+	struct process *p = t->process;
 	if (sig < 1 || sig > NSIG)
 		return -EINVAL;
-	if (sig == SIGKILL || sig == SIGSTOP)
-		die(SIGKILL, info, NULL);
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	struct ksigaction *a = &proc.actions[sig - 1];
-	if (a->handler == SIG_IGN || (a->handler == SIG_DFL && default_ignored(sig))) {
-		spin_unlock_irqrestore(&proc.lock, f);
+	if (sig == SIGKILL) {
+		process_zap(p, SIGKILL);
 		return 0;
 	}
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	struct ksigaction *a = &p->actions[sig - 1];
+	/* A blocked (or sigwait-ed) signal is kept even if ignored: its action
+	 * may change before it is unblocked, and sigwait/signalfd take it. */
+	bool held = (t->sigmask | t->waitset) & SIGBIT(sig);
+	if (!held && (a->handler == SIG_IGN || (a->handler == SIG_DFL && default_ignored(sig)))) {
+		spin_unlock_irqrestore(&p->lock, f);
+		return 0;
+	}
+	if (SIGBIT(sig) & STOP_SIGNALS)
+		t->sigpending &= ~SIGBIT(SIGCONT);
 	if (!(t->sigpending & SIGBIT(sig)))
 		t->siginfo[sig - 1] = *info;
 	t->sigpending |= SIGBIT(sig);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* see signal_pending() */
 	bool other = t->kt && t != current_uthread() && (SIGBIT(sig) & ~t->sigmask);
 	bool wake = other && t->sleeping;
-	spin_unlock_irqrestore(&proc.lock, f);
+	spin_unlock_irqrestore(&p->lock, f);
 	if (wake)
 		thread_wake(t->kt);
 	else if (other)
 		thread_kick(t->kt); /* running on another CPU: make it enter the kernel */
+	poll_notify(); /* signalfd readers and sigtimedwait in other threads */
 	return 0;
 }
 
-static struct uthread *find_thread(int tid)
+int signal_send_process(struct process *p, int sig, const struct ksiginfo *info)
 {
-	struct uthread *ut;
-	list_for_each_entry(ut, &proc.threads, node)
-		if (ut->tid == tid)
-			return ut;
+	if (sig == SIGCONT)
+		continue_process(p);
+	/* To a thread that does not block it (else the first). */
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	struct uthread *t, *target = NULL;
+	list_for_each_entry(t, &p->threads, node) {
+		if (!target)
+			target = t;
+		if (!(t->sigmask & SIGBIT(sig))) {
+			target = t;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&p->lock, f);
+	if (!target)
+		return 0; /* a zombie, or ending: nothing to deliver to */
+	return signal_send(target, sig, info);
+}
+
+/* Under procs_lock: the thread tid of process tgid (0: any process). */
+static struct uthread *find_thread(int tgid, int tid)
+{
+	struct process *p;
+	list_for_each_entry(p, &procs, all) {
+		if ((tgid && p->pid != tgid) || p->state != PROC_ALIVE)
+			continue;
+		struct uthread *ut;
+		list_for_each_entry(ut, &p->threads, node)
+			if (ut->tid == tid)
+				return ut;
+	}
 	return NULL;
 }
 
@@ -150,7 +220,7 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 	    !on_altstack(ut, sp))
 		sp = ut->altstack_sp + ut->altstack_size;
 	sp -= 128; /* the red zone of the interrupted function */
-	sp = (sp - sizeof(struct fpu_state)) & ~63ul;
+	sp = (sp - fpu_frame_size()) & ~63ul;
 	uint64_t fp = sp;
 	sp -= sizeof(struct rt_sigframe);
 	sp = ((sp + 8) & ~15ul) - 8; /* at handler entry: (rsp + 8) % 16 == 0 */
@@ -179,7 +249,10 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 
 	struct fpu_state fs;
 	fpu_save(ut, &fs);
-	if (copy_to_user((void *)fp, &fs, sizeof(fs)) || copy_to_user((void *)sp, &fr, sizeof(fr)))
+	fpu_frame_prepare(&fs);
+	if (fpu_xstate())
+		fr.uc.flags |= 1; /* UC_FP_XSTATE */
+	if (copy_to_user((void *)fp, &fs, fpu_frame_size()) || copy_to_user((void *)sp, &fr, sizeof(fr)))
 		return false;
 
 	/* The handler starts with a clean FPU state, as on Linux. */
@@ -195,12 +268,56 @@ static bool setup_frame(struct uthread *ut, struct trap_frame *tf, int sig, stru
 	return true;
 }
 
+static void stopped_wait(struct uthread *ut);
+
+/* Default action of a stop signal: the process stops (its parent hears of
+ * it) until SIGCONT or SIGKILL. Its threads that run user code stop on their
+ * next way back to it; threads asleep in a system call stop when it ends. */
+static void stop(struct uthread *ut, int sig)
+{
+	struct process *p = ut->process;
+	irq_enable(); /* from an interrupt's way out too: this sleeps */
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	p->stopped = true;
+	p->report = (sig << 8) | 0x7f;
+	signal_child_event(p, CLD_STOPPED, sig);
+	spin_unlock_irqrestore(&procs_lock, f);
+	process_notify();
+	f = spin_lock_irqsave(&p->lock);
+	struct uthread *t;
+	list_for_each_entry(t, &p->threads, node)
+		if (t != ut && t->kt && !t->sleeping)
+			thread_kick(t->kt);
+	spin_unlock_irqrestore(&p->lock, f);
+	stopped_wait(ut);
+}
+
+static void stopped_wait(struct uthread *ut)
+{
+	struct process *p = ut->process;
+	struct waiter w = { .queued = false };
+	for (;;) {
+		wait_prepare(&poll_wq, &w);
+		if (!READ_ONCE(p->stopped) || ut->zap)
+			break;
+		wait_block(0);
+	}
+	wait_finish(&poll_wq, &w);
+}
+
 void signal_deliver(struct trap_frame *tf)
 {
 	struct uthread *ut = current_uthread();
 	if (!ut)
 		return;
 	for (;;) {
+		if (ut->zap)
+			thread_exit_user(0);
+		if (READ_ONCE(ut->process->stopped)) {
+			irq_enable(); /* from an interrupt's way out too: this sleeps */
+			stopped_wait(ut);
+			continue;
+		}
 		uint64_t f = spin_lock_irqsave(&proc.lock);
 		uint64_t ready = ut->sigpending & ~ut->sigmask;
 		if (!ready) {
@@ -218,6 +335,10 @@ void signal_deliver(struct trap_frame *tf)
 			spin_unlock_irqrestore(&proc.lock, f);
 			if (a.handler == SIG_IGN || default_ignored(sig))
 				continue;
+			if (SIGBIT(sig) & STOP_SIGNALS) {
+				stop(ut, sig);
+				continue;
+			}
 			die(sig, &ut->siginfo[sig - 1], tf);
 		}
 		uint64_t oldmask = ut->restore_sigmask ? ut->saved_sigmask : ut->sigmask;
@@ -373,7 +494,7 @@ SYSCALL(15, rt_sigreturn, 0)
 	struct sigcontext *mc = &fr.uc.mc;
 	if (mc->fpstate) {
 		struct fpu_state fs;
-		if (copy_from_user(&fs, (const void *)mc->fpstate, sizeof(fs))) {
+		if (fpu_frame_read(&fs, mc->fpstate)) {
 			struct ksiginfo si = { .signo = SIGSEGV, .code = SI_KERNEL, .addr = mc->fpstate };
 			die(SIGSEGV, &si, tf);
 		}
@@ -435,58 +556,63 @@ SYSCALL(131, sigaltstack, 2)
 	return 0;
 }
 
-static long send_to_thread(int tid, int sig)
+static long send_to_thread(int tgid, int tid, int sig)
 {
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	struct uthread *t = find_thread(tid);
-	spin_unlock_irqrestore(&proc.lock, f);
-	if (!t)
-		return -ESRCH;
-	if (sig == 0)
-		return 0;
+	if (tid <= 0)
+		return -EINVAL;
 	struct ksiginfo si = { .signo = sig, .code = SI_TKILL, .kill = { proc.pid, 0 } };
-	return signal_send(t, sig, &si);
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct uthread *t = find_thread(tgid, tid);
+	if (t && sig == SIGCONT)
+		continue_process(t->process);
+	long r = !t ? -ESRCH : sig ? signal_send(t, sig, &si) : 0;
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
 }
 
 SYSCALL(234, tgkill, 3)
 {
-	if ((int)a0 != proc.pid)
-		return -ESRCH;
-	return send_to_thread(a1, a2);
+	if ((int)a0 <= 0)
+		return -EINVAL;
+	return send_to_thread(a0, a1, a2);
 }
 
 SYSCALL(200, tkill, 2)
 {
-	return send_to_thread(a0, a1);
+	return send_to_thread(0, a0, a1);
 }
 
+/* kill: pid > 0 that process, 0 the caller's group, -1 every process but
+ * the first and the caller, < -1 the group -pid. */
 SYSCALL(62, kill, 2)
 {
 	int pid = a0, sig = a1;
-	if (pid != proc.pid && pid != 0 && pid != -1 && pid != -proc.pid)
-		return -ESRCH;
+	struct process *self = &proc;
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
-	if (sig == 0)
-		return 0;
-	/* A process-directed signal goes to a thread that does not block it (else the first). */
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	struct uthread *t, *target = NULL;
-	list_for_each_entry(t, &proc.threads, node) {
-		if (!target)
-			target = t;
-		if (!(t->sigmask & SIGBIT(sig))) {
-			target = t;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&proc.lock, f);
-	if (!target)
+	if (pid == INT32_MIN)
 		return -ESRCH;
-	struct ksiginfo si = { .signo = sig, .code = SI_USER, .kill = { proc.pid, 0 } };
-	return signal_send(target, sig, &si);
+	struct ksiginfo si = { .signo = sig, .code = SI_USER, .kill = { self->pid, 0 } };
+	int pgid = pid == 0 ? self->pgid : pid < -1 ? -pid : 0;
+	bool found = false;
+	/* Sent under the lock, so no process leaves the list meanwhile; this
+	 * thread's own SIGKILL takes effect when it returns to user mode. */
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct process *p;
+	list_for_each_entry(p, &procs, all) {
+		bool hit = pid > 0 ? p->pid == pid
+			 : pid == -1 ? p != init_process && p != self
+			 : p->pgid == pgid;
+		if (!hit)
+			continue;
+		found = true;
+		if (sig && p->state == PROC_ALIVE)
+			signal_send_process(p, sig, &si);
+	}
+	spin_unlock_irqrestore(&procs_lock, f);
+	return found ? 0 : -ESRCH;
 }
 
 SYSCALL(34, pause, 0)

@@ -1,12 +1,16 @@
 /* File and directory system calls. Data moves through a kernel bounce buffer;
  * every user pointer goes through uaccess. */
 #include "internal.h"
+#include "calls.h"
 #include <uaccess/uaccess.h>
 #include <mm/kmalloc.h>
 #include <mm/page.h>
 #include <lib/string.h>
 
 #define BOUNCE (64u << 10)
+/* Large reads of regular files use a larger bounce, so that a filesystem
+ * behind a device (9p) can have several requests in flight for one read. */
+#define BIG_BOUNCE (1u << 20)
 #define IOV_MAX 1024
 #define MAX_RW_COUNT 0x7ffff000ul /* Linux's cap on one read or write */
 #define R_OK 4
@@ -30,7 +34,15 @@ static long do_read(struct file *f, uint64_t ubuf, size_t n, uint64_t *pos)
 	if (!access_ok(ubuf, n))
 		return -EFAULT;
 	size_t chunk = n < BOUNCE ? n : BOUNCE;
-	char *k = kmalloc(chunk);
+	char *k = NULL;
+	if (n > BOUNCE && S_ISREG(f->inode->mode)) {
+		chunk = n < BIG_BOUNCE ? n : BIG_BOUNCE;
+		k = kmalloc(chunk);
+		if (!k)
+			chunk = BOUNCE;
+	}
+	if (!k)
+		k = kmalloc(chunk);
 	if (!k)
 		return -ENOMEM;
 	size_t done = 0;
@@ -545,9 +557,54 @@ SYSCALL(292, dup3, 3)
 #define F_SETLK 6
 #define F_SETLKW 7
 #define F_DUPFD_CLOEXEC 1030
+#define F_NOTIFY 1026
+#define F_SETPIPE_SZ 1031
 #define F_GETPIPE_SZ 1032
 #define F_ADD_SEALS 1033
 #define F_GET_SEALS 1034
+
+/* struct flock: l_type, l_whence (shorts), l_start, l_len, l_pid. */
+struct linux_flock {
+	int16_t type, whence;
+	int64_t start, len;
+	int32_t pid;
+};
+
+static long do_fcntl_lock(struct file *f, long cmd, uint64_t ubuf)
+{
+	struct linux_flock l;
+	if (copy_from_user(&l, (const void *)ubuf, sizeof(l)))
+		return -EFAULT;
+	if (l.type < 0 || l.type > 2) /* F_RDLCK F_WRLCK F_UNLCK */
+		return -EINVAL;
+	if (!f->ops || !f->ops->lock) {
+		/* No other process can hold a lock: always granted, never in the way. */
+		if (cmd != F_GETLK)
+			return 0;
+		l.type = 2;
+		return copy_to_user((void *)ubuf, &l, sizeof(l));
+	}
+	int64_t base = l.whence == 0 ? 0 : l.whence == 1 ? (int64_t)f->pos : l.whence == 2 ? (int64_t)f->inode->size : -1;
+	if (base < 0)
+		return -EINVAL;
+	int64_t start = base + l.start, len = l.len;
+	if (len < 0) { /* the range ends at start */
+		start += len;
+		len = -len;
+	}
+	if (start < 0)
+		return -EINVAL;
+	struct vfs_flock fl = { l.type, (uint64_t)start, (uint64_t)len, (uint32_t)proc.pid };
+	int r = f->ops->lock(f, &fl, cmd == F_SETLKW, cmd == F_GETLK);
+	if (r || cmd != F_GETLK)
+		return r;
+	l.type = (int16_t)fl.type;
+	l.whence = 0;
+	l.start = (int64_t)fl.start;
+	l.len = (int64_t)fl.len;
+	l.pid = (int32_t)fl.pid;
+	return copy_to_user((void *)ubuf, &l, sizeof(l));
+}
 
 SYSCALL(72, fcntl, 3)
 {
@@ -575,23 +632,53 @@ SYSCALL(72, fcntl, 3)
 		f->flags = (f->flags & ~(O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT)) |
 			   (a2 & (O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT));
 		break;
-	case F_GETLK: {
-		/* No other process can hold a lock: report the range as unlocked. */
-		int16_t unlck = 2; /* F_UNLCK */
-		r = copy_to_user((void *)a2, &unlck, sizeof(unlck));
-		break;
-	}
+	case F_GETLK:
 	case F_SETLK:
 	case F_SETLKW:
-		r = 0; /* one process: record locks always succeed */
+		r = do_fcntl_lock(f, a1, a2);
 		break;
 	case F_GETPIPE_SZ:
-		r = 65536;
+	case F_SETPIPE_SZ:
+		r = pipe_size(f, a1 == F_SETPIPE_SZ, a2);
+		break;
+	case F_NOTIFY:
+		r = dnotify_set(f, a2);
+		break;
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		r = memfd_seals(f, a1, a2);
 		break;
 	default:
 		r = -EINVAL;
 	}
 	file_put(f);
+	return r;
+}
+
+/* The console's foreground process group (tcsetpgrp/tcgetpgrp): the
+ * terminal itself (devfs) answers whether the file is one. */
+static int console_pgrp = 1;
+
+static long pgrp_ioctl(unsigned cmd, uint64_t arg)
+{
+	int32_t pg;
+	if (cmd == 0x540f /* TIOCGPGRP */) {
+		pg = READ_ONCE(console_pgrp);
+		return copy_to_user((void *)arg, &pg, sizeof(pg));
+	}
+	if (copy_from_user(&pg, (const void *)arg, sizeof(pg)))
+		return -EFAULT;
+	if (pg <= 0)
+		return -EINVAL;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	long r = -EPERM; /* no such group in the caller's session */
+	struct process *p;
+	list_for_each_entry(p, &procs, all)
+		if (p->pgid == pg && p->sid == proc.sid && p->state == PROC_ALIVE)
+			r = 0;
+	spin_unlock_irqrestore(&procs_lock, f);
+	if (!r)
+		console_pgrp = pg;
 	return r;
 }
 
@@ -603,6 +690,8 @@ SYSCALL(16, ioctl, 3)
 	long r = -ENOTTY;
 	if (f->ops && f->ops->ioctl)
 		r = f->ops->ioctl(f, a1, a2);
+	if (!r && (a1 == 0x540f || a1 == 0x5410))
+		r = pgrp_ioctl(a1, a2);
 	else if (a1 == 0x5421 /* FIONBIO */) {
 		int on;
 		r = copy_from_user(&on, (const void *)a2, sizeof(on));
@@ -1188,8 +1277,18 @@ SYSCALL(73, flock, 2)
 	struct file *f = fd_get(a0);
 	if (!f)
 		return -EBADF;
+	long r = 0;
+	unsigned op = a1 & ~4u; /* LOCK_NB */
+	if (op != 1 && op != 2 && op != 8) /* LOCK_SH LOCK_EX LOCK_UN */
+		r = -EINVAL;
+	else if (f->ops && f->ops->lock) {
+		/* The whole file, on the server that keeps the locks. */
+		struct vfs_flock fl = { op == 1 ? VFS_LOCK_READ : op == 2 ? VFS_LOCK_WRITE : VFS_LOCK_UNLOCK, 0, 0,
+					(uint32_t)proc.pid };
+		r = f->ops->lock(f, &fl, !(a1 & 4), false);
+	}
 	file_put(f);
-	return 0; /* one process: locks never conflict */
+	return r; /* otherwise one process: locks never conflict */
 }
 
 struct linux_statfs {
@@ -1202,6 +1301,24 @@ static long put_statfs(uint64_t ubuf, struct inode *ino)
 {
 	struct linux_statfs s;
 	memset(&s, 0, sizeof(s));
+	struct vfs_statfs v;
+	if (ino->iops && ino->iops->statfs) {
+		int r = ino->iops->statfs(ino, &v);
+		if (r)
+			return r;
+		s.type = (int64_t)v.type;
+		s.bsize = s.frsize = (int64_t)v.bsize;
+		s.blocks = (int64_t)v.blocks;
+		s.bfree = (int64_t)v.bfree;
+		s.bavail = (int64_t)v.bavail;
+		s.files = (int64_t)v.files;
+		s.ffree = (int64_t)v.ffree;
+		s.fsid[0] = (int32_t)v.fsid;
+		s.fsid[1] = (int32_t)(v.fsid >> 32);
+		s.namelen = (int64_t)v.namelen;
+		s.flags = (int64_t)v.flags;
+		return copy_to_user((void *)ubuf, &s, sizeof(s));
+	}
 	const char *t = ino->sb ? ino->sb->fstype : "";
 	s.type = !strcmp(t, "proc") ? 0x9fa0 : !strcmp(t, "sysfs") ? 0x62656572 : 0x01021994; /* tmpfs */
 	s.bsize = s.frsize = 4096;

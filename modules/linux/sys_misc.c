@@ -20,7 +20,7 @@ SYSCALL(186, gettid, 0)
 
 SYSCALL(110, getppid, 0)
 {
-	return fork_parent_pid();
+	return process_ppid();
 }
 
 SYSCALL(102, getuid, 0)
@@ -72,29 +72,72 @@ SYSCALL(106, setgid, 1)
 	return a0 == 0 ? 0 : -EPERM;
 }
 
+/* Process groups and sessions (job control for shells). */
+static long group_of(int pid, bool session)
+{
+	if (pid < 0)
+		return -EINVAL;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct process *p = pid ? process_find(pid) : &proc;
+	long r = !p ? -ESRCH : session ? p->sid : p->pgid;
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
+}
+
 SYSCALL(121, getpgid, 1)
 {
-	return proc.pid;
+	return group_of(a0, false);
 }
 
 SYSCALL(111, getpgrp, 0)
 {
-	return proc.pid;
+	return proc.pgid;
 }
 
 SYSCALL(124, getsid, 1)
 {
-	return proc.pid;
+	return group_of(a0, true);
 }
 
 SYSCALL(112, setsid, 0)
 {
-	return -EPERM; /* already a session leader */
+	struct process *self = &proc;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	long r = self->pid;
+	struct process *p;
+	/* A group leader (or the pid of any group) cannot start a session. */
+	list_for_each_entry(p, &procs, all)
+		if (p->pgid == self->pid)
+			r = -EPERM;
+	if (r > 0)
+		self->sid = self->pgid = self->pid;
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
 }
 
 SYSCALL(109, setpgid, 2)
 {
-	return 0;
+	struct process *self = &proc;
+	int pid = a0 ? (int)a0 : self->pid, pgid = a1 ? (int)a1 : pid;
+	if ((int)a0 < 0 || (int)a1 < 0)
+		return -EINVAL;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct process *p = process_find(pid), *q;
+	long r = 0;
+	if (!p || (p != self && p->parent != self))
+		r = -ESRCH;
+	else if (p->sid != self->sid || p->sid == p->pid)
+		r = -EPERM; /* another session, or a session leader */
+	else if (pgid != pid) {
+		r = -EPERM; /* joining a group: it must exist in this session */
+		list_for_each_entry(q, &procs, all)
+			if (q->pgid == pgid && q->sid == self->sid && q->state == PROC_ALIVE)
+				r = 0;
+	}
+	if (!r)
+		p->pgid = pgid;
+	spin_unlock_irqrestore(&procs_lock, f);
+	return r;
 }
 
 struct utsname {
@@ -181,7 +224,11 @@ SYSCALL(99, sysinfo, 1)
 	s.uptime = clock_monotonic_ns() / NSEC_PER_SEC;
 	s.totalram = page_total_count() * 4096;
 	s.freeram = page_free_count() * 4096;
-	s.procs = proc.nthreads;
+	uint64_t f = spin_lock_irqsave(&procs_lock);
+	struct process *p;
+	list_for_each_entry(p, &procs, all)
+		s.procs += p->nthreads;
+	spin_unlock_irqrestore(&procs_lock, f);
 	s.mem_unit = 1;
 	return copy_to_user((void *)a0, &s, sizeof(s));
 }
@@ -284,25 +331,6 @@ SYSCALL(140, getpriority, 2)
 SYSCALL(141, setpriority, 3)
 {
 	return 0;
-}
-
-SYSCALL(157, prctl, 5)
-{
-	switch (a0) {
-	case 15: /* PR_SET_NAME */
-	case 38: /* PR_SET_NO_NEW_PRIVS */
-	case 4:  /* PR_SET_DUMPABLE */
-		return 0;
-	case 16: { /* PR_GET_NAME */
-		char name[16] = { 0 };
-		strlcpy(name, proc.comm ? proc.comm : "app", sizeof(name));
-		return copy_to_user((void *)a1, name, sizeof(name));
-	}
-	case 3: /* PR_GET_DUMPABLE */
-		return 1;
-	default:
-		return -EINVAL;
-	}
 }
 
 SYSCALL(98, getrusage, 2)
@@ -465,27 +493,6 @@ SYSCALL(162, sync, 0)
 SYSCALL(306, syncfs, 1)
 {
 	return 0;
-}
-
-SYSCALL(145, sched_getscheduler, 1)
-{
-	return 0; /* SCHED_OTHER */
-}
-
-SYSCALL(143, sched_getparam, 2)
-{
-	uint32_t prio = 0;
-	return copy_to_user((void *)a1, &prio, sizeof(prio));
-}
-
-SYSCALL(146, sched_get_priority_max, 1)
-{
-	return a0 == 1 || a0 == 2 ? 99 : 0;
-}
-
-SYSCALL(147, sched_get_priority_min, 1)
-{
-	return a0 == 1 || a0 == 2 ? 1 : 0;
 }
 
 SYSCALL(324, membarrier, 3)

@@ -174,6 +174,52 @@ SYSCALL(150, munlock, 2)
 	return lock_range(a0, a1);
 }
 
+/* Memory is never paged out, so locking only checks its arguments. */
+#define MLOCK_ONFAULT 1
+#define MCL_CURRENT 1
+#define MCL_FUTURE 2
+#define MCL_ONFAULT 4
+
+SYSCALL(325, mlock2, 3)
+{
+	if (a2 & ~(uint64_t)MLOCK_ONFAULT)
+		return -EINVAL;
+	return lock_range(a0, a1);
+}
+
+SYSCALL(151, mlockall, 1)
+{
+	if (!a0 || (a0 & ~(uint64_t)(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || a0 == MCL_ONFAULT)
+		return -EINVAL;
+	return 0;
+}
+
+SYSCALL(152, munlockall, 0)
+{
+	return 0;
+}
+
+/* Protection keys: like Linux on a CPU without PKU, no key can be had; key
+ * -1 (the default) is plain mprotect. */
+SYSCALL(330, pkey_alloc, 2)
+{
+	if (a0 || (a1 & ~3ull))
+		return -EINVAL;
+	return -ENOSPC;
+}
+
+SYSCALL(331, pkey_free, 1)
+{
+	return -EINVAL;
+}
+
+SYSCALL(329, pkey_mprotect, 4)
+{
+	if ((int)a3 != -1)
+		return -EINVAL;
+	return sys_mprotect(a0, a1, a2, 0, 0, 0);
+}
+
 /* Every page of a mapped range is reported resident: the memory is never paged out. */
 SYSCALL(27, mincore, 3)
 {

@@ -2,6 +2,7 @@
  * object wakes one process-wide wait queue; waiters recheck their condition
  * (there are few threads, so precision beats bookkeeping here). */
 #include "internal.h"
+#include "calls.h"
 #include <console/console.h>
 #include <init/initcall.h>
 #include <mm/kmalloc.h>
@@ -51,7 +52,6 @@ struct file *anon_file(uint32_t mode, const struct file_ops *ops, void *priv, un
 /* --- pipes --- */
 
 #define PIPE_SIZE 65536
-#define PIPE_GROW_MAX (4u << 20) /* see pipe_write: fork children only (kmalloc limit) */
 
 struct pipe {
 	spinlock_t lock;
@@ -113,20 +113,6 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t n, uint64_t *p
 			spin_unlock_irqrestore(&p->lock, fl);
 			return done ? (ssize_t)done : -EPIPE;
 		}
-		/* In an emulated fork child the reader (the suspended parent) cannot run
-		 * until the child exits: grow the pipe instead of waiting forever. */
-		if (p->len == p->cap && fork_in_child() && p->cap < PIPE_GROW_MAX) {
-			char *nb = kmalloc(p->cap * 2);
-			if (nb) {
-				size_t first = MIN(p->len, p->cap - p->head);
-				memcpy(nb, p->buf + p->head, first);
-				memcpy(nb + first, p->buf, p->len - first);
-				kfree(p->buf);
-				p->buf = nb;
-				p->head = 0;
-				p->cap *= 2;
-			}
-		}
 		while (done < n && p->len < p->cap) {
 			size_t tail = (p->head + p->len) % p->cap;
 			size_t chunk = MIN(n - done, MIN(p->cap - p->len, p->cap - tail));
@@ -182,6 +168,42 @@ static const struct file_ops pipe_ops = {
 	.read = pipe_read, .write = pipe_write, .poll = pipe_poll, .release = pipe_release, .stream = true,
 };
 
+/* F_GETPIPE_SZ / F_SETPIPE_SZ: the capacity, set to a power-of-two number of
+ * pages (at most 1 MiB, Linux's pipe-max-size; not below what it holds). */
+long pipe_size(struct file *f, bool set, uint64_t want)
+{
+	if (f->ops != &pipe_ops)
+		return -EBADF;
+	struct pipe *p = f->priv;
+	if (!set)
+		return READ_ONCE(p->cap);
+	if (want > (1u << 20))
+		return -EPERM;
+	size_t cap = 4096;
+	while (cap < want)
+		cap <<= 1;
+	char *nb = kmalloc(cap);
+	if (!nb)
+		return -ENOMEM;
+	uint64_t fl = spin_lock_irqsave(&p->lock);
+	if (p->len > cap) {
+		spin_unlock_irqrestore(&p->lock, fl);
+		kfree(nb);
+		return -EBUSY;
+	}
+	size_t first = MIN(p->len, p->cap - p->head);
+	memcpy(nb, p->buf + p->head, first);
+	memcpy(nb + first, p->buf, p->len - first);
+	char *old = p->buf;
+	p->buf = nb;
+	p->head = 0;
+	p->cap = cap;
+	spin_unlock_irqrestore(&p->lock, fl);
+	kfree(old);
+	notify();
+	return cap;
+}
+
 SYSCALL(293, pipe2, 2)
 {
 	if (a1 & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
@@ -236,6 +258,169 @@ SYSCALL(293, pipe2, 2)
 		return -EFAULT;
 	}
 	return 0;
+}
+
+/* --- FIFOs (named pipes): mknod(S_IFIFO) in any filesystem; every open of
+ * one inode shares one pipe, kept in a small table while the FIFO is open
+ * (its data goes when the last end closes, as on Linux). An open for reading
+ * waits for a writer and one for writing waits for a reader, unless
+ * O_NONBLOCK (then a lone writer gets ENXIO). --- */
+
+struct fifo {
+	struct list node;
+	struct inode *ino;
+	struct pipe *pipe;
+	unsigned r_opens, w_opens; /* opens so far, for the waits in fifo_open */
+};
+
+static struct list fifos = LIST_INIT(fifos);
+static spinlock_t fifos_lock = SPINLOCK_INIT;
+
+static struct fifo *fifo_find(struct inode *ino)
+{
+	struct fifo *q;
+	list_for_each_entry(q, &fifos, node)
+		if (q->ino == ino)
+			return q;
+	return NULL;
+}
+
+static int fifo_open(struct inode *ino, struct file *f)
+{
+	unsigned acc = f->flags & O_ACCMODE;
+	uint64_t fl = spin_lock_irqsave(&fifos_lock);
+	struct fifo *q = fifo_find(ino);
+	if (!q) {
+		q = kzalloc(sizeof(*q));
+		struct pipe *p = q ? kzalloc(sizeof(*p)) : NULL;
+		char *buf = p ? kmalloc(PIPE_SIZE) : NULL;
+		if (!buf) {
+			spin_unlock_irqrestore(&fifos_lock, fl);
+			kfree(p);
+			kfree(q);
+			return -ENOMEM;
+		}
+		spin_init(&p->lock);
+		p->buf = buf;
+		p->cap = PIPE_SIZE;
+		q->ino = ino;
+		q->pipe = p;
+		list_push_back(&fifos, &q->node);
+	}
+	struct pipe *p = q->pipe;
+	spin_lock(&p->lock);
+	if (acc == O_WRONLY && !p->readers && (f->flags & O_NONBLOCK)) {
+		spin_unlock(&p->lock);
+		bool unused = !p->refs;
+		if (unused)
+			list_remove(&q->node);
+		spin_unlock_irqrestore(&fifos_lock, fl);
+		if (unused) {
+			kfree(p->buf);
+			kfree(p);
+			kfree(q);
+		}
+		return -ENXIO;
+	}
+	if (acc != O_WRONLY) {
+		p->readers++;
+		q->r_opens++;
+	}
+	if (acc != O_RDONLY) {
+		p->writers++;
+		q->w_opens++;
+	}
+	p->refs++;
+	unsigned r0 = q->r_opens, w0 = q->w_opens;
+	spin_unlock(&p->lock);
+	spin_unlock_irqrestore(&fifos_lock, fl);
+	f->priv = p;
+	notify();
+	if (f->flags & O_NONBLOCK || acc == O_RDWR)
+		return 0;
+	/* Wait for the other end (an open of it since, or one already there). */
+	int r = acc == O_RDONLY ? WAIT_INTR(READ_ONCE(p->writers) || READ_ONCE(q->w_opens) != w0, 0)
+				: WAIT_INTR(READ_ONCE(p->readers) || READ_ONCE(q->r_opens) != r0, 0);
+	if (r) {
+		f->ops->release(f);
+		return r;
+	}
+	return 0;
+}
+
+static void fifo_release(struct file *f)
+{
+	struct pipe *p = f->priv;
+	unsigned acc = f->flags & O_ACCMODE;
+	if (!p)
+		return; /* O_PATH: never opened */
+	uint64_t fl = spin_lock_irqsave(&fifos_lock);
+	spin_lock(&p->lock);
+	if (acc != O_WRONLY)
+		p->readers--;
+	if (acc != O_RDONLY)
+		p->writers--;
+	bool last = --p->refs == 0;
+	spin_unlock(&p->lock);
+	struct fifo *q = NULL;
+	if (last) {
+		list_for_each_entry(q, &fifos, node)
+			if (q->pipe == p)
+				break;
+		list_remove(&q->node);
+	}
+	spin_unlock_irqrestore(&fifos_lock, fl);
+	notify();
+	if (last) {
+		kfree(p->buf);
+		kfree(p);
+		kfree(q);
+	}
+}
+
+static unsigned fifo_poll(struct file *f)
+{
+	struct pipe *p = f->priv;
+	if ((f->flags & O_ACCMODE) != O_RDWR)
+		return pipe_poll(f);
+	unsigned m = 0;
+	if (p->len)
+		m |= POLLIN | POLLRDNORM;
+	if (p->len < p->cap)
+		m |= POLLOUT | POLLWRNORM;
+	return m;
+}
+
+static const struct file_ops fifo_ops = {
+	.open = fifo_open, .read = pipe_read, .write = pipe_write, .poll = fifo_poll, .release = fifo_release,
+	.stream = true,
+};
+
+/* mknod: FIFOs and regular files (device nodes are devfs's: EPERM). */
+SYSCALL(259, mknodat, 4)
+{
+	uint32_t mode = a2, type = mode & S_IFMT;
+	char *path;
+	struct inode *base;
+	long r;
+	if (type != S_IFIFO && type != S_IFREG && type != 0)
+		return (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK) ? -EPERM : -EINVAL;
+	if ((r = user_path((const char *)a1, &path)))
+		return r;
+	if (!(r = fd_dirbase(a0, path, &base))) {
+		uint32_t perm = mode & 07777 & ~proc.umask;
+		r = type == S_IFIFO ? vfs_mknod(base, path, S_IFIFO | perm, &fifo_ops, NULL)
+				    : vfs_mknod(base, path, S_IFREG | perm, NULL, NULL);
+		if (base)
+			inode_put(base);
+	}
+	kfree(path);
+	return r;
+}
+
+SYSCALL(133, mknod, 3)
+{
+	return sys_mknodat(AT_FDCWD, a0, a1, a2, 0, 0);
 }
 
 SYSCALL(22, pipe, 1)

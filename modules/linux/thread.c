@@ -1,5 +1,5 @@
-/* Threads of the process: clone (thread flags only), exit, TLS, futexes,
- * interruptible sleeps. */
+/* Threads of a process: clone (thread flags; new processes are fork.c's),
+ * exit, TLS, futexes, interruptible sleeps. */
 #include "internal.h"
 #include <arch/cpu.h>
 #include <arch/gdt.h>
@@ -8,6 +8,7 @@
 #include <sched/wait.h>
 #include <time/clock.h>
 #include <uaccess/uaccess.h>
+#include <uvm/uvm.h>
 #include <lib/printf.h>
 #include <lib/string.h>
 
@@ -114,8 +115,8 @@ static void clone_entry(void *arg)
 	struct trap_frame tf = cs->tf;
 	struct thread *t = thread_current();
 
-	t->user = cs->ut;
-	cs->ut->kt = t;
+	(void)t;
+	uthread_attach(cs->ut);
 	/* The child starts with a copy of the parent's FPU state, as on Linux. */
 	fpu_load(cs->ut, &cs->fpu);
 	kfree(cs);
@@ -127,20 +128,16 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 	const uint64_t thread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
 	struct uthread *parent = current_uthread();
 
-	if ((flags & thread_flags) != thread_flags) {
-		/* A new process: fork/vfork semantics, emulated (fork.c). */
-		if ((flags & 0xff) != SIGCHLD && (flags & 0xff) != 0)
+	if (!(flags & CLONE_THREAD)) {
+		/* A new process (fork.c). */
+		if (flags & (CLONE_NEWNS | CLONE_PTRACE | CLONE_PIDFD | 0x7e000000ull) & ~CLONE_CHILD_SETTID)
 			return -EINVAL;
-		if (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_NEWNS | CLONE_PTRACE))
-			return -EINVAL;
-		return fork_child(flags, newsp, child_tid, tls);
+		return fork_process(flags, newsp, parent_tid, child_tid, tls);
 	}
+	if ((flags & thread_flags) != thread_flags)
+		return -EINVAL; /* a thread shares everything with its process */
 	if (flags & (CLONE_NEWNS | CLONE_PTRACE | CLONE_VFORK | CLONE_PIDFD | 0x7e000000ull) & ~CLONE_CHILD_SETTID)
 		return -EINVAL;
-	/* An emulated fork child must stay single-threaded: its exit puts the
-	 * parent back into this address space, which other threads would share. */
-	if (fork_in_child())
-		return -EAGAIN;
 	if ((flags & CLONE_SETTLS) && !canonical_user(tls))
 		return -EPERM;
 
@@ -152,7 +149,8 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 			uthread_free(ut);
 		return -ENOMEM;
 	}
-	ut->tid = alloc_tid() + 1;
+	ut->tid = alloc_tid();
+	ut->process = parent->process;
 	fpu_save(parent, &cs->fpu);
 	ut->fs_base = (flags & CLONE_SETTLS) ? tls : parent->fs_base;
 	ut->gs_base = parent->gs_base;
@@ -170,19 +168,26 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 	if ((flags & CLONE_CHILD_SETTID) && put_user_u32((uint32_t *)child_tid, ut->tid))
 		goto fault;
 
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	list_push_back(&proc.threads, &ut->node);
-	proc.nthreads++;
-	spin_unlock_irqrestore(&proc.lock, f);
+	struct process *p = ut->process;
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	if (p->exiting) {
+		spin_unlock_irqrestore(&p->lock, f);
+		kfree(cs);
+		uthread_free(ut);
+		return -EAGAIN;
+	}
+	list_push_back(&p->threads, &ut->node);
+	p->nthreads++;
+	spin_unlock_irqrestore(&p->lock, f);
 
 	char name[24];
 	snprintf(name, sizeof(name), "tid %d", ut->tid);
 	struct thread *t = thread_create_flags(name, clone_entry, cs, THREAD_FPU);
 	if (!t) {
-		f = spin_lock_irqsave(&proc.lock);
+		f = spin_lock_irqsave(&p->lock);
 		list_remove(&ut->node);
-		proc.nthreads--;
-		spin_unlock_irqrestore(&proc.lock, f);
+		p->nthreads--;
+		spin_unlock_irqrestore(&p->lock, f);
 		kfree(cs);
 		uthread_free(ut);
 		return -EAGAIN;
@@ -220,37 +225,15 @@ SYSCALL(435, clone3, 2)
 
 SYSCALL(57, fork, 0)
 {
-	return fork_child(SIGCHLD, 0, 0, 0);
+	return fork_process(SIGCHLD, 0, 0, 0, 0);
 }
 
 SYSCALL(58, vfork, 0)
 {
-	return fork_child(SIGCHLD, 0, 0, 0);
+	return fork_process(CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
 }
 
 /* --- exit --- */
-
-static void __noreturn thread_exit_user(int status)
-{
-	struct uthread *ut = current_uthread();
-
-	uint64_t f = spin_lock_irqsave(&proc.lock);
-	bool last = proc.nthreads == 1;
-	if (!last) {
-		list_remove(&ut->node);
-		proc.nthreads--;
-	}
-	spin_unlock_irqrestore(&proc.lock, f);
-	if (last)
-		process_exit(status);
-	if (ut->clear_child_tid) {
-		put_user_u32((uint32_t *)ut->clear_child_tid, 0);
-		futex_wake(ut->clear_child_tid, 1, ~0u);
-	}
-	thread_current()->user = NULL;
-	uthread_free(ut);
-	thread_exit();
-}
 
 SYSCALL(60, exit, 1)
 {
@@ -306,9 +289,38 @@ int sleep_until_ns(uint64_t deadline)
 
 #define FUTEX_BUCKETS 64
 
+/* A futex is its address in one address space, or (MAP_SHARED memory) the
+ * physical address, which every process mapping it agrees on. */
+struct futex_key {
+	const void *mm;  /* NULL: addr is physical */
+	uint64_t addr;
+};
+
+static bool key_eq(const struct futex_key *a, const struct futex_key *b)
+{
+	return a->mm == b->mm && a->addr == b->addr;
+}
+
+static int futex_key(uint64_t uaddr, bool private, struct futex_key *k)
+{
+	paddr_t pa;
+	k->mm = uvm_mm_current();
+	k->addr = uaddr;
+	if (private)
+		return 0;
+	uint32_t v;
+	if (get_user_u32(&v, (const uint32_t *)uaddr)) /* faults the page in */
+		return -EFAULT;
+	if (uvm_shared_phys(uaddr, &pa)) {
+		k->mm = NULL;
+		k->addr = pa;
+	}
+	return 0;
+}
+
 struct futex_waiter {
 	struct list node;
-	uint64_t uaddr;
+	struct futex_key key;
 	uint32_t bitset;
 	volatile bool woken;
 	struct thread *thread;
@@ -319,9 +331,9 @@ static struct {
 	struct list waiters;
 } buckets[FUTEX_BUCKETS];
 
-static unsigned bucket_of(uint64_t uaddr)
+static unsigned bucket_of(const struct futex_key *k)
 {
-	return (uaddr >> 2) * 0x9e3779b1u % FUTEX_BUCKETS;
+	return ((k->addr >> 2) ^ ((uintptr_t)k->mm >> 4)) * 0x9e3779b1u % FUTEX_BUCKETS;
 }
 
 static void futex_init(void)
@@ -336,10 +348,10 @@ static void futex_init(void)
 	done = true;
 }
 
-int futex_wake(uint64_t uaddr, int n, uint32_t bitset)
+static int futex_wake_key(const struct futex_key *k, int n, uint32_t bitset)
 {
 	futex_init();
-	unsigned b = bucket_of(uaddr);
+	unsigned b = bucket_of(k);
 	int woken = 0;
 	struct list *pos, *tmp;
 	uint64_t f = spin_lock_irqsave(&buckets[b].lock);
@@ -347,7 +359,7 @@ int futex_wake(uint64_t uaddr, int n, uint32_t bitset)
 		if (woken >= n)
 			break;
 		struct futex_waiter *w = list_entry(pos, struct futex_waiter, node);
-		if (w->uaddr != uaddr || !(w->bitset & bitset))
+		if (!key_eq(&w->key, k) || !(w->bitset & bitset))
 			continue;
 		list_remove(&w->node);
 		w->woken = true;
@@ -358,11 +370,18 @@ int futex_wake(uint64_t uaddr, int n, uint32_t bitset)
 	return woken;
 }
 
-static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline, uint32_t bitset)
+int futex_wake(uint64_t uaddr, int n, uint32_t bitset)
+{
+	struct futex_key k;
+	if (futex_key(uaddr, false, &k))
+		return -EFAULT;
+	return futex_wake_key(&k, n, bitset);
+}
+
+static long futex_wait(uint64_t uaddr, bool private, uint32_t val, uint64_t deadline, uint32_t bitset)
 {
 	struct uthread *ut = current_uthread();
-	struct futex_waiter w = { .uaddr = uaddr, .bitset = bitset, .thread = thread_current() };
-	unsigned b = bucket_of(uaddr);
+	struct futex_waiter w = { .bitset = bitset, .thread = thread_current() };
 	uint32_t cur;
 	long r = 0;
 
@@ -371,6 +390,9 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline, uint32_t
 		return -EINVAL;
 	if (uaddr & 3)
 		return -EINVAL;
+	if (futex_key(uaddr, private, &w.key))
+		return -EFAULT;
+	unsigned b = bucket_of(&w.key);
 	uint64_t f = irq_save();
 	spin_lock(&buckets[b].lock);
 	if (get_user_u32(&cur, (uint32_t *)uaddr)) {
@@ -413,10 +435,14 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline, uint32_t
 	return w.woken ? 0 : r;
 }
 
-static long futex_requeue(uint64_t uaddr, int nwake, int nmove, uint64_t uaddr2, bool cmp, uint32_t val)
+static long futex_requeue(uint64_t uaddr, bool private, int nwake, int nmove, uint64_t uaddr2, bool cmp,
+			  uint32_t val)
 {
+	struct futex_key k1, k2;
 	futex_init();
-	unsigned b1 = bucket_of(uaddr), b2 = bucket_of(uaddr2);
+	if (futex_key(uaddr, private, &k1) || futex_key(uaddr2, private, &k2))
+		return -EFAULT;
+	unsigned b1 = bucket_of(&k1), b2 = bucket_of(&k2);
 	uint64_t f = irq_save();
 	/* Lock both buckets in index order. */
 	spin_lock(&buckets[MIN(b1, b2)].lock);
@@ -435,7 +461,7 @@ static long futex_requeue(uint64_t uaddr, int nwake, int nmove, uint64_t uaddr2,
 		int woken = 0, moved = 0;
 		list_for_each_safe(pos, tmp, &buckets[b1].waiters) {
 			struct futex_waiter *w = list_entry(pos, struct futex_waiter, node);
-			if (w->uaddr != uaddr)
+			if (!key_eq(&w->key, &k1))
 				continue;
 			if (woken < nwake) {
 				list_remove(&w->node);
@@ -444,7 +470,7 @@ static long futex_requeue(uint64_t uaddr, int nwake, int nmove, uint64_t uaddr2,
 				woken++;
 			} else if (moved < nmove) {
 				list_remove(&w->node);
-				w->uaddr = uaddr2;
+				w->key = k2;
 				list_push_back(&buckets[b2].waiters, &w->node);
 				moved++;
 			} else {
@@ -460,8 +486,9 @@ static long futex_requeue(uint64_t uaddr, int nwake, int nmove, uint64_t uaddr2,
 	return r;
 }
 
-static long futex_wake_op(uint64_t uaddr, int n, uint64_t uaddr2, int n2, uint32_t op)
+static long futex_wake_op(uint64_t uaddr, bool private, int n, uint64_t uaddr2, int n2, uint32_t op)
 {
+	struct futex_key k1, k2;
 	unsigned opc = (op >> 28) & 7, cmp = (op >> 24) & 15;
 	uint32_t oparg = (op >> 12) & 0xfff, cmparg = op & 0xfff;
 	uint32_t old, nv;
@@ -496,9 +523,11 @@ static long futex_wake_op(uint64_t uaddr, int n, uint64_t uaddr2, int n2, uint32
 	case 5: hit = (int32_t)old >= (int32_t)cmparg; break;
 	default: return -ENOSYS;
 	}
-	long r = futex_wake(uaddr, n, ~0u);
+	if (futex_key(uaddr, private, &k1) || futex_key(uaddr2, private, &k2))
+		return -EFAULT;
+	long r = futex_wake_key(&k1, n, ~0u);
 	if (hit)
-		r += futex_wake(uaddr2, n2, ~0u);
+		r += futex_wake_key(&k2, n2, ~0u);
 	return r;
 }
 
@@ -512,7 +541,9 @@ SYSCALL(202, futex, 6)
 	int op = a1;
 	uint32_t val = a2, val3 = a5;
 	int cmd = op & FUTEX_CMD_MASK;
+	bool private = op & FUTEX_PRIVATE_FLAG;
 	uint64_t deadline = 0;
+	struct futex_key k;
 
 	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && utime) {
 		struct timespec64 ts;
@@ -533,21 +564,22 @@ SYSCALL(202, futex, 6)
 	}
 	switch (cmd) {
 	case FUTEX_WAIT:
-		return futex_wait(uaddr, val, deadline, ~0u);
+		return futex_wait(uaddr, private, val, deadline, ~0u);
 	case FUTEX_WAIT_BITSET:
-		return futex_wait(uaddr, val, deadline, val3);
+		return futex_wait(uaddr, private, val, deadline, val3);
 	case FUTEX_WAKE:
-		return futex_wake(uaddr, (int)val < 0 ? INT32_MAX : (int)val, ~0u);
 	case FUTEX_WAKE_BITSET:
-		if (!val3)
+		if (cmd == FUTEX_WAKE_BITSET && !val3)
 			return -EINVAL;
-		return futex_wake(uaddr, (int)val < 0 ? INT32_MAX : (int)val, val3);
+		if (futex_key(uaddr, private, &k))
+			return -EFAULT;
+		return futex_wake_key(&k, (int)val < 0 ? INT32_MAX : (int)val, cmd == FUTEX_WAKE ? ~0u : val3);
 	case FUTEX_REQUEUE:
-		return futex_requeue(uaddr, val, (int)utime, uaddr2, false, 0);
+		return futex_requeue(uaddr, private, val, (int)utime, uaddr2, false, 0);
 	case FUTEX_CMP_REQUEUE:
-		return futex_requeue(uaddr, val, (int)utime, uaddr2, true, val3);
+		return futex_requeue(uaddr, private, val, (int)utime, uaddr2, true, val3);
 	case FUTEX_WAKE_OP:
-		return futex_wake_op(uaddr, val, uaddr2, (int)utime, val3);
+		return futex_wake_op(uaddr, private, val, uaddr2, (int)utime, val3);
 	default:
 		return -ENOSYS;
 	}

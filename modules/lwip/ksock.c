@@ -26,6 +26,7 @@ struct ksock {
 	bool connecting;    /* a nonblocking connect is in progress */
 	bool eof;           /* recv saw the end of the stream: readable from now on */
 	bool shut_wr;
+	bool corked;        /* TCP_CORK set: read back by getsockopt */
 	int sndbuf, rcvbuf;
 };
 
@@ -475,16 +476,47 @@ static bool accepted_noop(int level, int name)
 		return name == LINUX_SO_LINGER || name == LINUX_SO_RCVLOWAT || name == LINUX_SO_SNDLOWAT ||
 		       name == LINUX_SO_PASSCRED;
 	if (level == LINUX_IPPROTO_TCP)
-		return name == LINUX_TCP_CORK || name == LINUX_TCP_DEFER_ACCEPT || name == LINUX_TCP_QUICKACK ||
+		return name == LINUX_TCP_DEFER_ACCEPT || name == LINUX_TCP_QUICKACK ||
 		       name == LINUX_TCP_FASTOPEN || name == LINUX_TCP_MAXSEG;
 	if (level == LINUX_IPPROTO_IPV6 || level == LINUX_IPPROTO_IP)
 		return true;
 	return false;
 }
 
+/* Sends what TCP holds back now (Nagle's partial segment), as Linux does when
+ * TCP_CORK is cleared: nginx corks a response and turns TCP_NODELAY off while
+ * it writes, so without this the tail waits for the peer's delayed ACK. */
+static void tcp_push_now(struct ksock *s)
+{
+	LOCK_TCPIP_CORE();
+	struct lwip_sock *ls = lwip_socket_dbg_get_socket(s->fd);
+	struct netconn *c = ls ? ls->conn : NULL;
+	struct tcp_pcb *p = c && NETCONNTYPE_GROUP(netconn_type(c)) == NETCONN_TCP ? c->pcb.tcp : NULL;
+	if (p && p->state != LISTEN && p->state != CLOSED) {
+		bool nagle = !tcp_nagle_disabled(p);
+		tcp_nagle_disable(p);
+		tcp_output(p);
+		if (nagle)
+			tcp_nagle_enable(p);
+	}
+	UNLOCK_TCPIP_CORE();
+}
+
 int ksock_setsockopt(struct ksock *s, int level, int name, const void *val, uint32_t len)
 {
 	int llevel, lname;
+	if (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_CORK) {
+		int v;
+		if (len < sizeof(int))
+			return -EINVAL;
+		memcpy(&v, val, sizeof(v));
+		/* Corked, lwIP sends full segments as they fill (no batching beyond that); uncorked, the rest goes. */
+		bool was = s->corked;
+		s->corked = v != 0;
+		if (was && !s->corked && s->type == LINUX_SOCK_STREAM)
+			tcp_push_now(s);
+		return 0;
+	}
 	if (level == LINUX_SOL_SOCKET && (name == LINUX_SO_SNDBUF || name == LINUX_SO_RCVBUF)) {
 		int v;
 		if (len < sizeof(int))
@@ -532,6 +564,8 @@ int ksock_getsockopt(struct ksock *s, int level, int name, void *val, uint32_t *
 		v = s->rcvbuf;
 	else if (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_MAXSEG)
 		v = TCP_MSS;
+	else if (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_CORK)
+		v = s->corked;
 	else if (map_opt(level, name, &llevel, &lname)) {
 		socklen_t l = sizeof(v);
 		mutex_lock(&ksock_lock);

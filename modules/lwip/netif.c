@@ -4,8 +4,8 @@
  *   osvb.net0=ip=10.0.2.15/24,gw=10.0.2.2,ip6=auto      static IPv4, SLAAC
  *   osvb.net1=ip=dhcp,ip6=fd00::5/64,gw6=fd00::1          DHCP (only when asked)
  *
- * The first interface with an IPv4 gateway is the default route; lwIP picks
- * the interface of the longest matching prefix before it. */
+ * The first interface with an IPv4 gateway is the default route; before it,
+ * route.c picks the interface with the longest matching prefix. */
 #include <lwip/tcpip.h>
 #include <lwip/netif.h>
 #include <lwip/etharp.h>
@@ -14,6 +14,7 @@
 #include <lwip/nd6.h>
 #include <lwip/ip6_addr.h>
 #include <netif/ethernet.h>
+#include <lwip_hooks.h>
 #include <netdev/netdev.h>
 #include <cmdline/cmdline.h>
 #include <console/printk.h>
@@ -146,9 +147,11 @@ static bool configure(struct netif *netif, const char *cfg)
 		if (!strcmp(v, "auto")) {
 			netif_set_ip6_autoconfig_enabled(netif, 1);
 		} else if (split_prefix(v, &plen, 128) && ip6addr_aton(v, &a)) {
-			/* lwIP keeps no prefix length: on-link is decided by ND, /64 assumed. */
-			if (netif_add_ip6_address(netif, &a, &idx) == ERR_OK)
+			/* lwIP keeps no prefix length (it assumes /64): route.c keeps it. */
+			if (netif_add_ip6_address(netif, &a, &idx) == ERR_OK) {
 				netif_ip6_addr_set_state(netif, idx, IP6_ADDR_PREFERRED);
+				route6_add(netif, &a, plen);
+			}
 		} else {
 			pr_err("net: bad ip6=%s (want ADDR/LEN or auto)\n", v);
 		}
@@ -172,13 +175,22 @@ static void attach(struct netdev *nd)
 		return;
 	}
 	nd->stack = netif;
+	/* TCP checksums the device completes or netdev checks: lwIP leaves them (IP, UDP, ICMP stay its own). */
+	u16_t csum = NETIF_CHECKSUM_ENABLE_ALL;
+	if (nd->offload & NETDEV_RX_CSUM_TCP)
+		csum &= ~NETIF_CHECKSUM_CHECK_TCP;
+	if (nd->offload & NETDEV_TX_CSUM_TCP)
+		csum &= ~NETIF_CHECKSUM_GEN_TCP;
+	NETIF_SET_CHECKSUM_CTRL(netif, csum);
 	bool dhcp = cfg && configure(netif, cfg);
 	netif_set_up(netif);
 	if (nd->link_up)
 		netif_set_link_up(netif);
 	nd->rx = rx;
 	UNLOCK_TCPIP_CORE();
-	pr_info("net: %s %s\n", nd->name, cfg ? cfg : "(not configured)");
+	pr_info("net: %s %s%s%s\n", nd->name, cfg ? cfg : "(not configured)",
+		nd->offload & NETDEV_RX_CSUM_TCP ? ", rx csum offload" : "",
+		nd->offload & NETDEV_TX_CSUM_TCP ? ", tx csum offload" : "");
 	if (dhcp && ndhcp < NETDEV_MAX)
 		dhcp_ifs[ndhcp++] = netif;
 }

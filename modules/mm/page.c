@@ -115,6 +115,26 @@ void page_free(void *va, unsigned order)
 		page_free_phys(virt_to_phys(va), order);
 }
 
+void page_ref_init(paddr_t pa)
+{
+	__atomic_store_n(&pa_to_page(pa)->refs, 1, __ATOMIC_RELAXED);
+}
+
+void page_ref_inc(paddr_t pa)
+{
+	__atomic_fetch_add(&pa_to_page(pa)->refs, 1, __ATOMIC_RELAXED);
+}
+
+unsigned page_ref_dec(paddr_t pa)
+{
+	return __atomic_sub_fetch(&pa_to_page(pa)->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+unsigned page_ref_count(paddr_t pa)
+{
+	return __atomic_load_n(&pa_to_page(pa)->refs, __ATOMIC_ACQUIRE);
+}
+
 size_t page_free_count(void)
 {
 	return nfree;

@@ -11,10 +11,13 @@
 
 struct page {
 	struct list node;   /* free list / slab partial list */
-	uint32_t flags;
+	uint16_t flags;
 	uint8_t order;      /* PG_FREE, PG_LARGE: block order */
 	uint8_t slab_class; /* PG_SLAB */
-	uint16_t inuse;     /* PG_SLAB: objects handed out */
+	union {
+		uint32_t inuse; /* PG_SLAB: objects handed out */
+		uint32_t refs;  /* user pages: mappings (page_ref_*) */
+	};
 	void *freelist;     /* PG_SLAB: free objects */
 };
 

@@ -127,7 +127,8 @@ static pte_t *lookup(pte_t *root, uintptr_t va, bool *large)
 
 void vm_unmap(pte_t *root, uintptr_t va, size_t len)
 {
-	bool cur = is_current(root), any = false;
+	/* The kernel's half is in every address space, whichever is loaded. */
+	bool cur = root == kernel_root || is_current(root), any = false;
 
 	for (uintptr_t a = ALIGN_DOWN(va, PAGE_SIZE); a < va + len; a += PAGE_SIZE) {
 		bool large;
@@ -225,6 +226,42 @@ void vm_init(void)
 	if (r)
 		panic("mm: out of memory mapping the kernel");
 
+	/* Every top-level entry of the kernel's half exists from now on, so the
+	 * copies user address spaces take (vm_user_root_new) never go stale. */
+	if (!next_table(&kernel_root[PML4_INDEX(KSTACK_AREA_BASE)], false) ||
+	    !next_table(&kernel_root[PML4_INDEX(IOREMAP_BASE)], false))
+		panic("mm: out of memory for the kernel page tables");
+
 	write_cr3(virt_to_phys(kernel_root));
 	early = 0;
+}
+
+pte_t *vm_user_root_new(void)
+{
+	pte_t *root = page_alloc(0, PAGE_ZERO);
+	if (root)
+		memcpy(root + 256, kernel_root + 256, 256 * sizeof(pte_t));
+	return root;
+}
+
+static void free_tables(pte_t *t, int level)
+{
+	if (level < 3)
+		for (int i = 0; i < 512; i++)
+			if ((t[i] & PTE_P) && !(t[i] & PTE_PS))
+				free_tables(phys_to_virt(t[i] & PTE_ADDR_MASK), level + 1);
+	page_free(t, 0);
+}
+
+void vm_user_root_free(pte_t *root)
+{
+	for (int i = 0; i < 256; i++)
+		if (root[i] & PTE_P)
+			free_tables(phys_to_virt(root[i] & PTE_ADDR_MASK), 1);
+	page_free(root, 0);
+}
+
+void vm_load_root(pte_t *root)
+{
+	write_cr3(virt_to_phys(root ? root : kernel_root));
 }

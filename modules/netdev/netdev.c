@@ -56,6 +56,23 @@ void netdev_rx(struct netdev *nd, unsigned q, const void *frame, size_t len)
 	nd->rx(nd, frame, len);
 }
 
+void netdev_rx_csum(struct netdev *nd, unsigned q, void *frame, size_t len, enum netdev_csum state, uint16_t start,
+		    uint16_t off)
+{
+	struct netdev_queue_stats *st = &nd->stats[q % NETDEV_MAX_QUEUES];
+	if (len >= ETH_MIN_FRAME && len <= nd->mtu + ETH_HLEN + 4) {
+		if (!netdev_rx_csum_check(frame, len, state, start, off)) {
+			st->rx_bad++;
+			return;
+		}
+		if (state == NETDEV_CSUM_NONE)
+			st->rx_csum_sw++;
+		else
+			st->rx_csum_dev++;
+	}
+	netdev_rx(nd, q, frame, len);
+}
+
 void netdev_rx_bad(struct netdev *nd, unsigned q)
 {
 	nd->stats[q % NETDEV_MAX_QUEUES].rx_bad++;

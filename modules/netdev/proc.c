@@ -49,11 +49,12 @@ static size_t gen_queues(char *buf, size_t size)
 			n = put(size, n,
 				snprintf(buf + n, size - n,
 					 "%s q%u rx_packets %llu rx_bytes %llu rx_drops %llu rx_bad %llu tx_packets %llu "
-					 "tx_bytes %llu tx_drops %llu\n",
+					 "tx_bytes %llu tx_drops %llu rx_csum_dev %llu rx_csum_sw %llu tx_csum_dev %llu\n",
 					 nd->name, q, (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 					 (unsigned long long)s->rx_drops, (unsigned long long)s->rx_bad,
 					 (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
-					 (unsigned long long)s->tx_drops));
+					 (unsigned long long)s->tx_drops, (unsigned long long)s->rx_csum_dev,
+					 (unsigned long long)s->rx_csum_sw, (unsigned long long)s->tx_csum_dev));
 		}
 	}
 	return n;

@@ -42,7 +42,7 @@ static void ged_irq(void *arg)
 
 static int pm1_init(const struct acpi_fadt *f)
 {
-	if (!f->pm1a_evt_blk || f->pm1_evt_len < 4 || f->pm1a_evt_blk > 0xffff - f->pm1_evt_len || !f->sci_int)
+	if (!f->pm1a_evt_blk || f->pm1_evt_len < 4 || f->pm1a_evt_blk > 0xffffu - f->pm1_evt_len || !f->sci_int)
 		return 0;
 	/* Firmware (or none, with PVH) may leave ACPI in legacy mode: enable it. */
 	if (f->smi_cmd && f->acpi_enable && f->pm1a_cnt_blk && !(inw(f->pm1a_cnt_blk) & SCI_EN)) {
@@ -103,8 +103,8 @@ static bool find_ged(unsigned *gsi, uint64_t *esel)
 
 static int ged_init(void)
 {
-	unsigned gsi;
-	uint64_t esel;
+	unsigned gsi = 0;
+	uint64_t esel = 0;
 	if (!find_ged(&gsi, &esel))
 		return 0;
 	ged_esel = ioremap(esel, 4);

@@ -40,6 +40,13 @@ uint64_t clock_monotonic_ns(void)
 	return tsc_ns();
 }
 
+bool clock_tsc_params(uint64_t *base, uint64_t *mult)
+{
+	*base = tsc_base;
+	*mult = tsc_mult;
+	return !source && tsc_mult;
+}
+
 const char *clock_source_name(void)
 {
 	return source ? source->name : "tsc";

@@ -67,6 +67,11 @@ uint64_t rtc_boot_epoch_ns(void)
 	return boot_epoch_ns;
 }
 
+uint64_t clock_realtime_offset_ns(void)
+{
+	return boot_epoch_ns;
+}
+
 uint64_t clock_realtime_ns(void)
 {
 	return boot_epoch_ns + clock_monotonic_ns();

@@ -1,8 +1,12 @@
-/* User address space: areas, page tables of the lower half, demand paging. */
+/* User address spaces (one struct mm per process): areas, page tables of the
+ * lower half, demand paging, copy-on-write after fork. Every function without
+ * an mm argument works on the address space loaded on the calling CPU, which
+ * is the calling thread's (the linux module activates it on every switch). */
 #include <uvm/uvm.h>
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/memlayout.h>
+#include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/spinlock.h>
 #include <console/printk.h>
@@ -29,23 +33,35 @@ struct vma {
 	const char *name;
 };
 
-static struct list vmas = LIST_INIT(vmas);
-static spinlock_t lock = SPINLOCK_INIT;
-static uintptr_t brk_start, brk_cur;
-static size_t resident;
+struct mm {
+	pte_t *root;
+	struct list vmas;
+	spinlock_t lock;
+	uintptr_t brk_start, brk_cur;
+	size_t resident;
+	int refs;             /* processes using it (a vfork child shares its parent's) */
+	uint64_t cpus;        /* CPUs that may cache its entries (bit n = CPU n) */
+};
+
+static struct mm *cur(void)
+{
+	return this_cpu_read(mm);
+}
+
 
 size_t uvm_resident_pages(void)
 {
-	return resident;
+	struct mm *mm = cur();
+	return mm ? mm->resident : 0;
 }
 
 /* --- page tables --- */
 
 static const int shifts[4] = { 39, 30, 21, 12 };
 
-static pte_t *leaf(uintptr_t va, bool alloc)
+static pte_t *leaf(struct mm *mm, uintptr_t va, bool alloc)
 {
-	pte_t *t = vm_kernel_root();
+	pte_t *t = mm->root;
 
 	for (int level = 0; level < 3; level++) {
 		pte_t *e = &t[(va >> shifts[level]) & 511];
@@ -63,12 +79,13 @@ static pte_t *leaf(uintptr_t va, bool alloc)
 }
 
 /* Calls fn for every non-empty leaf entry in [start, end), skipping missing tables. */
-static void for_each_pte(uintptr_t start, uintptr_t end, void (*fn)(pte_t *e, uintptr_t va, void *ctx), void *ctx)
+static void for_each_pte(struct mm *mm, uintptr_t start, uintptr_t end,
+			 void (*fn)(pte_t *e, uintptr_t va, void *ctx), void *ctx)
 {
 	uintptr_t va = start;
 
 	while (va < end) {
-		pte_t *t = vm_kernel_root();
+		pte_t *t = mm->root;
 		bool skip = false;
 		for (int level = 0; level < 3; level++) {
 			pte_t e = t[(va >> shifts[level]) & 511];
@@ -101,11 +118,41 @@ static uint64_t prot_bits(unsigned prot)
 	return b;
 }
 
-/* Pages taken out of the page tables, freed only once no CPU can still reach
- * them through its TLB: every CPU shares this address space. */
+static void flush(struct mm *mm, uintptr_t va, size_t len)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the entries change before the mask is read */
+	tlb_shootdown_cpus(__atomic_load_n(&mm->cpus, __ATOMIC_RELAXED), va, len);
+}
+
+/* Drop one mapping of a user page; the last one frees it. */
+static void page_unref(paddr_t pa)
+{
+	if (page_ref_dec(pa) == 0)
+		page_free_phys(pa, 0);
+}
+
+/* Is v shared between the processes that map it (writes seen by all)? */
+static bool shared(const struct vma *v)
+{
+	return (v->flags & MAP_TYPE) == MAP_SHARED || (v->flags & MAP_TYPE) == MAP_SHARED_VALIDATE;
+}
+
+/* The entry bits for page pa of area v: a private page that other address
+ * spaces still map stays read-only until a write fault copies it. */
+static uint64_t pte_bits(const struct vma *v, paddr_t pa)
+{
+	uint64_t b = prot_bits(v->prot);
+	if ((b & PTE_W) && !shared(v) && page_ref_count(pa) > 1)
+		b &= ~PTE_W;
+	return b;
+}
+
+/* Pages taken out of the page tables, released only once no CPU can still
+ * reach them through its TLB. */
 #define GATHER_PAGES 64
 
 struct gather {
+	struct mm *mm;
 	uintptr_t start, end;
 	unsigned n;
 	paddr_t pages[GATHER_PAGES];
@@ -114,9 +161,9 @@ struct gather {
 static void gather_flush(struct gather *g)
 {
 	if (g->end > g->start)
-		tlb_shootdown(g->start, g->end - g->start);
+		flush(g->mm, g->start, g->end - g->start);
 	for (unsigned i = 0; i < g->n; i++)
-		page_free_phys(g->pages[i], 0);
+		page_unref(g->pages[i]);
 	g->n = 0;
 	g->start = g->end = 0;
 }
@@ -134,32 +181,34 @@ static void gather_add(struct gather *g, uintptr_t va, paddr_t pa)
 
 static void free_pte(pte_t *e, uintptr_t va, void *ctx)
 {
+	struct gather *g = ctx;
 	paddr_t pa = *e & PTE_ADDR_MASK;
 	*e = 0;
-	gather_add(ctx, va, pa);
-	resident--;
+	gather_add(g, va, pa);
+	g->mm->resident--;
 }
 
 /* for_each_pte(free_pte) over [start, end), then the shootdown and frees. */
-static void free_range(uintptr_t start, uintptr_t end)
+static void free_range(struct mm *mm, uintptr_t start, uintptr_t end)
 {
-	struct gather g = { 0 };
-	for_each_pte(start, end, free_pte, &g);
+	struct gather g = { .mm = mm };
+	for_each_pte(mm, start, end, free_pte, &g);
 	gather_flush(&g);
 }
 
 static void reprot_pte(pte_t *e, uintptr_t va, void *ctx)
 {
 	(void)va;
-	*e = (*e & PTE_ADDR_MASK) | *(uint64_t *)ctx;
+	paddr_t pa = *e & PTE_ADDR_MASK;
+	*e = pa | pte_bits(ctx, pa);
 }
 
 /* --- areas --- */
 
-static struct vma *find(uintptr_t addr)
+static struct vma *find(struct mm *mm, uintptr_t addr)
 {
 	struct vma *v;
-	list_for_each_entry(v, &vmas, node) {
+	list_for_each_entry(v, &mm->vmas, node) {
 		if (addr < v->start)
 			return NULL;
 		if (addr < v->end)
@@ -168,19 +217,19 @@ static struct vma *find(uintptr_t addr)
 	return NULL;
 }
 
-static bool range_free(uintptr_t start, uintptr_t end)
+static bool range_free(struct mm *mm, uintptr_t start, uintptr_t end)
 {
 	struct vma *v;
-	list_for_each_entry(v, &vmas, node)
+	list_for_each_entry(v, &mm->vmas, node)
 		if (v->start < end && start < v->end)
 			return false;
 	return true;
 }
 
-static void insert(struct vma *n)
+static void insert(struct mm *mm, struct vma *n)
 {
 	struct list *pos;
-	list_for_each(pos, &vmas) {
+	list_for_each(pos, &mm->vmas) {
 		if (list_entry(pos, struct vma, node)->start > n->start)
 			break;
 	}
@@ -212,39 +261,39 @@ static struct vma *split(struct vma *v, uintptr_t addr)
 }
 
 /* Make area boundaries fall on start and end. */
-static int carve(uintptr_t start, uintptr_t end)
+static int carve(struct mm *mm, uintptr_t start, uintptr_t end)
 {
-	struct vma *v = find(start);
+	struct vma *v = find(mm, start);
 	if (v && v->start < start && !split(v, start))
 		return -ENOMEM;
-	v = find(end - 1);
+	v = find(mm, end - 1);
 	if (v && v->end > end && !split(v, end))
 		return -ENOMEM;
 	return 0;
 }
 
-static int unmap_locked(uintptr_t start, uintptr_t end)
+static int unmap_locked(struct mm *mm, uintptr_t start, uintptr_t end)
 {
-	int r = carve(start, end);
+	int r = carve(mm, start, end);
 	if (r)
 		return r;
 	struct list *pos, *tmp;
-	list_for_each_safe(pos, tmp, &vmas) {
+	list_for_each_safe(pos, tmp, &mm->vmas) {
 		struct vma *v = list_entry(pos, struct vma, node);
 		if (v->start >= start && v->end <= end)
 			vma_free(v);
 	}
-	free_range(start, end);
+	free_range(mm, start, end);
 	return 0;
 }
 
 /* Highest free gap of len bytes below top. */
-static uintptr_t find_free(size_t len, uintptr_t top)
+static uintptr_t find_free(struct mm *mm, size_t len, uintptr_t top)
 {
 	uintptr_t hi = top;
 	struct list *pos;
 
-	for (pos = vmas.prev; pos != &vmas; pos = pos->prev) {
+	for (pos = mm->vmas.prev; pos != &mm->vmas; pos = pos->prev) {
 		struct vma *v = list_entry(pos, struct vma, node);
 		if (v->start >= hi)
 			continue;
@@ -260,6 +309,9 @@ static uintptr_t find_free(size_t len, uintptr_t top)
 long uvm_map(uintptr_t addr, size_t len, unsigned prot, unsigned flags, struct file *file, uint64_t off,
 	     uint64_t file_limit, const char *name)
 {
+	struct mm *mm = cur();
+	if (!mm)
+		return -ENOMEM;
 	if (len == 0 || len > USER_TOP)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
@@ -269,27 +321,27 @@ long uvm_map(uintptr_t addr, size_t len, unsigned prot, unsigned flags, struct f
 	if (!v)
 		return -ENOMEM;
 
-	uint64_t f = spin_lock_irqsave(&lock);
+	uint64_t f = spin_lock_irqsave(&mm->lock);
 	long r = 0;
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		if (addr + len > USER_TOP || addr + len < addr || addr < PAGE_SIZE)
 			r = -ENOMEM;
-		else if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !range_free(addr, addr + len))
+		else if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !range_free(mm, addr, addr + len))
 			r = -EEXIST;
 		else
-			r = unmap_locked(addr, addr + len);
+			r = unmap_locked(mm, addr, addr + len);
 	} else {
 		addr = ALIGN_DOWN(addr, PAGE_SIZE);
 		if (!addr || addr < USER_MMAP_BOTTOM || addr + len > USER_TOP || addr + len < addr ||
-		    !range_free(addr, addr + len))
-			addr = find_free(len, USER_MMAP_TOP);
+		    !range_free(mm, addr, addr + len))
+			addr = find_free(mm, len, USER_MMAP_TOP);
 		if (!addr)
-			addr = find_free(len, USER_STACK_TOP - USER_STACK_SIZE);
+			addr = find_free(mm, len, USER_STACK_TOP - USER_STACK_SIZE);
 		if (!addr)
 			r = -ENOMEM;
 	}
 	if (r) {
-		spin_unlock_irqrestore(&lock, f);
+		spin_unlock_irqrestore(&mm->lock, f);
 		kfree(v);
 		return r;
 	}
@@ -303,8 +355,8 @@ long uvm_map(uintptr_t addr, size_t len, unsigned prot, unsigned flags, struct f
 		v->off = off;
 		v->file_end = file_limit < len ? addr + file_limit : addr + len;
 	}
-	insert(v);
-	spin_unlock_irqrestore(&lock, f);
+	insert(mm, v);
+	spin_unlock_irqrestore(&mm->lock, f);
 	if (flags & MAP_POPULATE)
 		uvm_populate(addr, len);
 	return addr;
@@ -312,36 +364,41 @@ long uvm_map(uintptr_t addr, size_t len, unsigned prot, unsigned flags, struct f
 
 int uvm_unmap(uintptr_t addr, size_t len)
 {
+	struct mm *mm = cur();
 	if ((addr & (PAGE_SIZE - 1)) || len == 0)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (addr + len > USER_TOP || addr + len < addr)
 		return -EINVAL;
-	uint64_t f = spin_lock_irqsave(&lock);
-	int r = unmap_locked(addr, addr + len);
-	spin_unlock_irqrestore(&lock, f);
+	uint64_t f = spin_lock_irqsave(&mm->lock);
+	int r = unmap_locked(mm, addr, addr + len);
+	spin_unlock_irqrestore(&mm->lock, f);
 	return r;
 }
 
 bool uvm_range_mapped(uintptr_t addr, size_t len)
 {
+	struct mm *mm = cur();
+	if (!mm)
+		return false;
 	uintptr_t end = addr + len;
 	bool ok = true;
-	uint64_t f = spin_lock_irqsave(&lock);
+	uint64_t f = spin_lock_irqsave(&mm->lock);
 	while (addr < end) {
-		struct vma *v = find(addr);
+		struct vma *v = find(mm, addr);
 		if (!v) {
 			ok = false;
 			break;
 		}
 		addr = v->end;
 	}
-	spin_unlock_irqrestore(&lock, f);
+	spin_unlock_irqrestore(&mm->lock, f);
 	return ok;
 }
 
 int uvm_protect(uintptr_t addr, size_t len, unsigned prot)
 {
+	struct mm *mm = cur();
 	if (addr & (PAGE_SIZE - 1))
 		return -EINVAL;
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN))
@@ -355,22 +412,23 @@ int uvm_protect(uintptr_t addr, size_t len, unsigned prot)
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	if (!uvm_range_mapped(addr, len))
 		return -ENOMEM;
-	uint64_t f = spin_lock_irqsave(&lock);
-	int r = carve(addr, end);
+	uint64_t f = spin_lock_irqsave(&mm->lock);
+	int r = carve(mm, addr, end);
 	if (!r) {
 		struct vma *v;
-		list_for_each_entry(v, &vmas, node)
-			if (v->start >= addr && v->end <= end)
+		list_for_each_entry(v, &mm->vmas, node)
+			if (v->start >= addr && v->end <= end) {
 				v->prot = prot;
-		uint64_t bits = prot_bits(prot);
-		for_each_pte(addr, end, reprot_pte, &bits);
-		tlb_shootdown(addr, len);
+				for_each_pte(mm, v->start, v->end, reprot_pte, v);
+			}
+		flush(mm, addr, len);
 	}
-	spin_unlock_irqrestore(&lock, f);
+	spin_unlock_irqrestore(&mm->lock, f);
 	return r;
 }
 
 struct move_ctx {
+	struct mm *mm;
 	intptr_t delta;
 	int err;
 };
@@ -378,7 +436,7 @@ struct move_ctx {
 static void move_pte(pte_t *e, uintptr_t va, void *ctx)
 {
 	struct move_ctx *m = ctx;
-	pte_t *n = leaf(va + m->delta, true);
+	pte_t *n = leaf(m->mm, va + m->delta, true);
 	if (!n) {
 		m->err = -ENOMEM;
 		return;
@@ -389,6 +447,7 @@ static void move_pte(pte_t *e, uintptr_t va, void *ctx)
 
 long uvm_remap(uintptr_t old, size_t oldlen, size_t newlen, unsigned flags, uintptr_t newaddr)
 {
+	struct mm *mm = cur();
 	if ((old & (PAGE_SIZE - 1)) || newlen == 0 || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)))
 		return -EINVAL;
 	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
@@ -398,20 +457,20 @@ long uvm_remap(uintptr_t old, size_t oldlen, size_t newlen, unsigned flags, uint
 	if (newlen > USER_TOP || oldlen > USER_TOP)
 		return -ENOMEM;
 
-	uint64_t f = spin_lock_irqsave(&lock);
+	uint64_t f = spin_lock_irqsave(&mm->lock);
 	long r;
-	struct vma *v = find(old);
+	struct vma *v = find(mm, old);
 	if (!v || old + oldlen > v->end || oldlen == 0) {
 		r = -EFAULT;
 		goto out;
 	}
 	if (!(flags & MREMAP_FIXED)) {
 		if (newlen <= oldlen) {
-			r = unmap_locked(old + newlen, old + oldlen);
+			r = unmap_locked(mm, old + newlen, old + oldlen);
 			r = r ? r : (long)old;
 			goto out;
 		}
-		if (old + oldlen == v->end && old + newlen <= USER_TOP && range_free(v->end, old + newlen)) {
+		if (old + oldlen == v->end && old + newlen <= USER_TOP && range_free(mm, v->end, old + newlen)) {
 			v->end = old + newlen;
 			if (v->file_end == old + oldlen && !v->file)
 				v->file_end = v->end;
@@ -422,7 +481,7 @@ long uvm_remap(uintptr_t old, size_t oldlen, size_t newlen, unsigned flags, uint
 			r = -ENOMEM;
 			goto out;
 		}
-		newaddr = find_free(newlen, USER_MMAP_TOP);
+		newaddr = find_free(mm, newlen, USER_MMAP_TOP);
 		if (!newaddr) {
 			r = -ENOMEM;
 			goto out;
@@ -433,71 +492,66 @@ long uvm_remap(uintptr_t old, size_t oldlen, size_t newlen, unsigned flags, uint
 			r = -EINVAL;
 			goto out;
 		}
-		if ((r = unmap_locked(newaddr, newaddr + newlen)))
+		if ((r = unmap_locked(mm, newaddr, newaddr + newlen)))
 			goto out;
-		v = find(old);
+		v = find(mm, old);
 	}
 	/* Move: isolate [old, old+oldlen) as one area, then shift it and its pages. */
-	if ((r = carve(old, old + oldlen)))
+	if ((r = carve(mm, old, old + oldlen)))
 		goto out;
-	v = find(old);
-	struct move_ctx m = { (intptr_t)(newaddr - old), 0 };
+	v = find(mm, old);
+	struct move_ctx m = { mm, (intptr_t)(newaddr - old), 0 };
 	size_t keep = MIN(oldlen, newlen);
-	for_each_pte(old, old + keep, move_pte, &m);
-	tlb_shootdown(old, keep);
+	for_each_pte(mm, old, old + keep, move_pte, &m);
+	flush(mm, old, keep);
 	if (m.err) {
 		r = m.err;
 		goto out;
 	}
-	free_range(old + keep, old + oldlen);
+	free_range(mm, old + keep, old + oldlen);
 	list_remove(&v->node);
 	v->file_end = v->file ? v->file_end - old + newaddr : newaddr + newlen;
 	v->start = newaddr;
 	v->end = newaddr + newlen;
-	insert(v);
+	insert(mm, v);
 	r = newaddr;
 out:
-	spin_unlock_irqrestore(&lock, f);
+	spin_unlock_irqrestore(&mm->lock, f);
 	return r;
 }
 
 int uvm_discard(uintptr_t addr, size_t len)
 {
+	struct mm *mm = cur();
 	if (addr & (PAGE_SIZE - 1))
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
-	uint64_t f = spin_lock_irqsave(&lock);
-	free_range(addr, addr + len);
-	spin_unlock_irqrestore(&lock, f);
+	uint64_t f = spin_lock_irqsave(&mm->lock);
+	free_range(mm, addr, addr + len);
+	spin_unlock_irqrestore(&mm->lock, f);
 	return 0;
-}
-
-void uvm_reset(void)
-{
-	uint64_t f = spin_lock_irqsave(&lock);
-	unmap_locked(0, USER_TOP);
-	brk_start = brk_cur = 0;
-	spin_unlock_irqrestore(&lock, f);
 }
 
 void uvm_brk_init(uintptr_t start)
 {
-	brk_start = brk_cur = start;
+	struct mm *mm = cur();
+	mm->brk_start = mm->brk_cur = start;
 }
 
 uintptr_t uvm_brk(uintptr_t newbrk)
 {
-	uint64_t f = spin_lock_irqsave(&lock);
-	if (newbrk < brk_start || newbrk > USER_MMAP_TOP) {
-		uintptr_t cur = brk_cur;
-		spin_unlock_irqrestore(&lock, f);
-		return cur;
+	struct mm *mm = cur();
+	uint64_t f = spin_lock_irqsave(&mm->lock);
+	if (newbrk < mm->brk_start || newbrk > USER_MMAP_TOP) {
+		uintptr_t now = mm->brk_cur;
+		spin_unlock_irqrestore(&mm->lock, f);
+		return now;
 	}
-	uintptr_t oldend = ALIGN_UP(brk_cur, PAGE_SIZE), newend = ALIGN_UP(newbrk, PAGE_SIZE);
+	uintptr_t oldend = ALIGN_UP(mm->brk_cur, PAGE_SIZE), newend = ALIGN_UP(newbrk, PAGE_SIZE);
 	if (newend > oldend) {
-		if (!range_free(oldend, newend))
+		if (!range_free(mm, oldend, newend))
 			goto out;
-		struct vma *v = oldend > brk_start ? find(oldend - 1) : NULL;
+		struct vma *v = oldend > mm->brk_start ? find(mm, oldend - 1) : NULL;
 		if (v && v->name && !strcmp(v->name, "[heap]") && v->end == oldend) {
 			v->end = newend;
 		} else {
@@ -506,16 +560,16 @@ uintptr_t uvm_brk(uintptr_t newbrk)
 				goto out;
 			*v = (struct vma){ .start = oldend, .end = newend, .prot = PROT_READ | PROT_WRITE,
 					   .flags = MAP_PRIVATE | MAP_ANONYMOUS, .name = "[heap]" };
-			insert(v);
+			insert(mm, v);
 		}
 	} else if (newend < oldend) {
-		unmap_locked(newend, oldend);
+		unmap_locked(mm, newend, oldend);
 	}
-	brk_cur = newbrk;
+	mm->brk_cur = newbrk;
 out:;
-	uintptr_t cur = brk_cur;
-	spin_unlock_irqrestore(&lock, f);
-	return cur;
+	uintptr_t now = mm->brk_cur;
+	spin_unlock_irqrestore(&mm->lock, f);
+	return now;
 }
 
 /* --- faults --- */
@@ -525,31 +579,36 @@ out:;
 #define PF_USER 4
 #define PF_FETCH 16
 
-/* Fill a fresh page for va of area v; lock held, its saved flags in *f.
+static void out_of_memory(struct mm *mm, uintptr_t va)
+{
+	static bool told;
+	if (!told) {
+		told = true;
+		printk(LOG_ERR, "osvb: out of memory: no page for the application at %#lx (%lu KiB in use); "
+		       "give the VM more memory\n", (unsigned long)va, (unsigned long)(mm->resident * 4));
+	}
+}
+
+/* Fill a fresh page for va of area v; mm->lock held, its saved flags in *f.
  * Reading a file may sleep (9p, a disk), so the lock is dropped around the
  * read and the area looked up again afterwards: it may have been unmapped or
  * replaced, or another thread may have filled the page. Returns 0 when the
  * caller should look at the entry again (normally: filled), else an errno. */
-static int fill(struct vma *v, uintptr_t va, uint64_t *f)
+static int fill(struct mm *mm, struct vma *v, uintptr_t va, uint64_t *f)
 {
 	void *page = page_alloc(0, PAGE_ZERO);
 	if (!page) {
-		static bool told;
-		if (!told) {
-			told = true;
-			printk(LOG_ERR, "osvb: out of memory: no page for the application at %#lx (%lu KiB in use); "
-			       "give the VM more memory\n", (unsigned long)va, (unsigned long)(resident * 4));
-		}
+		out_of_memory(mm, va);
 		return -ENOMEM;
 	}
 	if (v->file && va < v->file_end) {
 		struct file *file = file_get(v->file);
 		uint64_t off = v->off + (va - v->start);
 		size_t n = MIN(PAGE_SIZE, v->file_end - va);
-		spin_unlock_irqrestore(&lock, *f);
+		spin_unlock_irqrestore(&mm->lock, *f);
 		ssize_t got = vfs_pread_full(file, page, n, off);
-		*f = spin_lock_irqsave(&lock);
-		v = find(va);
+		*f = spin_lock_irqsave(&mm->lock);
+		v = find(mm, va);
 		bool same = v && v->file == file && v->off + (va - v->start) == off;
 		file_put(file);
 		if (got < 0 || !same) {
@@ -557,7 +616,7 @@ static int fill(struct vma *v, uintptr_t va, uint64_t *f)
 			return got < 0 && same ? (int)got : 0;
 		}
 	}
-	pte_t *e = leaf(va, true);
+	pte_t *e = leaf(mm, va, true);
 	if (!e) {
 		page_free(page, 0);
 		return -ENOMEM;
@@ -566,20 +625,49 @@ static int fill(struct vma *v, uintptr_t va, uint64_t *f)
 		page_free(page, 0); /* another thread filled it meanwhile */
 		return 0;
 	}
-	*e = virt_to_phys(page) | prot_bits(v->prot);
-	resident++;
+	paddr_t pa = virt_to_phys(page);
+	page_ref_init(pa);
+	*e = pa | prot_bits(v->prot);
+	mm->resident++;
+	return 0;
+}
+
+/* A write to a private page that other address spaces map too: give this
+ * one its own copy (the last mapping just takes the page). mm->lock held. */
+static int copy_on_write(struct mm *mm, struct vma *v, uintptr_t va, pte_t *e)
+{
+	paddr_t old = *e & PTE_ADDR_MASK;
+	if (page_ref_count(old) == 1) {
+		*e = old | prot_bits(v->prot);
+		flush(mm, va, PAGE_SIZE);
+		return 0;
+	}
+	void *page = page_alloc(0, 0);
+	if (!page) {
+		out_of_memory(mm, va);
+		return -ENOMEM;
+	}
+	memcpy(page, phys_to_virt(old), PAGE_SIZE);
+	paddr_t pa = virt_to_phys(page);
+	page_ref_init(pa);
+	*e = pa | prot_bits(v->prot);
+	/* Other threads of this address space must stop reading the old page
+	 * before it can go. */
+	flush(mm, va, PAGE_SIZE);
+	page_unref(old);
 	return 0;
 }
 
 bool uvm_handle_fault(uintptr_t addr, uint64_t error)
 {
 	uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+	struct mm *mm = cur();
 	bool ok = false;
 
-	if (addr >= USER_TOP)
+	if (addr >= USER_TOP || !mm)
 		return false;
-	uint64_t f = spin_lock_irqsave(&lock);
-	struct vma *v = find(addr);
+	uint64_t f = spin_lock_irqsave(&mm->lock);
+	struct vma *v = find(mm, addr);
 	if (!v)
 		goto out;
 	if ((error & PF_WRITE) && !(v->prot & PROT_WRITE))
@@ -588,17 +676,27 @@ bool uvm_handle_fault(uintptr_t addr, uint64_t error)
 		goto out;
 	if (!(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 		goto out;
-	pte_t *e = leaf(va, true);
+	pte_t *e = leaf(mm, va, true);
 	if (!e)
 		goto out;
+	if ((*e & PTE_SOFT_NONE) && !(*e & PTE_P)) {
+		paddr_t pa = *e & PTE_ADDR_MASK;
+		*e = pa | pte_bits(v, pa);
+		invlpg(va);
+	}
 	if (*e & PTE_P) {
+		if ((error & PF_WRITE) && !(*e & PTE_W)) {
+			ok = copy_on_write(mm, v, va, e) == 0;
+			goto out;
+		}
 		/* Present and allowed by the area: a stale entry was fixed already
 		 * (another CPU may have filled the page while we waited for the
-		 * lock), or this is a kernel access that must not be retried (e.g.
+		 * mm->lock), or this is a kernel access that must not be retried (e.g.
 		 * SMAP). Only a protection fault from kernel mode is the latter. */
-		uint64_t want = prot_bits(v->prot);
-		if ((*e & ~PTE_ADDR_MASK) != want) {
-			*e = (*e & PTE_ADDR_MASK) | want;
+		paddr_t pa = *e & PTE_ADDR_MASK;
+		uint64_t want = pte_bits(v, pa);
+		if ((*e & ~PTE_ADDR_MASK & ~(PTE_A | PTE_D)) != want) {
+			*e = pa | want;
 			invlpg(va);
 			ok = true;
 		} else {
@@ -607,46 +705,61 @@ bool uvm_handle_fault(uintptr_t addr, uint64_t error)
 		}
 		goto out;
 	}
-	if (*e & PTE_SOFT_NONE) {
-		*e = (*e & PTE_ADDR_MASK) | prot_bits(v->prot);
-		invlpg(va);
-		ok = true;
-		goto out;
-	}
-	ok = fill(v, va, &f) == 0; /* on a changed area the access retries */
+	ok = fill(mm, v, va, &f) == 0; /* on a changed area the access retries */
 out:
-	spin_unlock_irqrestore(&lock, f);
+	spin_unlock_irqrestore(&mm->lock, f);
 	return ok;
 }
 
 int uvm_populate(uintptr_t addr, size_t len)
 {
+	struct mm *mm = cur();
+	if (!mm)
+		return -EFAULT;
 	for (uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE); va < addr + len; va += PAGE_SIZE) {
-		uint64_t f = spin_lock_irqsave(&lock);
+		uint64_t f = spin_lock_irqsave(&mm->lock);
 		int r = 0;
 		for (;;) {
-			struct vma *v = find(va);
-			pte_t *e = v ? leaf(va, true) : NULL;
+			struct vma *v = find(mm, va);
+			pte_t *e = v ? leaf(mm, va, true) : NULL;
 			if (v && !e)
 				r = -ENOMEM;
 			if (!e || r || (*e & (PTE_P | PTE_SOFT_NONE)))
 				break;
-			r = fill(v, va, &f);
+			r = fill(mm, v, va, &f);
 		}
-		spin_unlock_irqrestore(&lock, f);
+		spin_unlock_irqrestore(&mm->lock, f);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
+bool uvm_shared_phys(uintptr_t va, paddr_t *pa)
+{
+	struct mm *mm = cur();
+	if (!mm || va >= USER_TOP)
+		return false;
+	uint64_t f = spin_lock_irqsave(&mm->lock);
+	struct vma *v = find(mm, va);
+	pte_t *e = v && shared(v) ? leaf(mm, va, false) : NULL;
+	bool ok = e && (*e & PTE_P);
+	if (ok)
+		*pa = (*e & PTE_ADDR_MASK) | (va & (PAGE_SIZE - 1));
+	spin_unlock_irqrestore(&mm->lock, f);
+	return ok;
+}
+
 size_t uvm_format_maps(char *buf, size_t size)
 {
+	struct mm *mm = cur();
 	size_t n = 0;
+	if (!mm)
+		return 0;
 	struct vma *v;
 
-	uint64_t f = spin_lock_irqsave(&lock);
-	list_for_each_entry(v, &vmas, node) {
+	uint64_t f = spin_lock_irqsave(&mm->lock);
+	list_for_each_entry(v, &mm->vmas, node) {
 		if (n >= size)
 			break;
 		const char *name = v->name ? v->name : v->file && v->file->path ? v->file->path : "";
@@ -657,113 +770,178 @@ size_t uvm_format_maps(char *buf, size_t size)
 			      0, v->file ? (unsigned)v->file->inode->sb->dev : 0,
 			      (unsigned long)(v->file ? v->file->inode->ino : 0), name);
 	}
-	spin_unlock_irqrestore(&lock, f);
+	spin_unlock_irqrestore(&mm->lock, f);
 	return n < size ? n : size;
 }
 
-/* --- snapshots (fork emulation) --- */
 
-struct saved_page {
-	uintptr_t va;
-	pte_t pte; /* the copy's physical address with the original flags */
-};
+/* --- address spaces --- */
 
-struct uvm_snapshot {
-	struct list vmas;
-	uintptr_t brk_start, brk_cur;
-	struct saved_page *pages;
-	size_t n, cap;
-	bool failed;
-};
-
-static void save_pte(pte_t *e, uintptr_t va, void *ctx)
+struct mm *uvm_mm_new(void)
 {
-	struct uvm_snapshot *s = ctx;
-	if (s->failed)
-		return;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct saved_page *p = kmalloc(cap * sizeof(*p));
-		if (!p) {
-			s->failed = true;
-			return;
-		}
-		if (s->pages)
-			memcpy(p, s->pages, s->n * sizeof(*p));
-		kfree(s->pages);
-		s->pages = p;
-		s->cap = cap;
-	}
-	void *copy = page_alloc(0, 0);
-	if (!copy) {
-		s->failed = true;
-		return;
-	}
-	memcpy(copy, phys_to_virt(*e & PTE_ADDR_MASK), PAGE_SIZE);
-	s->pages[s->n++] = (struct saved_page){ va, virt_to_phys(copy) | (*e & ~PTE_ADDR_MASK) };
-}
-
-static void snapshot_free(struct uvm_snapshot *s, bool pages)
-{
-	struct list *pos, *tmp;
-	list_for_each_safe(pos, tmp, &s->vmas)
-		vma_free(list_entry(pos, struct vma, node));
-	if (pages)
-		for (size_t i = 0; i < s->n; i++)
-			page_free_phys(s->pages[i].pte & PTE_ADDR_MASK, 0);
-	kfree(s->pages);
-	kfree(s);
-}
-
-struct uvm_snapshot *uvm_snapshot(void)
-{
-	struct uvm_snapshot *s = kzalloc(sizeof(*s));
-	if (!s)
+	struct mm *m = kzalloc(sizeof(*m));
+	if (!m)
 		return NULL;
-	list_init(&s->vmas);
-	uint64_t f = spin_lock_irqsave(&lock);
+	m->root = vm_user_root_new();
+	if (!m->root) {
+		kfree(m);
+		return NULL;
+	}
+	list_init(&m->vmas);
+	spin_init(&m->lock);
+	m->refs = 1;
+	return m;
+}
+
+void uvm_mm_get(struct mm *m)
+{
+	__atomic_fetch_add(&m->refs, 1, __ATOMIC_RELAXED);
+}
+
+void uvm_mm_activate(struct mm *m)
+{
+	struct percpu *c = this_cpu();
+	struct mm *old = c->mm;
+	if (!m || m == old)
+		return;
+	unsigned id = c->cpu_id;
+	if (id < 64)
+		__atomic_fetch_or(&m->cpus, 1ull << id, __ATOMIC_SEQ_CST);
+	c->mm = m;
+	vm_load_root(m->root);
+	if (old && id < 64)
+		__atomic_fetch_and(&old->cpus, ~(1ull << id), __ATOMIC_SEQ_CST);
+}
+
+struct mm *uvm_mm_current(void)
+{
+	return cur();
+}
+
+/* This CPU stops using m (it may still be loaded lazily under a kernel thread). */
+static void drop_cpu(void *arg)
+{
+	struct mm *m = arg;
+	uint64_t f = irq_save();
+	struct percpu *c = this_cpu();
+	if (c->mm == m) {
+		c->mm = NULL;
+		vm_load_root(NULL);
+		if (c->cpu_id < 64)
+			__atomic_fetch_and(&m->cpus, ~(1ull << c->cpu_id), __ATOMIC_SEQ_CST);
+	}
+	irq_restore(f);
+}
+
+void uvm_mm_put(struct mm *m)
+{
+	if (__atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	/* No thread uses it any more; CPUs that ran one may still have it in CR3. */
+	drop_cpu(m);
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (c != this_cpu_id() && cpu_online(c) && (c >= 64 || (__atomic_load_n(&m->cpus, __ATOMIC_SEQ_CST) & (1ull << c))))
+			smp_call_function(c, drop_cpu, m, true);
+	struct mm *mm = m;
+	struct gather g = { .mm = m };
+	/* No CPU has it loaded: the pages can go without shootdowns. */
+	g.mm->cpus = 0;
+	for_each_pte(mm, 0, USER_TOP, free_pte, &g);
+	gather_flush(&g);
+	while (!list_empty(&mm->vmas))
+		vma_free(list_entry(mm->vmas.next, struct vma, node));
+	vm_user_root_free(m->root);
+	kfree(m);
+}
+
+/* Share the page of e with the child (copy-on-write for private areas). */
+struct fork_ctx {
+	struct mm *child;
+	const struct vma *v;
+	int err;
+};
+
+static void fork_pte(pte_t *e, uintptr_t va, void *ctx)
+{
+	struct fork_ctx *fc = ctx;
+	if (fc->err)
+		return;
+	pte_t *ne = leaf(fc->child, va, true);
+	if (!ne) {
+		fc->err = -ENOMEM;
+		return;
+	}
+	if (!shared(fc->v))
+		*e &= ~PTE_W;
+	page_ref_inc(*e & PTE_ADDR_MASK);
+	*ne = *e & ~(PTE_A | PTE_D);
+	fc->child->resident++;
+}
+
+/* Every page of the current address space's MAP_SHARED areas exists after
+ * this, or each side of a fork would fault in its own later. (Filling may
+ * read a file and sleep, so this runs before the copy takes the lock.) */
+static int populate_shared(struct mm *mm)
+{
+	for (uintptr_t from = 0;;) {
+		uintptr_t start = 0, end = 0;
+		uint64_t f = spin_lock_irqsave(&mm->lock);
+		struct vma *v;
+		list_for_each_entry(v, &mm->vmas, node)
+			if (v->end > from && shared(v)) {
+				start = MAX(v->start, from);
+				end = v->end;
+				break;
+			}
+		spin_unlock_irqrestore(&mm->lock, f);
+		if (!end)
+			return 0;
+		int r = uvm_populate(start, end - start);
+		if (r)
+			return r;
+		from = end;
+	}
+}
+
+struct mm *uvm_mm_fork(int *err)
+{
+	struct mm *mm = cur();
+	struct mm *child = mm ? uvm_mm_new() : NULL;
+	*err = -ENOMEM;
+	if (!child)
+		return NULL;
+	int r = populate_shared(mm);
+	if (r) {
+		uvm_mm_put(child);
+		*err = r;
+		return NULL;
+	}
+	uint64_t f = spin_lock_irqsave(&mm->lock);
 	struct vma *v;
-	list_for_each_entry(v, &vmas, node) {
+	list_for_each_entry(v, &mm->vmas, node) {
 		struct vma *c = kmalloc(sizeof(*c));
 		if (!c) {
-			s->failed = true;
+			r = -ENOMEM;
 			break;
 		}
 		*c = *v;
 		if (c->file)
 			file_get(c->file);
-		list_push_back(&s->vmas, &c->node);
+		list_push_back(&child->vmas, &c->node);
+		struct fork_ctx fc = { child, v, 0 };
+		for_each_pte(mm, v->start, v->end, fork_pte, &fc);
+		if ((r = fc.err))
+			break;
 	}
-	s->brk_start = brk_start;
-	s->brk_cur = brk_cur;
-	if (!s->failed)
-		for_each_pte(0, USER_TOP, save_pte, s);
-	spin_unlock_irqrestore(&lock, f);
-	if (s->failed) {
-		snapshot_free(s, true);
+	child->brk_start = mm->brk_start;
+	child->brk_cur = mm->brk_cur;
+	/* The parent's writable entries became read-only. */
+	flush(mm, 0, 0);
+	spin_unlock_irqrestore(&mm->lock, f);
+	if (r) {
+		uvm_mm_put(child);
+		*err = r;
 		return NULL;
 	}
-	return s;
-}
-
-void uvm_restore(struct uvm_snapshot *s)
-{
-	uint64_t f = spin_lock_irqsave(&lock);
-	unmap_locked(0, USER_TOP);
-	while (!list_empty(&s->vmas)) {
-		struct vma *v = list_entry(list_pop_front(&s->vmas), struct vma, node);
-		insert(v);
-	}
-	for (size_t i = 0; i < s->n; i++) {
-		pte_t *e = leaf(s->pages[i].va, true);
-		if (!e)
-			panic("uvm: out of memory for page tables restoring an address space");
-		*e = s->pages[i].pte;
-		resident++;
-	}
-	tlb_shootdown(0, 0);
-	brk_start = s->brk_start;
-	brk_cur = s->brk_cur;
-	spin_unlock_irqrestore(&lock, f);
-	snapshot_free(s, false);
+	return child;
 }

@@ -131,6 +131,22 @@ static bool writable(unsigned flags)
 	return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
 }
 
+void (*vfs_event_hook)(struct inode *dir, const char *name, size_t len, struct inode *ino, uint32_t mask,
+		       uint32_t cookie);
+
+static void event(struct inode *dir, const char *name, size_t len, struct inode *ino, uint32_t mask, uint32_t cookie)
+{
+	void (*hook)(struct inode *, const char *, size_t, struct inode *, uint32_t, uint32_t) =
+		__atomic_load_n(&vfs_event_hook, __ATOMIC_ACQUIRE);
+	if (hook)
+		hook(dir, name, len, ino, mask, cookie);
+}
+
+static uint32_t isdir(const struct inode *ino)
+{
+	return ino && S_ISDIR(ino->mode) ? VFS_EV_ISDIR : 0;
+}
+
 static int create_in(struct inode *dir, const char *name, size_t len, uint32_t mode, const char *target,
 		     struct inode **out)
 {
@@ -142,7 +158,10 @@ static int create_in(struct inode *dir, const char *name, size_t len, uint32_t m
 		return -EEXIST;
 	if (dir->nlink == 0)
 		return -ENOENT; /* removed directory */
-	return dir->iops->create(dir, name, len, mode, target, out);
+	int r = dir->iops->create(dir, name, len, mode, target, out);
+	if (!r)
+		event(dir, name, len, *out, VFS_EV_CREATE | isdir(*out), 0);
+	return r;
 }
 
 int vfs_open(struct inode *base, const char *path, unsigned flags, uint32_t mode, struct file **out)
@@ -227,7 +246,10 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
 		return -EBADF;
 	if (!f->ops || !f->ops->write)
 		return -EINVAL;
-	return f->ops->write(f, buf, n, pos);
+	ssize_t r = f->ops->write(f, buf, n, pos);
+	if (r > 0 && S_ISREG(f->inode->mode))
+		event(NULL, f->path, f->path ? strlen(f->path) : 0, f->inode, VFS_EV_MODIFY, 0);
+	return r;
 }
 
 ssize_t vfs_pread_full(struct file *f, void *buf, size_t n, uint64_t off)
@@ -366,10 +388,16 @@ static int do_unlink(struct inode *dir, const char *name, size_t len, void *ctx)
 		r = -EISDIR;
 	else if (!rmdir && name[len] == '/')
 		r = -ENOTDIR;
+	if (!r)
+		r = dir->iops->unlink(dir, name, len, rmdir);
+	if (!r) {
+		/* In Linux's order: the inode's own watches hear first. */
+		if (victim->nlink == 0 || S_ISDIR(victim->mode))
+			event(NULL, NULL, 0, victim, VFS_EV_DELETE_SELF, 0);
+		event(dir, name, len, victim, VFS_EV_DELETE | isdir(victim), 0);
+	}
 	inode_put(victim);
-	if (r)
-		return r;
-	return dir->iops->unlink(dir, name, len, rmdir);
+	return r;
 }
 
 int vfs_unlink(struct inode *base, const char *path, bool dir)
@@ -404,6 +432,8 @@ int vfs_truncate(struct inode *ino, uint64_t size)
 	vfs_lock();
 	int r = ino->iops->truncate(ino, size);
 	vfs_unlock();
+	if (!r)
+		event(NULL, NULL, 0, ino, VFS_EV_MODIFY, 0);
 	return r;
 }
 
@@ -480,10 +510,16 @@ int vfs_rename(struct inode *obase, const char *opath, struct inode *nbase, cons
 						r = -EINVAL;
 						break;
 					}
+			if (!r)
+				r = odir->iops->rename(odir, olast, olen, ndir, nlast, nlen, flags);
+			if (!r) {
+				static uint32_t cookie;
+				uint32_t c = ++cookie;
+				event(odir, olast, olen, moving, VFS_EV_MOVED_FROM | isdir(moving), c);
+				event(ndir, nlast, nlen, moving, VFS_EV_MOVED_TO | isdir(moving), c);
+			}
 			inode_put(moving);
 		}
-		if (!r)
-			r = odir->iops->rename(odir, olast, olen, ndir, nlast, nlen, flags);
 	}
 	vfs_unlock();
 	inode_put(odir);

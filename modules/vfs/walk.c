@@ -16,15 +16,25 @@ struct inode *vfs_root(void)
 	return root;
 }
 
+struct inode **(*vfs_cwd_slot)(void);
+
+static struct inode **cwd_slot(void)
+{
+	struct inode **s = vfs_cwd_slot ? vfs_cwd_slot() : NULL;
+	return s ? s : &cwd;
+}
+
 struct inode *vfs_cwd(void)
 {
-	return cwd ? cwd : root;
+	struct inode *c = *cwd_slot();
+	return c ? c : root;
 }
 
 void vfs_set_cwd(struct inode *dir)
 {
-	struct inode *old = cwd;
-	cwd = inode_get(dir);
+	struct inode **s = cwd_slot();
+	struct inode *old = *s;
+	*s = inode_get(dir);
 	inode_put(old);
 }
 

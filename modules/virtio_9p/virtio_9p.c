@@ -1,10 +1,9 @@
 /*
- * virtio-9p transport: one request virtqueue; each 9P request is two
- * buffers (the T-message the device reads, room for the R-message it
- * writes). The mount tag comes from the device's config space. The caller
- * waits by polling the queue, so a request also completes where interrupts
- * are off (filesystem work runs under the VFS's spinlock); the interrupt
- * handler completes requests the same way.
+ * virtio-9p transport: one request virtqueue; each 9P request is a chain of
+ * buffers (the T-message, and zero-copy data, the device reads; the
+ * R-message's header, and zero-copy data, it writes). Any number of requests
+ * may be queued; the interrupt completes them and the client wakes the
+ * requesters. The mount tag comes from the device's config space.
  */
 #include <9p/9p.h>
 #include <arch/cpu.h>
@@ -26,20 +25,16 @@ struct v9p {
 	spinlock_t lock;
 };
 
-struct v9p_req {
-	volatile bool done;
-	uint32_t len;
-};
-
-/* Marks every completed request done. Called with v->lock held. */
+/* Completes every answered request. Called with v->lock held. */
 static void drain(struct virtqueue *vq)
 {
-	struct v9p_req *r;
+	struct p9_call *c;
 	uint32_t len;
-	while ((r = virtqueue_get_buf(vq, &len))) {
-		r->len = len;
-		__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
-	}
+	do {
+		virtqueue_disable_cb(vq);
+		while ((c = virtqueue_get_buf(vq, &len)))
+			p9_call_done(c, len);
+	} while (!virtqueue_enable_cb(vq) && !vq->broken);
 }
 
 static void v9p_interrupt(struct virtqueue *vq)
@@ -52,28 +47,37 @@ static void v9p_interrupt(struct virtqueue *vq)
 	spin_unlock_irqrestore(&v->lock, f);
 }
 
-static int v9p_rpc(struct p9_trans *t, const void *req, uint32_t reqlen, void *resp, uint32_t respcap, uint32_t *got)
+static int v9p_submit(struct p9_trans *t, struct p9_call *c)
 {
 	struct v9p *v = t->priv;
-	struct v9p_req r = { .done = false, .len = 0 };
-	struct vq_buf bufs[2] = { { (void *)req, reqlen }, { resp, respcap } };
+	struct vq_buf bufs[P9_CALL_BUFS];
+	unsigned n = c->nout + c->nin;
+	if (n > P9_CALL_BUFS || !c->nout || !c->nin)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		bufs[i] = (struct vq_buf){ c->bufs[i].addr, c->bufs[i].len };
 	uint64_t f = spin_lock_irqsave(&v->lock);
-	int e = virtqueue_add(v->vq, bufs, 1, 1, &r);
+	int e = virtqueue_add(v->vq, bufs, c->nout, c->nin, c);
 	if (!e)
 		virtqueue_kick(v->vq);
 	spin_unlock_irqrestore(&v->lock, f);
 	if (e)
 		return e == -ENOSPC ? -EAGAIN : -EIO;
-	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE)) {
-		if (v->vq->broken)
-			return -EIO;
-		f = spin_lock_irqsave(&v->lock);
-		drain(v->vq);
-		spin_unlock_irqrestore(&v->lock, f);
-		cpu_relax();
-	}
-	*got = r.len;
 	return 0;
+}
+
+static void v9p_poll(struct p9_trans *t)
+{
+	struct v9p *v = t->priv;
+	uint64_t f = spin_lock_irqsave(&v->lock);
+	drain(v->vq);
+	spin_unlock_irqrestore(&v->lock, f);
+}
+
+static bool v9p_broken(struct p9_trans *t)
+{
+	struct v9p *v = t->priv;
+	return v->vq->broken;
 }
 
 static int v9p_probe(struct virtio_device *vdev)
@@ -110,8 +114,10 @@ static int v9p_probe(struct virtio_device *vdev)
 		return e;
 	}
 	v->vq = vqs[0];
-	v->trans.max_msize = 512 * 1024;
-	v->trans.rpc = v9p_rpc;
+	v->trans.max_msize = 1024 * 1024;
+	v->trans.submit = v9p_submit;
+	v->trans.poll = v9p_poll;
+	v->trans.broken = v9p_broken;
 	v->trans.priv = v;
 	p9_trans_register(&v->trans);
 	return 0;

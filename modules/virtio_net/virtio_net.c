@@ -2,7 +2,11 @@
  * queue 2i and transmit queue 2i+1. Receive buffers are RX_BUF bytes each;
  * with VIRTIO_NET_F_MRG_RXBUF a frame may span several (num_buffers in the
  * first one's header). Everything the device writes back -- used lengths,
- * num_buffers -- is checked; a bad frame is counted and its buffers reposted. */
+ * num_buffers, checksum flags and offsets, the GSO type -- is checked; a bad
+ * frame is counted and its buffers reposted. Checksum offload: with
+ * GUEST_CSUM the device vouches for (DATA_VALID) or leaves partial
+ * (NEEDS_CSUM) the frames it hands us, and netdev checks TCP on the rest;
+ * with CSUM it completes the TCP checksums we leave partial. */
 #include <virtio/virtio.h>
 #include <netdev/netdev.h>
 #include <arch/smp.h>
@@ -15,6 +19,8 @@
 #include <sched/wait.h>
 #include <time/clock.h>
 
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
 #define VIRTIO_NET_F_MTU 3
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_MRG_RXBUF 15
@@ -25,6 +31,9 @@
 #define VIRTIO_NET_CTRL_MQ 4
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define VIRTIO_NET_OK 0
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE 0
 
 #define CFG_MAC 0
 #define CFG_STATUS 6
@@ -68,6 +77,8 @@ struct vnet {
 	struct virtio_device *vdev;
 	unsigned hdr_len;
 	bool mrg;
+	bool rx_csum; /* VIRTIO_NET_F_GUEST_CSUM: the device may vouch for or leave partial what it hands us */
+	bool tx_csum; /* VIRTIO_NET_F_CSUM: the device completes our TCP checksums */
 	struct vnet_rxq rx[NETDEV_MAX_QUEUES];
 	struct vnet_txq tx[NETDEV_MAX_QUEUES];
 };
@@ -112,7 +123,9 @@ static void rx_frame(struct vnet_rxq *q, void *b, uint32_t len)
 	struct vnet_hdr h;
 	memcpy(&h, b, vn->hdr_len < sizeof(h) ? vn->hdr_len : sizeof(h));
 	unsigned nbufs = vn->mrg ? h.num_buffers : 1;
-	if (nbufs == 0 || nbufs > MAX_MERGE) {
+	/* No GSO was negotiated, and checksum flags only with GUEST_CSUM (then only the two defined). */
+	unsigned allowed = vn->rx_csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID : 0;
+	if (nbufs == 0 || nbufs > MAX_MERGE || h.gso_type != VIRTIO_NET_HDR_GSO_NONE || (h.flags & ~allowed)) {
 		kfree(b);
 		netdev_rx_bad(nd, q->index);
 		return;
@@ -138,8 +151,13 @@ static void rx_frame(struct vnet_rxq *q, void *b, uint32_t len)
 	}
 	if (bad)
 		netdev_rx_bad(nd, q->index);
-	else
+	else if (!vn->rx_csum)
 		netdev_rx(nd, q->index, q->frame, total);
+	else if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		netdev_rx_csum(nd, q->index, q->frame, total, NETDEV_CSUM_PARTIAL, h.csum_start, h.csum_offset);
+	else
+		netdev_rx_csum(nd, q->index, q->frame, total,
+			       h.flags & VIRTIO_NET_HDR_F_DATA_VALID ? NETDEV_CSUM_VALID : NETDEV_CSUM_NONE, 0, 0);
 }
 
 static void rx_thread(void *arg)
@@ -201,6 +219,14 @@ static int vnet_xmit(struct netdev *nd, unsigned qi, const void *frame, size_t l
 		return -ENOMEM;
 	memset(b, 0, vn->hdr_len);
 	memcpy(b + vn->hdr_len, frame, len);
+	uint16_t start, off;
+	if (vn->tx_csum && !netdev_tx_csum_tcp(b + vn->hdr_len, len, &start, &off)) {
+		struct vnet_hdr *h = (struct vnet_hdr *)b;
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = start;
+		h->csum_offset = off;
+		nd->stats[qi].tx_csum_dev++;
+	}
 	struct vq_buf vb = { b, (uint32_t)(vn->hdr_len + len) };
 	uint64_t f = spin_lock_irqsave(&q->lock);
 	tx_reclaim(q);
@@ -260,6 +286,8 @@ static int vnet_probe(struct virtio_device *vdev)
 	vdev->priv = vn;
 	vn->mrg = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
 	vn->hdr_len = vn->mrg || virtio_has_feature(vdev, VIRTIO_F_VERSION_1) ? 12 : 10;
+	vn->rx_csum = virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM);
+	vn->tx_csum = virtio_has_feature(vdev, VIRTIO_NET_F_CSUM);
 
 	struct netdev *nd = &vn->nd;
 	if (virtio_has_feature(vdev, VIRTIO_NET_F_MAC)) {
@@ -340,6 +368,7 @@ static int vnet_probe(struct virtio_device *vdev)
 		thread_detach(t);
 	}
 	nd->nqueues = np;
+	nd->offload = (vn->rx_csum ? NETDEV_RX_CSUM_TCP : 0) | (vn->tx_csum ? NETDEV_TX_CSUM_TCP : 0);
 	nd->ops = &vnet_ops;
 	nd->priv = vn;
 	return netdev_register(nd);
@@ -351,7 +380,7 @@ fail:
 VIRTIO_DRIVER(virtio_net) = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
-	.features = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+	.features = VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 		    VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_MQ),
 	.probe = vnet_probe,
 };

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
 import type { Diagnostic, ResolvedConfig } from '../config/kconfig/index.js';
 import { type ConfigRequest, showRequest } from '../config/requests.js';
+import { withDefaultNetwork } from '../config/network.js';
 import { inspectForConfig, NO_REQUIREMENTS } from '../config/requirements.js';
 import {
   type AppConfig,
@@ -24,8 +25,9 @@ interface CommonOptions {
 }
 
 async function resolveFor(opts: CommonOptions): Promise<{ spec: AppSpec | undefined; cfg: AppConfig }> {
-  const spec = opts.config === undefined ? undefined : await loadAppSpec(opts.config);
-  const requirements = spec === undefined ? NO_REQUIREMENTS : await inspectForConfig(spec);
+  const loaded = opts.config === undefined ? undefined : await loadAppSpec(opts.config);
+  const requirements = loaded === undefined ? NO_REQUIREMENTS : await inspectForConfig(loaded);
+  const spec = loaded && withDefaultNetwork(loaded, requirements);
   const cfg = await resolveAppConfig({ spec, requirements, profile: opts.profile, srctree: opts.srctree });
   return { spec, cfg };
 }

@@ -20,6 +20,7 @@ interface RunFlags {
   dryRun?: boolean;
   append?: string;
   boot?: BootMode;
+  rootDisk?: 'virtio' | 'nvme';
   /** --disk words as given; parsed (with the YAML-side disk code) only when there are some. */
   disk: string[];
   strace?: boolean;
@@ -111,10 +112,16 @@ export function registerRun(program: Command): void {
         .default('pvh'),
     )
     .option(
-      '--disk <file[,if=nvme][,ro][,format=qcow2]>',
+      '--disk <file[,if=nvme][,ro][,format=qcow2|zfs][,mount=/dir]>',
       'attach a disk (repeatable; after app.yaml disks:): /dev/vda... (virtio) or /dev/nvme0n1...',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
+    )
+    .addOption(
+      new Option(
+        '--root-disk <interface>',
+        'rootfs: zfs: attach the pool image as virtio-blk (default) or NVMe',
+      ).choices(['virtio', 'nvme']),
     )
     .option(
       '-p, --publish <[hostip:]hostport:guestport[/udp]>',
@@ -248,6 +255,7 @@ export function registerRun(program: Command): void {
         cpus: flags.cpus,
         machine: flags.machine,
         disks,
+        rootDisk: flags.rootDisk,
         ports,
         net: net && flags.net !== undefined ? (net.parseNetOption(flags.net) ?? null) : undefined,
         boot: flags.boot,

@@ -10,9 +10,10 @@ import { ConfigError, RunError, type SourceLocation } from '../errors.js';
 import { closest } from './suggest.js';
 import { describeNode, entries, expectString, type YamlContext } from './yamlnode.js';
 
-export type DiskFormat = 'raw' | 'qcow2';
+/** zfs: a raw file holding a ZFS pool, mounted read-only at `mount`. */
+export type DiskFormat = 'raw' | 'qcow2' | 'zfs';
 export type DiskInterface = 'virtio' | 'nvme';
-export const DISK_FORMATS: readonly DiskFormat[] = ['raw', 'qcow2'];
+export const DISK_FORMATS: readonly DiskFormat[] = ['raw', 'qcow2', 'zfs'];
 export const DISK_INTERFACES: readonly DiskInterface[] = ['virtio', 'nvme'];
 
 export interface DiskSpec {
@@ -21,11 +22,13 @@ export interface DiskSpec {
   format: DiskFormat;
   interface: DiskInterface;
   readonly: boolean;
+  /** format zfs: the guest directory its pool is mounted on. */
+  mount?: string;
   /** Where it was asked for (app.yaml line, or "--disk"). */
   loc?: SourceLocation;
 }
 
-const DISK_KEYS = ['file', 'format', 'interface', 'readonly'] as const;
+const DISK_KEYS = ['file', 'format', 'interface', 'readonly', 'mount'] as const;
 
 function oneOf<T extends string>(
   text: string,
@@ -87,6 +90,13 @@ export function parseDisksYaml(ctx: YamlContext, node: Node | null, baseDir: str
             fail,
           );
           break;
+        case 'mount': {
+          const text = expectString(ctx, e.value, `${where}.mount`);
+          if (!path.posix.isAbsolute(text) || text.includes('\0') || /[\s:]/.test(text) || text === '/')
+            fail(`${where}.mount: expected an absolute guest directory (not /, no spaces or colons)`);
+          disk.mount = path.posix.normalize(text).replace(/(.)\/+$/, '$1');
+          break;
+        }
         case 'readonly': {
           const v = isScalar(e.value) ? e.value.value : undefined;
           if (typeof v !== 'boolean')
@@ -105,6 +115,13 @@ export function parseDisksYaml(ctx: YamlContext, node: Node | null, baseDir: str
       }
     }
     if (disk.file === '') ctx.fail(itemNode, `${where}: missing required key \`file\``);
+    if ((disk.format === 'zfs') !== (disk.mount !== undefined))
+      ctx.fail(
+        itemNode,
+        `${where}: format zfs and mount go together (a ZFS pool is mounted at a guest directory)`,
+      );
+    // The kernel reads pools only: the disk is attached read-only.
+    if (disk.format === 'zfs') disk.readonly = true;
     out.push(disk);
   }
   return out;
@@ -129,7 +146,7 @@ function splitOptions(text: string): string[] {
   return out;
 }
 
-/** `--disk FILE[,if=virtio|nvme][,ro][,format=raw|qcow2]`, relative to cwd. */
+/** `--disk FILE[,if=virtio|nvme][,ro][,format=raw|qcow2|zfs][,mount=/DIR]`, relative to cwd. */
 export function parseDiskOption(text: string, cwd = process.cwd()): DiskSpec {
   const fail = (m: string, hint?: string): never => {
     throw new ConfigError(`--disk ${text}: ${m}`, { exitCode: 2, hint });
@@ -149,7 +166,16 @@ export function parseDiskOption(text: string, cwd = process.cwd()): DiskSpec {
     if (k === 'ro' && v === undefined) disk.readonly = true;
     else if (k === 'if' && v !== undefined) disk.interface = oneOf(v, DISK_INTERFACES, 'if', fail);
     else if (k === 'format' && v !== undefined) disk.format = oneOf(v, DISK_FORMATS, 'format', fail);
-    else fail(`unknown option "${o}"`, 'options are if=virtio|nvme, ro, format=raw|qcow2');
+    else if (k === 'mount' && v !== undefined) disk.mount = v;
+    else fail(`unknown option "${o}"`, 'options are if=virtio|nvme, ro, format=raw|qcow2|zfs, mount=/DIR');
+  }
+  if ((disk.format === 'zfs') !== (disk.mount !== undefined))
+    fail('format=zfs and mount=/DIR go together', 'write --disk POOL.img,format=zfs,mount=/data');
+  if (disk.mount !== undefined) {
+    if (!path.posix.isAbsolute(disk.mount) || /[\s:]/.test(disk.mount) || disk.mount === '/')
+      fail(`mount=${disk.mount}: expected an absolute guest directory (not /, no spaces or colons)`);
+    disk.mount = path.posix.normalize(disk.mount).replace(/(.)\/+$/, '$1');
+    disk.readonly = true;
   }
   return disk;
 }

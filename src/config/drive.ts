@@ -13,5 +13,5 @@ export function driveId(i: number): string {
  * option values escape ',' by doubling it. */
 export function driveArg(d: DiskSpec, i: number): string {
   const file = d.file.replaceAll(',', ',,');
-  return `file=${file},if=none,id=${driveId(i)},format=${d.format}${d.readonly ? ',readonly=on' : ''}`;
+  return `file=${file},if=none,id=${driveId(i)},format=${d.format === 'zfs' ? 'raw' : d.format}${d.readonly ? ',readonly=on' : ''}`;
 }

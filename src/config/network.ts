@@ -6,6 +6,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { RunError, type SourceLocation } from '../errors.js';
+import type { AppSpec } from './appspec.js';
+import type { AppRequirements } from './requirements.js';
 import { closest } from './suggest.js';
 import { describeNode, entries, expectScalarText, type YamlContext } from './yamlnode.js';
 
@@ -46,6 +48,19 @@ export const USER_NET_DEFAULT: Omit<NicSpec, 'loc'> = {
   ipv6: 'auto',
   queues: 1,
 };
+
+/**
+ * The default network: an app.yaml without a `network:` key gets one
+ * user-mode NIC (USER_NET_DEFAULT: static addresses, no DHCP wait) when its
+ * program opens sockets (requirements.sockets: libc's socket imported, or a
+ * static or Go binary's own socket symbol), and none otherwise, so programs
+ * that never open a socket pay neither the stack nor the NIC. `network: none`
+ * and an explicit list always win.
+ */
+export function withDefaultNetwork(spec: AppSpec, req: AppRequirements): AppSpec {
+  if (spec.locs.network !== undefined || req.sockets === undefined) return spec;
+  return { ...spec, network: [{ ...USER_NET_DEFAULT }] };
+}
 
 const NIC_KEYS = ['mode', 'tap', 'ipv4', 'gateway', 'ipv6', 'queues', 'model'] as const;
 const TAP_RE = /^[A-Za-z0-9_.-]{1,15}$/;

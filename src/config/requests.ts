@@ -70,6 +70,11 @@ function networkNics(
 ): { reason: string; loc?: SourceLocation } | undefined {
   const nics = (ctx.spec?.network ?? []).filter((n) => n.model !== 'igbvf');
   if (nics.length === 0 || (ctx.spec?.kernel.profile === 'microvm') !== microvm) return undefined;
+  if (ctx.spec?.locs.network === undefined && ctx.req.sockets !== undefined)
+    return {
+      reason: `requested because app.exec ${execShown(ctx)} opens sockets (${ctx.req.sockets}) and app.yaml has no network: (one user-mode NIC by default; network: none turns it off)`,
+      loc: ctx.spec?.locs['app.exec'] ?? ctx.spec?.locs['app.runtime'],
+    };
   return {
     reason: `requested because network: has ${nics.length} NIC${nics.length > 1 ? 's' : ''}`,
     loc: ctx.spec?.locs.network,
@@ -87,6 +92,12 @@ function volumes9p(ctx: RuleContext, microvm: boolean): { reason: string; loc?: 
     reason: `requested because ${fromFlag ? 'osvb run -v' : 'volumes:'} shares ${vols.length} host director${vols.length > 1 ? 'ies' : 'y'}`,
     loc: fromFlag ? undefined : (ctx.spec?.locs.volumes ?? vols[0]?.loc),
   };
+}
+
+/** The reason for the ZFS reader and its disk drivers, when rootfs is zfs on (or not on) microvm. */
+function zfsRoot(ctx: RuleContext, microvm: boolean): { reason: string; loc?: SourceLocation } | undefined {
+  if (ctx.spec?.rootfs !== 'zfs' || (ctx.spec.kernel.profile === 'microvm') !== microvm) return undefined;
+  return { reason: 'requested because rootfs is zfs', loc: ctx.spec.locs.rootfs };
 }
 
 /**
@@ -198,6 +209,23 @@ export const REQUIREMENT_RULES: readonly RequirementRule[] = [
   {
     set: ['VIRTIO_9P', 'VIRTIO_PCI'],
     when: (ctx) => volumes9p(ctx, false),
+  },
+  {
+    // A ZFS root: the reader and a disk driver for the pool (virtio-blk by
+    // default; on PCI machines NVMe too, so osvb run --root-disk nvme works).
+    set: ['ZFS', 'VIRTIO_BLK', 'VIRTIO_MMIO'],
+    when: (ctx) => zfsRoot(ctx, true),
+  },
+  {
+    set: ['ZFS', 'VIRTIO_BLK', 'VIRTIO_PCI', 'NVME'],
+    when: (ctx) => zfsRoot(ctx, false),
+  },
+  {
+    set: ['ZFS'],
+    when: (ctx) => {
+      const d = ctx.spec?.disks?.find((x) => x.format === 'zfs');
+      return d ? { reason: 'requested because disks: has a zfs disk', loc: d.loc } : undefined;
+    },
   },
   {
     set: ['SMP'],

@@ -14,6 +14,8 @@ export interface AppRequirements {
   needed: string[];
   go: boolean;
   python: boolean;
+  /** The ELF symbol showing the program opens sockets (see src/fs/elf.ts); it gets a default NIC. */
+  sockets?: string;
 }
 
 export const NO_REQUIREMENTS: AppRequirements = { kind: 'none', needed: [], go: false, python: false };

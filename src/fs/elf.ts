@@ -42,6 +42,8 @@ export interface ElfInfo {
   /** DT_FLAGS_1 has DF_1_PIE. */
   pie: boolean;
   go?: GoBuildInfo;
+  /** The symbol that shows the program opens sockets (an imported `socket`, a static one, Go's), if any. */
+  sockets?: string;
 }
 
 const EHDR_SIZE = 64;
@@ -366,6 +368,38 @@ function findGo(buf: Buffer, segs: Segment[], sections: ElfSectionHeader[]): GoB
   return undefined;
 }
 
+const SYM_SIZE = 24;
+/** Imported from libc by a dynamic program (undefined in .dynsym). */
+const SOCKET_IMPORTS = new Set(['socket']);
+/** Defined in a static program's .symtab: libc's wrapper (musl, glibc) or Go's. */
+const SOCKET_DEFINED = new Set(['socket', '__socket', 'syscall.socket', 'syscall.Socket', 'net.sysSocket']);
+
+/**
+ * The first symbol in .dynsym (imports) or .symtab (definitions) that shows
+ * the program opens sockets; undefined when none does or the tables are
+ * stripped. Offsets come from the file: each is checked before use.
+ */
+function findSocketSymbol(buf: Buffer, sections: ElfSectionHeader[]): string | undefined {
+  for (const sec of sections) {
+    const dyn = sec.name === '.dynsym';
+    if (!dyn && sec.name !== '.symtab') continue;
+    const strtab = sections[sec.link];
+    if (!strtab || !tableFits(buf.length, sec.off, Math.floor(sec.size / SYM_SIZE), SYM_SIZE)) continue;
+    if (!Number.isFinite(strtab.off) || strtab.off + strtab.size > buf.length) continue;
+    const strEnd = strtab.off + strtab.size;
+    const want = dyn ? SOCKET_IMPORTS : SOCKET_DEFINED;
+    for (let o = sec.off; o + SYM_SIZE <= sec.off + sec.size; o += SYM_SIZE) {
+      const nameOff = buf.readUInt32LE(o);
+      const shndx = buf.readUInt16LE(o + 6);
+      // Imports have no section (SHN_UNDEF); definitions do.
+      if (nameOff === 0 || (dyn ? shndx !== 0 : shndx === 0)) continue;
+      const name = cString(buf, strtab.off + nameOff, strEnd);
+      if (name !== undefined && want.has(name.split('@')[0]!)) return name;
+    }
+  }
+  return undefined;
+}
+
 /** Parses an ELF image already in memory. Pure; throws InputError naming `file`. */
 export function parseElf(buf: Buffer, file: string): ElfInfo {
   const h = checkHeader(buf, file);
@@ -422,6 +456,8 @@ export function parseElf(buf: Buffer, file: string): ElfInfo {
   if (interp) info.interpreter = readInterp(buf, file, interp);
   const go = findGo(buf, segs, sections);
   if (go) info.go = go;
+  const sockets = findSocketSymbol(buf, sections);
+  if (sockets) info.sockets = sockets;
   return info;
 }
 
@@ -473,5 +509,6 @@ export function requirementsOf(info: ElfInfo, opts: { python?: boolean } = {}): 
     python: opts.python ?? false,
   };
   if (info.interpreter !== undefined) req.interpreter = info.interpreter;
+  if (info.sockets !== undefined) req.sockets = info.sockets;
   return req;
 }

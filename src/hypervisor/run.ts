@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { DiskSpec } from '../config/disks.js';
+import type { DiskInterface, DiskSpec } from '../config/disks.js';
 import type { NicMode, NicSpec, PortForward } from '../config/network.js';
 import type { Sink, TtySize } from '../drivers/console.js';
 import { nvmeMachineError } from '../drivers/nvme.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   memory?: string;
   cpus?: number;
   machine?: Machine;
+  /** rootfs: zfs: how the pool image is attached (default virtio when the kernel has virtio_blk). */
+  rootDisk?: DiskInterface;
   /** Disks after the manifest's (osvb run --disk). */
   disks?: DiskSpec[];
   /** osvb run -p: host ports forwarded to the guest (user-mode networking). */
@@ -87,6 +89,40 @@ function kernelFile(manifest: Manifest, boot: BootMode): string {
   return manifest.kernel.bzImage.file;
 }
 
+/** The guest's name for each disk: vda, vdb... and nvme0n1, nvme0n2... in attach order. */
+export function guestDiskNames(disks: readonly DiskSpec[]): string[] {
+  let vd = 0;
+  let ns = 0;
+  return disks.map((d) => (d.interface === 'nvme' ? `nvme0n${++ns}` : `vd${diskLetters(vd++)}`));
+}
+
+function diskLetters(i: number): string {
+  return i < 26 ? String.fromCharCode(97 + i) : diskLetters(Math.floor(i / 26) - 1) + diskLetters(i % 26);
+}
+
+/** A ZFS root: the pool image as the first disk, read-only (the kernel only reads pools). */
+function zfsRootDisk(dir: string, manifest: Manifest, want: DiskInterface | undefined): DiskSpec {
+  const file = join(dir, manifest.rootfs?.file ?? '');
+  const have = new Set(manifest.modules.map((m) => m.name));
+  if (!have.has('zfs')) {
+    throw new RunError('this image has a ZFS root filesystem but its kernel has no ZFS reader', {
+      exitCode: 2,
+      hint: 'rebuild it with this osvb (rootfs: zfs requests the zfs module)',
+    });
+  }
+  const iface: DiskInterface = want ?? (have.has('virtio_blk') ? 'virtio' : 'nvme');
+  return { file, format: 'raw', interface: iface, readonly: true, loc: { file: '--root-disk' } };
+}
+
+/** zfs.root= for the root pool (the first disk), zfs.mount= for format: zfs disks. */
+function zfsCmdline(disks: readonly DiskSpec[], root: boolean): string {
+  const names = guestDiskNames(disks);
+  const words = disks.flatMap((d, i) =>
+    d.format === 'zfs' && d.mount ? [`zfs.mount=${names[i]}:${d.mount}`] : [],
+  );
+  return [root ? `zfs.root=${names[0]}` : '', ...words].filter((w) => w !== '').join(' ');
+}
+
 export interface PreparedRun {
   spec: QemuSpec;
   /** TCG: where this host's clock rates are kept, and whether they were passed to the kernel. */
@@ -102,6 +138,12 @@ const DISK_MODULES: Record<DiskSpec['interface'], string> = { virtio: 'virtio_bl
 function checkDiskDrivers(disks: readonly DiskSpec[], manifest: Manifest): void {
   const have = new Set(manifest.modules.map((m) => m.name));
   for (const d of disks) {
+    if (d.format === 'zfs' && !have.has('zfs')) {
+      throw new RunError(`disk ${d.file} (format zfs): the image has no ZFS reader`, {
+        exitCode: 2,
+        hint: 'list the disk under disks: in app.yaml and rebuild, or run with --config app.yaml',
+      });
+    }
     const mod = DISK_MODULES[d.interface];
     if (!have.has(mod)) {
       throw new RunError(`disk ${d.file} (interface ${d.interface}): the image has no ${mod} driver`, {
@@ -229,15 +271,6 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RunError(`cpu count ${cpus} must be an integer from 1 to 255`, { exitCode: 2 });
   }
-  if (manifest.rootfs?.format === 'zfs') {
-    // The pool image is written and zdb-checked; the kernel's ZFS reader is not there yet.
-    throw new RunError(
-      'this image has a ZFS root filesystem (rootfs: zfs), which the kernel cannot mount yet',
-      {
-        hint: 'build it with rootfs: cpio to run it',
-      },
-    );
-  }
   // Images from before SMP do not say; theirs start one CPU whatever -smp is.
   const maxCpus = manifest.run.maxCpus;
   if (maxCpus !== undefined && cpus > maxCpus) {
@@ -254,10 +287,15 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   }
   const memory = parseMemory(opts.memory ?? manifest.run.memory);
   // What -m leaves the program, in numbers (a rootfs too large for it); then the floor any image needs.
-  if (opts.memory !== undefined && manifest.rootfs && manifest.rootfs.format !== '9p') {
+  // A 9p or ZFS root stays on the host or the disk: only a cpio initrd takes guest memory.
+  const inRam = manifest.rootfs && manifest.rootfs.format !== '9p' && manifest.rootfs.format !== 'zfs';
+  if (opts.memory !== undefined && manifest.rootfs && inRam) {
     checkMemory(memory, manifest.kernel.loadSize, manifest.rootfs.size, '-m', { file: dir });
   }
-  const need = minimumMemory(manifest.kernel.memSize ?? manifest.kernel.loadSize, manifest.rootfs?.size ?? 0);
+  const need = minimumMemory(
+    manifest.kernel.memSize ?? manifest.kernel.loadSize,
+    inRam ? (manifest.rootfs?.size ?? 0) : 0,
+  );
   if (memoryBytes(memory) < need) {
     throw new RunError(
       `${memory} of memory is too little for this image: it needs at least ${memoryArg(need)}`,
@@ -268,7 +306,8 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   }
   // A 9p root is a directory served live: nothing to checksum.
   if (manifest.rootfs && manifest.rootfs.format !== '9p') await checkRootfs(dir, manifest.rootfs);
-  const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
+  const rootZfs = manifest.rootfs?.format === 'zfs' ? zfsRootDisk(dir, manifest, opts.rootDisk) : undefined;
+  const disks = [...(rootZfs ? [rootZfs] : []), ...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   if (disks.length) (await import('../config/disks.js')).checkDisks(disks); // loads the YAML parser
   const nvmeErr = nvmeMachineError(disks, machine); // before "no nvme driver": the machine is the cause
   if (nvmeErr) throw nvmeErr;
@@ -307,6 +346,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
     rateArgs,
     cpuArg,
     root9p ? `9p.root=${ROOT_TAG}` : '',
+    zfsCmdline(disks, rootZfs !== undefined),
     volumeCmdline(volumes),
     base,
     opts.append ?? '',
@@ -316,7 +356,7 @@ export async function prepareRun(imageDir: string, opts: RunOptions): Promise<Pr
   const spec: QemuSpec = {
     qemuPath: qemu.path,
     kernelPath: join(dir, kernelFile(manifest, opts.boot ?? 'pvh')),
-    initrd: manifest.rootfs && !root9p ? join(dir, manifest.rootfs.file) : undefined,
+    initrd: manifest.rootfs && !root9p && !rootZfs ? join(dir, manifest.rootfs.file) : undefined,
     root9p,
     cmdline,
     machine,

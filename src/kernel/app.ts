@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path';
 import { type AppSpec, loadAppSpec } from '../config/appspec.js';
 import type { DiskSpec } from '../config/disks.js';
+import { withDefaultNetwork } from '../config/network.js';
 import type { VolumeSpec } from '../config/volumes.js';
 import { inspectForConfig } from '../config/requirements.js';
 import {
@@ -128,7 +129,9 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? cacheRoot(env);
   const loaded = await loadAppSpec(file);
-  const spec = opts.variant ? opts.variant.adjust(loaded) : loaded;
+  const adjusted = opts.variant ? opts.variant.adjust(loaded) : loaded;
+  const requirements = await inspectForConfig(adjusted);
+  const spec = withDefaultNetwork(adjusted, requirements);
   const srctree = resolve(opts.srctree ?? packageRoot());
   const forConfig = {
     ...spec,
@@ -137,7 +140,7 @@ export async function buildApp(file: string, opts: BuildAppOptions = {}): Promis
   };
   const cfg = await resolveAppConfig({
     spec: forConfig,
-    requirements: await inspectForConfig(spec),
+    requirements,
     srctree,
   });
   // A request app.yaml made that the resolver could not honour is an error; others are warnings.

@@ -59,8 +59,23 @@ export async function planRootfs(spec: AppSpec): Promise<RootfsPlan | undefined>
     });
   }
   addWorkdir(spec, rootfs.entries);
-  rootfs.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const format = spec.rootfs ?? 'cpio';
+  // A ZFS root is read-only in the guest: mount points for zfs disks and volumes must be in it.
+  if (format === 'zfs') {
+    const mounts = [
+      ...(spec.disks ?? []).flatMap((d) => (d.mount ? [d.mount] : [])),
+      ...(spec.volumes ?? []).map((v) => v.guest),
+    ];
+    for (const m of mounts) {
+      const parts = m.split('/').filter((x) => x !== '');
+      for (let i = 1; i <= parts.length; i++) {
+        const path = `/${parts.slice(0, i).join('/')}`;
+        if (!rootfs.entries.some((e) => e.path === path))
+          rootfs.entries.push({ kind: 'dir', path, mode: 0o755 });
+      }
+    }
+  }
+  rootfs.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const parts: string[] = ['osvb-rootfs-1', format];
   const hostInputs = new Set<string>();
   for (const e of rootfs.entries) {

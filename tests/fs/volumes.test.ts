@@ -1,12 +1,15 @@
-// 9p volumes end to end: a guest program writes, renames, truncates, links and
-// deletes files in a host directory shared read-write, hashes host files, and
-// is refused (EROFS) on a read-only one; the test checks the host directories
+// 9p volumes end to end: a guest program writes, renames (across directories),
+// truncates, links and deletes files in a host directory shared read-write,
+// hashes host files (also from two threads at once, 1 MiB reads), maps one
+// privately, takes fcntl and flock locks, statfs's both volumes, binds a Unix
+// socket there, and is refused (EROFS) on a read-only one; the test checks the host directories
 // afterwards. Plus the kernel's 9P reply checks fed lying replies (selftest).
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -114,6 +117,16 @@ describe('a 9p volume under QEMU', () => {
     expect(out).toContain('ro unlink: Read-only file system\n');
     expect(out).toContain('ro write-open: Read-only file system\n');
     expect(out).toContain('tree 9090\n');
+    expect(out).toContain(`parallel ${sha(big)} 2000000 | ${sha(big)} 2000000\n`);
+    expect(out).toContain('statfs type 1021997 blocks yes ro 0 1\n');
+    expect(out).toContain('getlk type 2\n'); // F_UNLCK: QEMU's server keeps no locks, Tgetlock says so
+    expect(out).toContain('flock bad op: Invalid argument\n');
+    expect(out).toContain(`mmap ${sha(hostBin)} 1\n`);
+    expect(out).toContain('sock socket\n');
+    expect(out).toContain('ra onXtwo\n');
+    expect(out).toContain(`sha256small /ro/big.bin ${sha(big)} 2000000\n`);
+    expect(out).toContain('sock open: No such device or address\n');
+    expect(out).toContain(`sha256 /data/d2/inner/f ${sha(Buffer.from('moved\n'))} 6\n`);
     expect(out).toContain('volume: done\n');
     expect(run.status).toBe(0);
 
@@ -125,6 +138,11 @@ describe('a 9p volume under QEMU', () => {
     expect(statSync(join(data, 'sub')).isDirectory()).toBe(true);
     expect(sha(readFileSync(join(ro, 'big.bin')))).toBe(sha(big));
     expect(existsSync(join(ro, 'new'))).toBe(false);
+    expect(sha(readFileSync(join(data, 'host.bin')))).toBe(sha(hostBin)); // the private mapping's writes stayed
+    expect(lstatSync(join(data, 'sock')).isSocket()).toBe(true);
+    expect(existsSync(join(data, 'd1/inner'))).toBe(false);
+    expect(readFileSync(join(data, 'ra.txt'), 'utf8')).toBe('onXtwo');
+    expect(readFileSync(join(data, 'd2/inner/f'), 'utf8')).toBe('moved\n');
   }, 600_000);
 
   it('osvb run -v adds a volume: QEMU gets a local fsdev, the kernel a 9p.mount', () => {
@@ -140,12 +158,12 @@ describe('a 9p volume under QEMU', () => {
 });
 
 describe('9P replies the kernel must refuse', () => {
-  it('selftest 9p.proto: sizes past the message or msize, wrong tags and types, counts past the data', async () => {
+  it('selftests 9p.proto and 9p.dotu: lying replies; 9P2000.u encoders and decoders', async () => {
     const st = join(dir, 'st');
     mkdirSync(st);
     writeFileSync(
       join(st, 'app.yaml'),
-      'name: st9p\nkernel:\n  config:\n    SELFTEST: y\n    VFS: y\n    TMPFS: y\n    NINEP: y\n  cmdline: osvb.selftest=9p.proto\n',
+      'name: st9p\nkernel:\n  config:\n    SELFTEST: y\n    VFS: y\n    TMPFS: y\n    NINEP: y\n  cmdline: osvb.selftest=9p.proto,9p.dotu\n',
     );
     const r = await buildApp(join(st, 'app.yaml'), { jobs: 2 });
     let out = '';
@@ -160,6 +178,9 @@ describe('9P replies the kernel must refuse', () => {
       },
     });
     expect(out.replaceAll('\r', '')).toContain('selftest: 9p.proto ... ok\n');
+    // 9P2000.u (no QEMU device speaks it): stat/Rerror/Twstat/directory byte
+    // vectors and a server that refuses 9P2000.L.
+    expect(out.replaceAll('\r', '')).toContain('selftest: 9p.dotu ... ok\n');
     expect(out).toContain('9p: Rread of 100 bytes for a request of 64: dropped');
   }, 600_000);
 });

@@ -52,9 +52,12 @@ describe('rootfs: zfs', () => {
     }
   }, 600_000);
 
-  it('osvb run says plainly that the kernel cannot mount it yet', async () => {
-    await expect(prepareRun(outDir, { stdout: () => {}, stderr: () => {} })).rejects.toThrow(
-      /ZFS root filesystem.*cannot mount yet/,
+  it('osvb run attaches the pool read-only as vda and mounts it as / (zfs.root=vda, no initrd)', async () => {
+    const p = await prepareRun(outDir, { stdout: () => {}, stderr: () => {} });
+    expect(p.argv).not.toContain('-initrd');
+    expect(p.argv.join(' ')).toContain(
+      `file=${join(outDir, 'rootfs.zfs')},if=none,id=disk0,format=raw,readonly=on`,
     );
+    expect(p.spec.cmdline).toMatch(/(^| )zfs\.root=vda( |$)/);
   });
 });

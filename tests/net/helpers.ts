@@ -1,9 +1,14 @@
 // Shared by the network tests: a free local port for -p, an HTTP GET retried
-// while the guest boots, sha256 in hex, and osvb's output captured.
+// while the guest boots, sha256 in hex, osvb's output captured (in-process
+// runs), and `osvb run` as a child process (stopped like a user's Ctrl-C).
 
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { vi } from 'vitest';
+
+const OSVB = resolve(import.meta.dirname, '../../bin/osvb.js');
 
 export function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -28,7 +33,7 @@ export async function get(url: string, deadline: number): Promise<Buffer> {
   }
 }
 
-export const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** Everything osvb writes to stdout and stderr from now until restore(). */
 export function captureOutput(): { text: () => string; restore: () => void } {
@@ -40,4 +45,35 @@ export function captureOutput(): { text: () => string; restore: () => void } {
   vi.spyOn(process.stdout, 'write').mockImplementation(capture);
   vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   return { text: () => out.replaceAll('\r', ''), restore: () => vi.restoreAllMocks() };
+}
+
+export interface Guest {
+  child: ChildProcess;
+  /** Everything osvb printed so far (the guest's stdout and stderr, kernel warnings). */
+  output(): string;
+  /** SIGINT (a user's Ctrl-C), SIGKILL after `graceMs`; resolves with osvb's exit status. */
+  stop(graceMs?: number): Promise<number | null>;
+  /** Resolves when osvb exits by itself. */
+  exited: Promise<number | null>;
+}
+
+/** `node bin/osvb.js ARGS...` as a child process, output collected. */
+export function startOsvb(args: string[]): Guest {
+  const child = spawn(process.execPath, [OSVB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (b) => (out += String(b)));
+  child.stderr?.on('data', (b) => (out += String(b)));
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  return {
+    child,
+    exited,
+    output: () => out.replaceAll('\r', ''),
+    stop: async (graceMs = 10_000) => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
 }

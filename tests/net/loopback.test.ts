@@ -86,7 +86,9 @@ describe('loopback sockets (lwIP, no NIC)', () => {
       execFileSync(cc, ['-O1', '-Wall', '-o', exe, join(PROGRAMS, 'loopback.c'), ...args], {
         stdio: ['ignore', 'ignore', 'inherit'],
       });
-      const r = await runApp(`name: loopback\napp:\n  exec: ${exe}\nkernel:\n  config: { LWIP: y }\n`);
+      const r = await runApp(
+        `name: loopback\napp:\n  exec: ${exe}\nnetwork: none\nkernel:\n  config: { LWIP: y }\n`,
+      );
       for (const c of CHECKS) expect(r.lines).toContain(`ok ${c}`);
       expect(r.out).not.toMatch(/FAIL|unimplemented syscall/);
       expect(r.lines).toContain('loopback: 100 checks ok');

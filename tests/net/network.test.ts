@@ -4,17 +4,18 @@
 // from the host through the forwarded port, the bytes checked both ways.
 
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { loadAppSpec } from '../../src/config/appspec.js';
-import { nicCmdline, parseNetOption, parsePortOption } from '../../src/config/network.js';
+import { nicCmdline, parseNetOption, parsePortOption, withDefaultNetwork } from '../../src/config/network.js';
+import { requirementsOf, readElf } from '../../src/fs/elf.js';
 import { virtioNet } from '../../src/drivers/virtio-net.js';
 import { tempDir } from '../kernel/helpers.js';
-import { freePort } from './helpers.js';
+import { freePort, sha } from './helpers.js';
 
 const PROGRAMS = resolve(import.meta.dirname, 'programs');
 let dir: string;
@@ -45,6 +46,29 @@ describe('network configuration', () => {
       'osvb.net1=ip=192.168.7.2/24,ip6=fd00::2/64',
     ]);
     expect((await spec('name: n\nnetwork: none\n')).network).toEqual([]);
+  });
+
+  it('default network: one user NIC when the program opens sockets and app.yaml has no network:', async () => {
+    const server = join(dir, 'srv');
+    execFileSync('musl-gcc', ['-static', '-O1', '-o', server, join(PROGRAMS, 'echo.c')]);
+    const quiet = join(dir, 'quiet');
+    await writeFile(join(dir, 'quiet.c'), 'int main(void) { return 0; }\n');
+    execFileSync('musl-gcc', ['-static', '-O1', '-o', quiet, join(dir, 'quiet.c')]);
+    const dyn = join(dir, 'srv-dyn');
+    execFileSync('gcc', ['-O1', '-o', dyn, join(PROGRAMS, 'echo.c')]);
+    const req = async (exe: string) => requirementsOf(await readElf(exe));
+    expect((await req(server)).sockets).toBe('socket');
+    expect((await req(dyn)).sockets).toBe('socket');
+    expect((await req(quiet)).sockets).toBeUndefined();
+    const withNet = async (exe: string, extra = '') =>
+      withDefaultNetwork(await spec(`name: n\napp:\n  exec: ${exe}\n${extra}`), await req(exe)).network;
+    expect(await withNet(server)).toMatchObject([
+      { mode: 'user', ipv4: '10.0.2.15/24', gateway: '10.0.2.2', queues: 1 },
+    ]);
+    expect(await withNet(dyn)).toHaveLength(1);
+    expect(await withNet(quiet)).toEqual([]);
+    expect(await withNet(server, 'network: none\n')).toEqual([]);
+    expect(await withNet(server, 'network:\n  - { mode: tap, tap: t0 }\n')).toMatchObject([{ mode: 'tap' }]);
   });
 
   it('rejects bad NICs naming app.yaml line and column', async () => {
@@ -125,12 +149,37 @@ async function echo(port: number, data: Buffer, deadline: number): Promise<Buffe
   }
 }
 
+describe('netdev checksum offload rules (kernel self-tests, spec-derived frames)', () => {
+  it('RFC 1071 sum, receive checks, partial completion, transmit pseudo-header', async () => {
+    const file = join(dir, 'csum.yaml');
+    await writeFile(
+      file,
+      'name: csum\nkernel:\n  config: { SELFTEST: y, NETDEV: y }\n  cmdline: osvb.selftest=netdev*\n',
+    );
+    let out = '';
+    const capture = (s: unknown) => {
+      out += String(s);
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const status = await main(['node', 'osvb', 'run', '--config', file, '--verbose', '--timeout', '120']);
+    vi.restoreAllMocks();
+    for (const t of ['netdev.csum_rfc1071', 'netdev.csum_rx', 'netdev.csum_partial', 'netdev.csum_tx'])
+      expect(out).toContain(`selftest: ${t} ... ok`);
+    expect(out).toContain('selftest: 4 passed, 0 failed');
+    expect(status).toBe(0);
+  }, 300_000);
+});
+
 describe('virtio-net with user networking', () => {
   for (const [what, nic, cmdline, expectLine] of [
-    ['static 10.0.2.15/24', '  - mode: user\n', '', undefined],
+    ['static 10.0.2.15/24', 'network:\n  - mode: user\n', '', undefined],
+    // No network: key: the program imports socket, so it gets the default user NIC.
+    ['default NIC (no network: key)', '', '', undefined],
     [
       'DHCP (ipv4: dhcp)',
-      '  - { mode: user, ipv4: dhcp }\n',
+      'network:\n  - { mode: user, ipv4: dhcp }\n',
       'kernel:\n  cmdline: osvb.loglevel=6\n',
       /net: eth0 DHCP address 10\.0\.2\.15/,
     ],
@@ -139,10 +188,7 @@ describe('virtio-net with user networking', () => {
       const exe = join(dir, 'echo');
       execFileSync('musl-gcc', ['-static', '-O1', '-o', exe, join(PROGRAMS, 'echo.c')]);
       const file = join(dir, `echo-${Math.random().toString(36).slice(2)}.yaml`);
-      await writeFile(
-        file,
-        `name: echo\napp:\n  exec: ${exe}\n  args: ["8080", "1"]\nnetwork:\n${nic}${cmdline}`,
-      );
+      await writeFile(file, `name: echo\napp:\n  exec: ${exe}\n  args: ["8080", "1"]\n${nic}${cmdline}`);
       const port = await freePort();
       let out = '';
       const capture = (s: unknown) => {
@@ -156,7 +202,6 @@ describe('virtio-net with user networking', () => {
       const back = await echo(port, data, Date.now() + 180_000);
       const status = await run;
       vi.restoreAllMocks();
-      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
       expect(back.length).toBe(data.length);
       expect(sha(back)).toBe(sha(data));
       expect(out).toMatch(/served 4194304 bytes from ::ffff:10\.0\.2\.2/);

@@ -203,7 +203,7 @@ describe('busybox (Debian busybox-static)', () => {
       expect(sh.lines, sh.out).toContain('in sh');
       expect(sh.lines, sh.out).toContain('script /data/script.sh a b');
       expect(sh.status).toBe(4);
-      // Pipelines, command substitution and subshells through fork emulation.
+      // Pipelines, command substitution and subshells (real processes).
       const pipe = await run([
         'sh',
         '-c',

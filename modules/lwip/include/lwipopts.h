@@ -118,6 +118,11 @@ void lwip_port_free(void *p);
 #define LWIP_NETBUF_RECVINFO 1
 #define LWIP_SOCKET_EXTERNAL_HEADERS 0
 
+/* Routing: longest prefix across netifs, then the default (route.c). */
+#define LWIP_HOOK_FILENAME "lwip_hooks.h"
+#define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) osvb_ip4_route(src, dest)
+#define LWIP_HOOK_IP6_ROUTE(src, dest) osvb_ip6_route(src, dest)
+
 /* Statistics feed the counters the kernel prints. */
 #define LWIP_STATS 1
 #define LWIP_STATS_DISPLAY 0

@@ -69,6 +69,10 @@ export enum Ot {
   DEADLIST = 50,
   DEADLIST_HDR = 51,
   DSL_CLONES = 52,
+  SA = 44,
+  SA_MASTER_NODE = 45,
+  SA_ATTR_REGISTRATION = 46,
+  SA_ATTR_LAYOUTS = 47,
 }
 
 export enum Ost {

@@ -63,6 +63,8 @@ export interface ZfsPoolOptions {
   mtime?: number;
   /** Path recorded for the vdev in its label (default /dev/vda, where the guest sees it). */
   vdevPath?: string;
+  /** ZPL version: 4 (znode_phys_t bonuses, the default) or 5 (system attributes, as zpool create makes). */
+  zplVersion?: 4 | 5;
 }
 
 export interface ZfsPoolResult {
@@ -181,6 +183,76 @@ function znodePhys(z: Znode): Buffer {
   return b;
 }
 
+/** OpenZFS's zfs_attr_table: name, length (0: variable), byte-swap class. */
+const SA_ATTRS: [string, number, number][] = [
+  ['ZPL_ATIME', 16, 0],
+  ['ZPL_MTIME', 16, 0],
+  ['ZPL_CTIME', 16, 0],
+  ['ZPL_CRTIME', 16, 0],
+  ['ZPL_GEN', 8, 0],
+  ['ZPL_MODE', 8, 0],
+  ['ZPL_SIZE', 8, 0],
+  ['ZPL_PARENT', 8, 0],
+  ['ZPL_LINKS', 8, 0],
+  ['ZPL_XATTR', 8, 0],
+  ['ZPL_RDEV', 8, 0],
+  ['ZPL_FLAGS', 8, 0],
+  ['ZPL_UID', 8, 0],
+  ['ZPL_GID', 8, 0],
+  ['ZPL_PAD', 32, 0],
+  ['ZPL_ZNODE_ACL', 88, 0],
+  ['ZPL_DACL_COUNT', 8, 0],
+  ['ZPL_SYMLINK', 0, 3],
+  ['ZPL_SCANSTAMP', 32, 3],
+  ['ZPL_DACL_ACES', 0, 4],
+  ['ZPL_DXATTR', 0, 3],
+  ['ZPL_PROJID', 8, 0],
+];
+const sa = (name: string): number => SA_ATTRS.findIndex(([n]) => n === name);
+/** zfs_mknode's attribute order; symlinks add ZPL_SYMLINK (a second layout). */
+const SA_LAYOUT_NODE = [
+  'MODE',
+  'SIZE',
+  'GEN',
+  'UID',
+  'GID',
+  'PARENT',
+  'FLAGS',
+  'ATIME',
+  'MTIME',
+  'CTIME',
+  'CRTIME',
+  'LINKS',
+  'DACL_COUNT',
+  'DACL_ACES',
+].map((n) => sa(`ZPL_${n}`));
+const SA_LAYOUT_LINK = [...SA_LAYOUT_NODE, sa('ZPL_SYMLINK')];
+const SA_MAGIC = 0x2f505a;
+/** Room for a symlink target in an SA bonus (no spill blocks in this writer). */
+const SA_SYMLINK_MAX = 320 - 16 - 8 * 10 - 4 * 16 - 24;
+
+/** An SA bonus buffer (sa_hdr_phys_t, then the layout's attributes, each 8-byte aligned). */
+function saBonus(z: Znode, link?: Buffer): Buffer {
+  const acl = trivialAcl(z.mode, (z.mode & 0o170000) === S_IFDIR);
+  const aces = acl.subarray(16, 16 + acl.readUInt32LE(8));
+  const hdr = Buffer.alloc(link ? 16 : 8);
+  hdr.writeUInt32LE(SA_MAGIC, 0);
+  hdr.writeUInt16LE((link ? 3 : 2) | ((hdr.length >> 3) << 10), 4);
+  hdr.writeUInt16LE(aces.length, 6);
+  if (link) hdr.writeUInt16LE(link.length, 8);
+  const words = [z.mode, z.size, Number(TXG), 0, 0, z.parent, 0].map(BigInt);
+  const fixed = Buffer.alloc(8 * words.length + 4 * 16 + 16);
+  words.forEach((v, i) => {
+    fixed.writeBigUInt64LE(v, 8 * i);
+  });
+  for (let i = 0; i < 4; i++) fixed.writeBigUInt64LE(BigInt(z.time), 8 * words.length + 16 * i);
+  fixed.writeBigUInt64LE(0x0000000800000000n | 0x0000040000000000n, 48); // ZPL_FLAGS: archive, av_modified
+  fixed.writeBigUInt64LE(BigInt(z.links), 8 * words.length + 64);
+  fixed.writeBigUInt64LE(BigInt(acl.readUInt16LE(14)), 8 * words.length + 72);
+  const pad = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc((8 - (b.length % 8)) % 8)]);
+  return Buffer.concat([hdr, fixed, pad(Buffer.from(aces)), ...(link ? [pad(link)] : [])]);
+}
+
 interface DirNode {
   obj: number;
   mode: number;
@@ -203,8 +275,12 @@ async function writeZpl(
   entries: readonly RootfsEntry[],
   seeds: Seeds,
   time: number,
+  version: 4 | 5 = 4,
 ): Promise<Dataset> {
   const os = new ObjsetBuilder();
+  const v5 = version === 5;
+  const bonusOf = (z: Znode, link?: Buffer): { bonusType: Ot; bonus: Buffer } =>
+    v5 ? { bonusType: Ot.SA, bonus: saBonus(z, link) } : { bonusType: Ot.ZNODE, bonus: znodePhys(z) };
   const salt = seeds.next();
   const saltOf = (obj: number): bigint => BigInt.asUintN(64, salt + BigInt(obj) * 0x9e3779b97f4a7c15n) | 1n;
   const master = os.allocate();
@@ -238,15 +314,21 @@ async function writeZpl(
     }
     const data = await contentOf(e);
     if (e.kind === 'symlink') {
-      const zn = znodePhys({ mode: S_IFLNK | mode, size: data.length, parent: parent.obj, links: 1, time });
-      const inline = data.length <= INLINE_SYMLINK_MAX;
+      const z = { mode: S_IFLNK | mode, size: data.length, parent: parent.obj, links: 1, time };
+      if (v5 && data.length > SA_SYMLINK_MAX)
+        throw new BuildError(
+          `zfs: ${e.path}: a symlink longer than ${SA_SYMLINK_MAX} bytes needs a spill block (ZPL 5)`,
+        );
+      const inline = v5 || data.length <= INLINE_SYMLINK_MAX;
       const fb = inline ? { blockSize: 512, blocks: [] } : fileBlocks(data);
+      const zn = znodePhys(z);
       os.set(
         obj,
         writeObject(w, {
           type: Ot.PLAIN_FILE_CONTENTS,
-          bonusType: Ot.ZNODE,
-          bonus: inline ? Buffer.concat([zn, data]) : zn,
+          ...(v5
+            ? bonusOf(z, Buffer.from(data))
+            : { bonusType: Ot.ZNODE, bonus: inline ? Buffer.concat([zn, data]) : zn }),
           ...fb,
           compress: true,
         }),
@@ -254,13 +336,11 @@ async function writeZpl(
       parent.children.push({ name, value: [(DT_LNK << 60n) | BigInt(obj)] });
       continue;
     }
-    const zn = znodePhys({ mode: S_IFREG | mode, size: data.length, parent: parent.obj, links: 1, time });
     os.set(
       obj,
       writeObject(w, {
         type: Ot.PLAIN_FILE_CONTENTS,
-        bonusType: Ot.ZNODE,
-        bonus: zn,
+        ...bonusOf({ mode: S_IFREG | mode, size: data.length, parent: parent.obj, links: 1, time }),
         ...fileBlocks(data),
         compress: true,
       }),
@@ -268,7 +348,7 @@ async function writeZpl(
     parent.children.push({ name, value: [(DT_REG << 60n) | BigInt(obj)] });
   }
   for (const d of dirs.values()) {
-    const zn = znodePhys({
+    const zb = bonusOf({
       mode: S_IFDIR | d.mode,
       size: 2 + d.children.length,
       parent: d.parent,
@@ -276,19 +356,47 @@ async function writeZpl(
       time,
     });
     const z = zapBlocks(saltOf(d.obj), d.children);
-    os.set(
-      d.obj,
-      writeObject(w, { type: Ot.DIRECTORY_CONTENTS, bonusType: Ot.ZNODE, bonus: zn, ...z, compress: true }),
-    );
+    os.set(d.obj, writeObject(w, { type: Ot.DIRECTORY_CONTENTS, ...zb, ...z, compress: true }));
   }
   const masterEntries: ZapEntry[] = [
-    { name: 'VERSION', value: [ZPL_VERSION] },
+    { name: 'VERSION', value: [v5 ? 5n : ZPL_VERSION] },
     { name: 'ROOT', value: [BigInt(rootObj)] },
     { name: 'DELETE_QUEUE', value: [BigInt(unlinked)] },
     { name: 'normalization', value: [0n] },
     { name: 'utf8only', value: [0n] },
     { name: 'casesensitivity', value: [0n] },
   ];
+  if (v5) {
+    // The SA registry (every ZPL attribute) and the two layouts znodes use.
+    const saMaster = os.allocate();
+    const registry = os.allocate();
+    const layouts = os.allocate();
+    const reg: ZapEntry[] = SA_ATTRS.map(([name, len, bswap], i) => ({
+      name,
+      value: [BigInt(i) | (BigInt(bswap) << 16n) | (BigInt(len) << 24n)],
+    }));
+    const lay: ZapEntry[] = [
+      { name: '2', value: SA_LAYOUT_NODE.map(BigInt), intlen: 2 },
+      { name: '3', value: SA_LAYOUT_LINK.map(BigInt), intlen: 2 },
+    ];
+    os.set(
+      registry,
+      writeObject(w, { type: Ot.SA_ATTR_REGISTRATION, ...zapBlocks(saltOf(registry), reg), compress: true }),
+    );
+    os.set(
+      layouts,
+      writeObject(w, { type: Ot.SA_ATTR_LAYOUTS, ...zapBlocks(saltOf(layouts), lay), compress: true }),
+    );
+    const sm: ZapEntry[] = [
+      { name: 'LAYOUTS', value: [BigInt(layouts)] },
+      { name: 'REGISTRY', value: [BigInt(registry)] },
+    ];
+    os.set(
+      saMaster,
+      writeObject(w, { type: Ot.SA_MASTER_NODE, ...zapBlocks(saltOf(saMaster), sm), compress: true }),
+    );
+    masterEntries.push({ name: 'SA_ATTRS', value: [BigInt(saMaster)] });
+  }
   os.set(
     master,
     writeObject(w, { type: Ot.MASTER_NODE, ...zapBlocks(saltOf(master), masterEntries), compress: true }),
@@ -800,7 +908,7 @@ export async function writeZfsPool(
   const capacity = geo.msCount * 2 ** geo.msShift;
   const w = new BlockWriter(tmp, TXG, 2 ** geo.msShift);
   try {
-    const ds = await writeZpl(w, entries, ids.seeds, ids.time);
+    const ds = await writeZpl(w, entries, ids.seeds, ids.time, opts.zplVersion);
     w.flush();
     const mark = w.mark();
     const dsSeedState = ids.seeds;

@@ -44,6 +44,8 @@ export function zapHash(salt: bigint, name: Uint8Array): bigint {
 export interface ZapEntry {
   name: string;
   value: bigint[] | Uint8Array;
+  /** Width of each word value in a fat ZAP (default 8; SA layouts use 2). */
+  intlen?: 2 | 4 | 8;
 }
 
 export class ZapError extends Error {}
@@ -54,7 +56,11 @@ const isWord = (v: ZapEntry['value']): v is bigint[] => Array.isArray(v);
 export function fitsMicro(entries: readonly ZapEntry[]): boolean {
   if ((entries.length + 1) * MZAP_ENT_LEN > MZAP_MAX_BLKSZ) return false;
   return entries.every(
-    (e) => isWord(e.value) && e.value.length === 1 && Buffer.byteLength(e.name, 'utf8') < MZAP_NAME_LEN,
+    (e) =>
+      isWord(e.value) &&
+      e.value.length === 1 &&
+      (e.intlen ?? 8) === 8 &&
+      Buffer.byteLength(e.name, 'utf8') < MZAP_NAME_LEN,
   );
 }
 
@@ -186,10 +192,12 @@ export function buildFatZap(salt: bigint, entries: readonly ZapEntry[]): Buffer[
     let valueBytes: Buffer;
     let intlen: number;
     if (isWord(e.value)) {
-      intlen = 8;
-      valueBytes = Buffer.alloc(8 * e.value.length);
+      const n = e.intlen ?? 8;
+      intlen = n;
+      valueBytes = Buffer.alloc(n * e.value.length);
       e.value.forEach((v, i) => {
-        valueBytes.writeBigUInt64BE(v, 8 * i);
+        if (n === 8) valueBytes.writeBigUInt64BE(v, 8 * i);
+        else valueBytes.writeUIntBE(Number(v), n * i, n);
       });
     } else {
       intlen = 1;

@@ -7,7 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static const uint32_t K[64] = {
@@ -98,6 +104,54 @@ static int hash_file(const char *path)
 	return n < 0;
 }
 
+/* 1000-byte reads: served from the readahead buffers. */
+static int hash_file_small(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 1;
+	uint8_t buf[1000];
+	struct sha s;
+	sha_init(&s);
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		sha_update(&s, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	close(fd);
+	char hex[65];
+	sha_hex(&s, hex);
+	printf("sha256small %s %s %llu\n", path, hex, (unsigned long long)total);
+	return n < 0;
+}
+
+/* 1 MiB reads (a read the 9p client splits over several Treads in flight). */
+static void *hash_big(void *path)
+{
+	static char out[2][96];
+	static int next;
+	char *line = out[__atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % 2];
+	int fd = open(path, O_RDONLY);
+	uint8_t *buf = malloc(1 << 20);
+	if (fd < 0 || !buf)
+		return NULL;
+	struct sha s;
+	sha_init(&s);
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = read(fd, buf, 1 << 20)) > 0) {
+		sha_update(&s, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	close(fd);
+	free(buf);
+	char hex[65];
+	sha_hex(&s, hex);
+	snprintf(line, 96, "%s %llu", hex, (unsigned long long)total);
+	return n < 0 ? NULL : line;
+}
+
 static int put(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -174,6 +228,88 @@ int main(void)
 	printf("ro unlink: %s\n", r < 0 ? strerror(errno) : "succeeded");
 	r = open("/ro/big.bin", O_WRONLY);
 	printf("ro write-open: %s\n", r < 0 ? strerror(errno) : "succeeded");
+	/* Two readers at once, 1 MiB reads: requests of both in flight. */
+	pthread_t t1, t2;
+	void *h1, *h2;
+	CHECK(pthread_create(&t1, NULL, hash_big, "/ro/big.bin"));
+	CHECK(pthread_create(&t2, NULL, hash_big, "/ro/big.bin"));
+	pthread_join(t1, &h1);
+	pthread_join(t2, &h2);
+	printf("parallel %s | %s\n", h1 ? (char *)h1 : "failed", h2 ? (char *)h2 : "failed");
+
+	struct statfs sf, sfro;
+	CHECK(statfs("/data", &sf));
+	CHECK(statfs("/ro", &sfro));
+	printf("statfs type %lx blocks %s ro %d %d\n", (unsigned long)sf.f_type, sf.f_blocks > 0 && sf.f_bsize > 0 ? "yes" : "no",
+	       (int)(sf.f_flags & 1), (int)(sfro.f_flags & 1));
+
+	fd = open("/data/b.txt", O_RDWR);
+	CHECK(fd < 0);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 2 };
+	CHECK(fcntl(fd, F_SETLK, &fl));
+	fl = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+	CHECK(fcntl(fd, F_GETLK, &fl));
+	printf("getlk type %d\n", fl.l_type);
+	fl = (struct flock){ .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	CHECK(fcntl(fd, F_SETLKW, &fl));
+	CHECK(flock(fd, LOCK_EX | LOCK_NB));
+	CHECK(flock(fd, LOCK_UN));
+	printf("flock bad op: %s\n", flock(fd, 77) ? strerror(errno) : "succeeded");
+	close(fd);
+
+	/* A private mapping: filled through the file's reads; writes stay in the guest. */
+	fd = open("/data/host.bin", O_RDONLY);
+	CHECK(fd < 0);
+	uint8_t *map = mmap(NULL, 300000, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(map == MAP_FAILED);
+	close(fd);
+	struct sha ms;
+	sha_init(&ms);
+	sha_update(&ms, map, 300000);
+	char mhex[65];
+	sha_hex(&ms, mhex);
+	map[0] ^= 0xff;
+	map[299999] ^= 0xff;
+	printf("mmap %s %d\n", mhex, map[0] != map[1]);
+	munmap(map, 300000);
+
+	/* A Unix socket bound in the volume: the node is made on the host (Tmknod). */
+	int so = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/data/sock" };
+	CHECK(so < 0);
+	CHECK(bind(so, (struct sockaddr *)&sa, sizeof(sa)));
+	CHECK(lstat("/data/sock", &st));
+	printf("sock %s\n", S_ISSOCK(st.st_mode) ? "socket" : "not a socket");
+	r = open("/data/sock", O_RDONLY);
+	printf("sock open: %s\n", r < 0 ? strerror(errno) : "succeeded");
+	close(so);
+
+	/* A directory renamed into another directory. */
+	CHECK(mkdir("/data/d1", 0755));
+	CHECK(mkdir("/data/d1/inner", 0755));
+	CHECK(put("/data/d1/inner/f", "moved\n"));
+	CHECK(mkdir("/data/d2", 0755));
+	CHECK(rename("/data/d1/inner", "/data/d2/inner"));
+	CHECK(hash_file("/data/d2/inner/f"));
+
+	/* Small sequential reads are served read ahead; writes through the
+	 * mount are seen by the next read all the same. */
+	int w = open("/data/ra.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(w < 0);
+	CHECK(write(w, "one", 3) != 3);
+	int rd = open("/data/ra.txt", O_RDONLY);
+	CHECK(rd < 0);
+	char rb[8] = { 0 };
+	CHECK(read(rd, rb, 2) != 2);
+	CHECK(pwrite(w, "X", 1, 2) != 1);
+	CHECK(read(rd, rb + 2, 5) != 1);
+	CHECK(pwrite(w, "two", 3, 3) != 3);
+	CHECK(read(rd, rb + 3, 5) != 3);
+	printf("ra %s\n", rb);
+	close(rd);
+	close(w);
+	CHECK(hash_file_small("/ro/big.bin"));
+
 	/* More files than a mount once had fids for (each looked-up file keeps one). */
 	printf("tree %ld\n", walk("/ro/tree"));
 	printf("volume: done\n");

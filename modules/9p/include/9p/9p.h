@@ -1,6 +1,6 @@
 /*
- * 9P2000.L client. Transports (virtio_9p) register a channel with a mount
- * tag; the client mounts it through the VFS where the kernel command line
+ * 9P2000.L client (9P2000.u where the server refuses .L). Transports
+ * (virtio_9p) register a channel with a mount tag; the client mounts it through the VFS where the kernel command line
  * says (9p.mount=TAG:/path[:ro]). Messages are checked against the request
  * (type, tag) and the negotiated msize before anything in them is used.
  */
@@ -9,20 +9,44 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sched/wait.h>
 
 #define P9_TAG_MAX 64
+#define P9_CALL_BUFS 4
+
+/* One buffer of a request: kernel memory, physically contiguous (the direct map). */
+struct p9_buf {
+	void *addr;
+	uint32_t len;
+};
+
+/* A request on its way: bufs[0..nout) the device reads, then nin it writes
+ * (the reply's header first, zero-copy data after). The transport calls
+ * p9_call_done() when the device has answered (usually in interrupt context). */
+struct p9_call {
+	struct p9_buf bufs[P9_CALL_BUFS];
+	unsigned nout, nin;
+	uint32_t got;            /* what the device says it wrote */
+	volatile bool done;
+	struct wait_queue *wq;   /* woken on completion (lives as long as the session) */
+};
 
 struct p9_trans {
 	char tag[P9_TAG_MAX];         /* mount tag, NUL-terminated */
 	uint32_t max_msize;           /* largest message the channel carries */
-	/* Send req (reqlen bytes), receive the reply into resp (respcap bytes);
-	 * *got is what the device says it wrote. 0 or a negative errno. */
-	int (*rpc)(struct p9_trans *t, const void *req, uint32_t reqlen, void *resp, uint32_t respcap, uint32_t *got);
+	/* Queue c: 0, -EAGAIN when the channel is full, or another -errno. */
+	int (*submit)(struct p9_trans *t, struct p9_call *c);
+	/* Complete what the device has answered (for callers that cannot sleep). */
+	void (*poll)(struct p9_trans *t);
+	/* The device broke the protocol: nothing in flight will complete. */
+	bool (*broken)(struct p9_trans *t);
 	void *priv;
 	struct p9_trans *next;
 };
 
 void p9_trans_register(struct p9_trans *t);
+/* The transport's completion: records got and wakes the requester. */
+void p9_call_done(struct p9_call *c, uint32_t got);
 
 /* Message types (9P2000.L). */
 enum {
@@ -31,11 +55,14 @@ enum {
 	P9_TLOPEN = 12,
 	P9_TLCREATE = 14,
 	P9_TSYMLINK = 16,
+	P9_TMKNOD = 18,
 	P9_TREADLINK = 22,
 	P9_TGETATTR = 24,
 	P9_TSETATTR = 26,
 	P9_TREADDIR = 40,
 	P9_TFSYNC = 50,
+	P9_TLOCK = 52,
+	P9_TGETLOCK = 54,
 	P9_TLINK = 70,
 	P9_TMKDIR = 72,
 	P9_TRENAMEAT = 74,
@@ -46,6 +73,13 @@ enum {
 	P9_TREAD = 116,
 	P9_TWRITE = 118,
 	P9_TCLUNK = 120,
+	/* 9P2000(.u) only */
+	P9_RERROR = 107,
+	P9_TOPEN = 112,
+	P9_TCREATE = 114,
+	P9_TREMOVE = 122,
+	P9_TSTAT = 124,
+	P9_TWSTAT = 126,
 };
 
 #define P9_NOTAG 0xffffu
@@ -78,5 +112,9 @@ uint32_t p9_finish(struct p9_msg *m);
 /* Checks a reply of got bytes against the request type and tag and msize:
  * 0 and m positioned after the header, -errno from Rlerror, or -EIO. */
 int p9_check_reply(struct p9_msg *m, uint8_t *buf, uint32_t got, uint32_t msize, uint8_t ttype, uint16_t tag);
+/* The same for a reply whose header went to hdr (hdrlen bytes) and the rest
+ * to a caller's buffer (zero-copy): *size the whole reply's size. */
+int p9_check_reply_split(struct p9_msg *m, uint8_t *hdr, uint32_t hdrlen, uint32_t got, uint32_t msize,
+			 uint8_t ttype, uint16_t tag, uint32_t *size);
 
 #endif

@@ -42,6 +42,7 @@ struct percpu {
 	void *current;         /* struct thread *, owned by sched */
 	void *sched;           /* per-CPU scheduler state, owned by sched */
 	void *timers;          /* per-CPU timer queue, owned by time */
+	void *mm;              /* user address space in CR3 (NULL: the kernel's), owned by uvm */
 	uint64_t gdt[8] __aligned(16);
 	struct tss tss __aligned(16);
 };

@@ -42,11 +42,14 @@ void smp_send_reschedule(unsigned cpu);
 extern void (*smp_reschedule_hook)(void);
 
 /* After changing page-table entries that any CPU may have cached (the
- * kernel's half, or the application's: all CPUs share one address space):
+ * kernel's half, which every address space shares):
  * invalidate [va, va + len) on this CPU and every other online CPU, and wait
  * until they did. len == 0 or a large range flushes the whole TLB. Safe with
  * interrupts off: every spin loop services shootdown requests. */
 void tlb_shootdown(uintptr_t va, size_t len);
+/* The same on the CPUs in the mask only (bit n = CPU n; CPUs >= 64 always):
+ * those that may hold a user address space's entries (uvm). */
+void tlb_shootdown_cpus(uint64_t cpus, uintptr_t va, size_t len);
 
 /* Serve a pending shootdown request; spin loops call it through smp_poll(). */
 void tlb_service(void);

@@ -82,6 +82,7 @@ struct exec_params {
 	struct elf_loaded *interp;  /* NULL for static executables */
 	uint64_t hwcap, hwcap2;
 	uint64_t minsigstksz;
+	uint64_t sysinfo_ehdr;      /* the vDSO's address, or 0 */
 };
 
 /* Map the stack and lay out argc, argv, envp and auxv on it; returns the

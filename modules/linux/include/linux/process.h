@@ -1,4 +1,5 @@
-/* The one application process: its threads, and starting its program. */
+/* The calling thread's process (for /proc and the loader): its identity,
+ * program, descriptors, and its end. */
 #ifndef LINUX_PROCESS_H
 #define LINUX_PROCESS_H
 
@@ -7,9 +8,9 @@
 #include <stdint.h>
 #include <lib/compiler.h>
 
-/* Load path into the (empty) address space and enter it in ring 3 on the
- * calling kernel thread, which becomes the main user thread. Returns only on
- * failure (negative errno). */
+/* Load path into a fresh address space (replacing the process's) and enter
+ * it in ring 3 on the calling thread. Returns only on failure (negative
+ * errno). */
 int process_exec(const char *path, const char *const *argv, int argc, const char *const *envp, int envc);
 
 /* Absolute path of the running program ("" before exec). */
@@ -28,10 +29,11 @@ int process_next_fd(int from);
  * "pipe:[ino]" / "anon_inode:[ino]" for files without one. Length, or -EBADF. */
 long process_fd_link(int fd, char *buf, size_t size);
 
-/* End the application (and the VM) with status; in an emulated fork child,
- * end the child and resume its parent. */
+/* End the calling process (every thread) with exit status; for the first
+ * process that ends the VM with status. */
 void __noreturn process_exit(int status);
-/* The same for a program killed by signal sig (the VM exits with 128+sig). */
+/* The same for a process killed by signal sig (the VM, when the first
+ * process, exits with 128+sig). */
 void __noreturn process_kill(int sig);
 
 #endif

@@ -25,6 +25,15 @@ void page_free_phys(paddr_t pa, unsigned order);
 /* Give boot-reserved memory (e.g. the initrd once unpacked) to the allocator. */
 void page_release_range(paddr_t pa, size_t len);
 
+/* Reference counts of single pages mapped into user address spaces (uvm):
+ * a page shared copy-on-write or MAP_SHARED by several processes is freed
+ * when the last mapping goes. page_ref_init sets 1; page_ref_dec returns
+ * the count left. */
+void page_ref_init(paddr_t pa);
+void page_ref_inc(paddr_t pa);
+unsigned page_ref_dec(paddr_t pa);
+unsigned page_ref_count(paddr_t pa);
+
 size_t page_free_count(void);   /* free pages */
 size_t page_total_count(void);  /* pages managed by the allocator */
 

@@ -1,5 +1,5 @@
-/* Page tables. One kernel address space; the upper half is shared by every
- * future user address space. Mappings use 4 KiB pages. */
+/* Page tables. The kernel's upper half is shared by every user address
+ * space (one root per process, uvm). Mappings use 4 KiB pages. */
 #ifndef MM_VM_H
 #define MM_VM_H
 
@@ -18,6 +18,15 @@
 
 /* The root (PML4) of the kernel's page tables. */
 pte_t *vm_kernel_root(void);
+
+/* A user address space's root: the lower half empty, the kernel's half
+ * shared (its top-level entries never change after boot). */
+pte_t *vm_user_root_new(void);
+/* Free the root and the lower half's page-table pages (not the pages they
+ * map: their owner frees those first). Must not be loaded on any CPU. */
+void vm_user_root_free(pte_t *root);
+/* Load root into CR3 (NULL: the kernel's own). */
+void vm_load_root(pte_t *root);
 
 /* Map [va, va+len) to [pa, pa+len); va, pa and len page-aligned. Replaces
  * existing mappings. Returns 0 or -ENOMEM. */

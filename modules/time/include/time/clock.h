@@ -20,6 +20,13 @@ uint64_t clock_realtime_ns(void);
 /* Busy-wait; for drivers that need short hardware delays. */
 void clock_delay_us(uint64_t us);
 
+/* For clocks read in user mode (the vDSO): when the monotonic clock is the
+ * TSC, ns = (rdtsc() - *base) * *mult >> 32, exactly as clock_monotonic_ns
+ * computes it, and true; false for another source (kvmclock). */
+bool clock_tsc_params(uint64_t *base, uint64_t *mult);
+/* Realtime minus monotonic (fixed after boot: there is no settimeofday). */
+uint64_t clock_realtime_offset_ns(void);
+
 const char *clock_source_name(void);  /* "tsc" or "kvmclock" */
 uint64_t clock_tsc_hz(void);          /* calibrated TSC frequency */
 uint64_t clock_timer_hz(void);        /* APIC timer input frequency (after its divider) */

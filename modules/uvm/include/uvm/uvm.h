@@ -1,9 +1,15 @@
 /*
- * The application's address space (the lower half of the one set of page
- * tables): a sorted list of areas (VMAs), filled on demand by the page-fault
- * handler. Anonymous memory is zero-filled; file-backed areas are read from
- * the file at fault time (private: the page is a copy). There is one process,
- * so MAP_SHARED anonymous memory is the same as private.
+ * User address spaces. Each process has a struct mm: its own top-level page
+ * table (the kernel's upper half shared), a sorted list of areas (VMAs)
+ * filled on demand by the page-fault handler, and its program break.
+ * Anonymous memory is zero-filled; file-backed areas are read from the file
+ * at fault time (the page is the process's copy: there is no page cache, so
+ * two processes that map one file each get their own pages). After fork the
+ * pages of private areas are shared read-only and copied on the first write;
+ * MAP_SHARED areas keep one set of pages for parent and child.
+ *
+ * The uvm_* calls without an mm work on the address space loaded on the
+ * calling CPU: the calling thread's (uvm_mm_activate on every switch).
  */
 #ifndef UVM_UVM_H
 #define UVM_UVM_H
@@ -12,8 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <arch/trap.h>
+#include <arch/memlayout.h>
 
 struct file;
+struct mm;
 
 #define PROT_NONE 0
 #define PROT_READ 1
@@ -70,16 +78,21 @@ uintptr_t uvm_brk(uintptr_t newbrk);
 /* Is [addr, addr+len) entirely inside mapped areas? */
 bool uvm_range_mapped(uintptr_t addr, size_t len);
 
-/* Drop every user mapping (exec). */
-void uvm_reset(void);
-
-/* A copy of the whole address space (areas, program break, the contents of
- * every page present), and putting it back: the basis of fork emulation. The
- * copy costs the resident memory. NULL when out of memory. uvm_restore drops
- * the current address space, installs the copy and frees the snapshot. */
-struct uvm_snapshot;
-struct uvm_snapshot *uvm_snapshot(void);
-void uvm_restore(struct uvm_snapshot *s);
+/* An empty address space (one reference), or NULL. */
+struct mm *uvm_mm_new(void);
+/* A copy-on-write copy of the current one (fork); NULL with *err. */
+struct mm *uvm_mm_fork(int *err);
+void uvm_mm_get(struct mm *mm);
+/* Drop a reference; the last frees pages, areas and page tables (after
+ * making every CPU that still has it loaded switch to the kernel's). */
+void uvm_mm_put(struct mm *mm);
+/* Load mm on this CPU (interrupts off). NULL keeps the loaded one: kernel
+ * threads run in whatever address space was there. */
+void uvm_mm_activate(struct mm *mm);
+struct mm *uvm_mm_current(void);
+/* The physical address behind va when it is a present page of a MAP_SHARED
+ * area (futexes there are keyed by it, so that processes meet). */
+bool uvm_shared_phys(uintptr_t va, paddr_t *pa);
 
 /* /proc/self/maps text into buf (kmalloc'd by the caller); returns the length. */
 size_t uvm_format_maps(char *buf, size_t size);
@@ -94,7 +107,7 @@ extern void (*uvm_user_fault_hook)(struct trap_frame *tf, uintptr_t addr, int si
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
 
-/* Statistics. */
+/* Statistics: pages of the current address space. */
 size_t uvm_resident_pages(void);
 
 #endif

@@ -39,6 +39,23 @@ struct vfs_dirent {
 	unsigned type; /* DT_* */
 };
 
+/* A filesystem's own statfs (optional: the VFS answers for RAM filesystems). */
+struct vfs_statfs {
+	uint64_t type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen;
+	uint64_t flags; /* ST_RDONLY (1)... */
+};
+
+/* A record lock (fcntl F_GETLK/F_SETLK/F_SETLKW; flock is the whole file). */
+struct vfs_flock {
+	int type;        /* VFS_LOCK_READ, _WRITE, _UNLOCK */
+	uint64_t start;
+	uint64_t len;    /* 0: to the end of the file and beyond */
+	uint32_t pid;
+};
+#define VFS_LOCK_READ 0
+#define VFS_LOCK_WRITE 1
+#define VFS_LOCK_UNLOCK 2
+
 struct inode_ops {
 	/* Find name in dir; on success *out holds a new reference. */
 	int (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
@@ -56,6 +73,7 @@ struct inode_ops {
 	int (*readdir)(struct inode *dir, uint64_t idx, struct vfs_dirent *out);
 	/* Called when the last reference and the last link are gone. */
 	void (*destroy)(struct inode *ino);
+	int (*statfs)(struct inode *ino, struct vfs_statfs *st);
 };
 
 struct file_ops {
@@ -73,6 +91,10 @@ struct file_ops {
 	 * bits did not drop in between. */
 	uint64_t (*poll_gen)(struct file *f);
 	int (*fsync)(struct file *f);
+	/* Optional record locks kept by someone else (a 9p server): set (wait:
+	 * sleep until granted) or, with get, find a conflicting lock (type
+	 * VFS_LOCK_UNLOCK when none). Without it locks always succeed (one process). */
+	int (*lock)(struct file *f, struct vfs_flock *fl, bool wait, bool get);
 	bool stream; /* no position: lseek gives -ESPIPE */
 };
 
@@ -145,6 +167,9 @@ ssize_t vfs_dir_path(struct inode *dir, char *buf, size_t size);
 /* The process's working directory (one process). */
 struct inode *vfs_cwd(void);
 void vfs_set_cwd(struct inode *dir);
+/* Where the caller's working directory is kept (the linux module's: one per
+ * process); NULL or a NULL result: the kernel's own. */
+extern struct inode **(*vfs_cwd_slot)(void);
 
 /* --- files --- */
 /* Open (flags are O_*; mode for O_CREAT). base NULL = cwd. */
@@ -168,6 +193,22 @@ int vfs_rename(struct inode *obase, const char *opath, struct inode *nbase, cons
 int vfs_mknod(struct inode *base, const char *path, uint32_t mode, const struct file_ops *fops, void *priv);
 ssize_t vfs_readlink(struct inode *base, const char *path, char *buf, size_t size);
 int vfs_truncate(struct inode *ino, uint64_t size);
+
+/* --- change notification (inotify) ---
+ * When set, called after each change with inotify's event bits: a name in
+ * dir created, deleted or moved (IN_CREATE, IN_DELETE, IN_MOVED_FROM/TO with
+ * a shared cookie; IN_ISDIR for directories; the VFS lock held), ino deleted
+ * (IN_DELETE_SELF, dir NULL, lock held), or ino written or truncated
+ * (IN_MODIFY, dir NULL, name the path it was opened by or NULL; no lock). */
+#define VFS_EV_MODIFY 0x2
+#define VFS_EV_MOVED_FROM 0x40
+#define VFS_EV_MOVED_TO 0x80
+#define VFS_EV_CREATE 0x100
+#define VFS_EV_DELETE 0x200
+#define VFS_EV_DELETE_SELF 0x400
+#define VFS_EV_ISDIR 0x40000000
+extern void (*vfs_event_hook)(struct inode *dir, const char *name, size_t len, struct inode *ino, uint32_t mask,
+			      uint32_t cookie);
 
 /* --- the big filesystem lock (no fine-grained locking yet) --- */
 void vfs_lock(void);

@@ -1,0 +1,134 @@
+/* Block checksums as OpenZFS computes them: fletcher2 and fletcher4 over
+ * little-endian words, SHA-256 with the digest read as four big-endian
+ * words, and the label blocks' embedded SHA-256 whose verifier is the
+ * block's own offset on the device. */
+#include "zfs_impl.h"
+#include <lib/string.h>
+#include <vfs/errno.h>
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+void fletcher2(const void *buf, size_t len, struct zio_cksum *out)
+{
+	const uint8_t *p = buf;
+	uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+	for (size_t i = 0; i + 16 <= len; i += 16) {
+		a0 += le64(p + i);
+		a1 += le64(p + i + 8);
+		b0 += a0;
+		b1 += a1;
+	}
+	*out = (struct zio_cksum){ { a0, a1, b0, b1 } };
+}
+
+void fletcher4(const void *buf, size_t len, struct zio_cksum *out)
+{
+	const uint8_t *p = buf;
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		uint32_t w;
+		memcpy(&w, p + i, 4);
+		a += w;
+		b += a;
+		c += b;
+		d += c;
+	}
+	*out = (struct zio_cksum){ { a, b, c, d } };
+}
+
+/* --- SHA-256 (FIPS 180-4) --- */
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(uint32_t h[8], const uint8_t *p)
+{
+	uint32_t w[64];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+		uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+	}
+	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+}
+
+void zfs_sha256(const void *buf, size_t len, struct zio_cksum *out)
+{
+	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	const uint8_t *p = buf;
+	size_t i = 0;
+	for (; i + 64 <= len; i += 64)
+		sha256_block(h, p + i);
+	uint8_t tail[128];
+	size_t rest = len - i;
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, p + i, rest);
+	tail[rest] = 0x80;
+	size_t tl = rest + 9 <= 64 ? 64 : 128;
+	uint64_t bits = (uint64_t)len * 8;
+	for (int k = 0; k < 8; k++)
+		tail[tl - 1 - k] = (uint8_t)(bits >> (8 * k));
+	sha256_block(h, tail);
+	if (tl == 128)
+		sha256_block(h, tail + 64);
+	for (int k = 0; k < 4; k++)
+		out->w[k] = (uint64_t)h[2 * k] << 32 | h[2 * k + 1];
+}
+
+int zio_checksum(unsigned t, const void *buf, size_t len, struct zio_cksum *out)
+{
+	switch (t) {
+	case ZIO_CKSUM_FLETCHER2:
+		fletcher2(buf, len, out);
+		return 0;
+	case ZIO_CKSUM_FLETCHER4:
+		fletcher4(buf, len, out);
+		return 0;
+	case ZIO_CKSUM_SHA256:
+	case ZIO_CKSUM_LABEL:
+		zfs_sha256(buf, len, out);
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
+bool label_cksum_ok(void *buf, size_t len, uint64_t offset)
+{
+	if (len < 40)
+		return false;
+	uint8_t *eck = (uint8_t *)buf + len - 40;
+	uint64_t magic;
+	struct zio_cksum want, got, verifier = { { offset, 0, 0, 0 } };
+	memcpy(&magic, eck, 8);
+	if (magic != ZEC_MAGIC) /* a big-endian pool's label reads byte-swapped: not supported */
+		return false;
+	memcpy(&want, eck + 8, 32);
+	memcpy(eck + 8, &verifier, 32);
+	zfs_sha256(buf, len, &got);
+	memcpy(eck + 8, &want, 32);
+	return !memcmp(&want, &got, 32);
+}

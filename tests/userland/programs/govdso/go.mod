@@ -1,0 +1,2 @@
+module govdso
+go 1.19
