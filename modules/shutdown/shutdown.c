@@ -1,6 +1,7 @@
 /* The osvb exit protocol: a status line on COM2 (trusted by the host), then
  * QEMU's isa-debug-exit (exit code = status * 2 + 1), then real poweroff. */
 #include <shutdown/shutdown.h>
+#include <cmdline/cmdline.h>
 #include <console/serial.h>
 #include <console/console.h>
 #include <lib/printf.h>
@@ -32,12 +33,21 @@ void shutdown_set_record_channel(void (*write)(const char *line, size_t n))
 	record_channel = write;
 }
 
+CMDLINE_OPTION(record, "record",
+	       "console: write the exit record on the console (COM1) when there is no COM2, "
+	       "as under Firecracker, whose runner takes the line out of the output");
+
 static void com2_record(const char *line, size_t n)
 {
 	console_flush(); /* the program's last bytes before its status */
 	if (!serial_probe(COM2_PORT)) {
-		if (record_channel)
+		const char *where = cmdline_get("record");
+		if (record_channel) {
 			record_channel(line, n);
+		} else if (where && !strcmp(where, "console") && serial_probe(COM1_PORT)) {
+			serial_write_bytes(COM1_PORT, line, n);
+			serial_flush(COM1_PORT);
+		}
 		return;
 	}
 	serial_init(COM2_PORT);

@@ -1,19 +1,25 @@
 // Firecracker: the VM configuration file `firecracker --no-api --config-file`
 // reads (field names as in Firecracker's API: boot-source, machine-config,
-// drives). Firecracker loads kernel.elf through its PVH note and gives the
-// guest virtio-mmio devices, naming them with virtio_mmio.device= words it adds
-// to boot_args itself, which the kernel's virtio-mmio transport reads.
+// drives, network-interfaces). Firecracker loads kernel.elf through its PVH
+// note and gives the guest virtio-mmio devices, naming them with
+// virtio_mmio.device= words it adds to boot_args itself, which the kernel's
+// virtio-mmio transport reads. It has one UART and no exit device, so the
+// kernel is told (osvb.record=console) to write its exit record on the
+// console, and the runner takes that line out and exits with its status.
 
 import { join, resolve } from 'node:path';
 import type { DiskSpec } from '../config/disks.js';
+import type { NicSpec } from '../config/network.js';
 import { RunError } from '../errors.js';
 import type { Manifest } from '../kernel/manifest.js';
+import { consoleFilter } from './console-record.js';
 import { parseMemory } from './qemu.js';
 
 export interface FirecrackerConfig {
   'boot-source': { kernel_image_path: string; boot_args: string; initrd_path?: string };
   'machine-config': { vcpu_count: number; mem_size_mib: number; smt: boolean };
   drives: { drive_id: string; path_on_host: string; is_root_device: boolean; is_read_only: boolean }[];
+  'network-interfaces': { iface_id: string; host_dev_name: string }[];
 }
 
 export interface FirecrackerInput {
@@ -24,7 +30,12 @@ export interface FirecrackerInput {
   memory?: string;
   cpus?: number;
   disks: readonly DiskSpec[];
+  /** The image's NICs (app.yaml network:); Firecracker has tap devices only. */
+  nics?: readonly NicSpec[];
 }
+
+/** The kernel word that puts the exit record on the console (see above). */
+export const FC_RECORD_WORD = 'osvb.record=console';
 
 /** Firecracker's vcpu_count limit (its API rejects more). */
 const FC_MAX_VCPUS = 32;
@@ -54,10 +65,23 @@ export function firecrackerConfig(input: FirecrackerInput): FirecrackerConfig {
     // Not a root device: the app's root filesystem is the initrd; this keeps Firecracker from adding root=.
     return { drive_id: `disk${i}`, path_on_host: d.file, is_root_device: false, is_read_only: d.readonly };
   });
+  const net = (input.nics ?? []).map((n, i) => {
+    if (n.mode !== 'tap' || n.tap === undefined || n.model !== undefined) {
+      throw new RunError(
+        `NIC eth${i} (${n.model ?? 'virtio'}, ${n.mode}): Firecracker only has virtio-net on host tap devices`,
+        {
+          exitCode: 2,
+          loc: n.loc,
+          hint: 'give it `mode: tap, tap: NAME` in app.yaml network:, or `network: none`',
+        },
+      );
+    }
+    return { iface_id: `eth${i}`, host_dev_name: n.tap };
+  });
   const m = input.manifest;
   const boot: FirecrackerConfig['boot-source'] = {
     kernel_image_path: join(dir, m.kernel.file),
-    boot_args: input.cmdline,
+    boot_args: [input.cmdline, FC_RECORD_WORD].filter((w) => w.trim() !== '').join(' '),
   };
   if (m.rootfs) boot.initrd_path = join(dir, m.rootfs.file);
   return {
@@ -68,6 +92,7 @@ export function firecrackerConfig(input: FirecrackerInput): FirecrackerConfig {
       smt: false,
     },
     drives,
+    'network-interfaces': net,
   };
 }
 
@@ -82,18 +107,26 @@ export async function prepareFirecracker(
   const disks = [...(manifest.run.disks ?? []), ...(opts.disks ?? [])];
   checkDisks(disks);
   const cmdline = [manifest.kernel.cmdline, opts.append ?? ''].filter((s) => s.trim() !== '').join(' ');
-  return firecrackerConfig({ imageDir, manifest, cmdline, memory: opts.memory, cpus: opts.cpus, disks });
+  return firecrackerConfig({
+    imageDir,
+    manifest,
+    cmdline,
+    memory: opts.memory,
+    cpus: opts.cpus,
+    disks,
+    nics: manifest.run.network ?? [],
+  });
 }
 
 /**
  * Runs `firecracker --no-api --config-file` with the console on this terminal
- * and returns Firecracker's own exit status: Firecracker has no isa-debug-exit
- * or second serial port, so the guest's exit status does not reach osvb here.
+ * and exits with the guest's status from its console record (1, with a line
+ * saying so, when the console ended without one).
  */
 export async function runFirecracker(config: FirecrackerConfig, env: NodeJS.ProcessEnv): Promise<number> {
   const { findTool } = await import('../kernel/toolchain.js');
   const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-  const { constants, tmpdir } = await import('node:os');
+  const { tmpdir } = await import('node:os');
   const { spawn } = await import('node:child_process');
   const fc = await findTool('firecracker', env).catch(() => {
     throw new RunError('firecracker is not on PATH', {
@@ -105,11 +138,24 @@ export async function runFirecracker(config: FirecrackerConfig, env: NodeJS.Proc
   try {
     const file = join(tmp, 'vm.json');
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-    return await new Promise<number>((res, rej) => {
-      const child = spawn(fc, ['--no-api', '--config-file', file], { stdio: 'inherit', env });
+    const filter = consoleFilter((s) => process.stdout.write(s, 'latin1'));
+    const code = await new Promise<number>((res, rej) => {
+      const child = spawn(fc, ['--no-api', '--config-file', file], {
+        stdio: ['inherit', 'pipe', 'inherit'],
+        env,
+      });
+      child.stdout.setEncoding('latin1');
+      child.stdout.on('data', (d: string) => filter.push(d));
       child.on('error', rej);
-      child.on('exit', (code, signal) => res(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+      child.on('close', (c) => res(c ?? 1));
     });
+    filter.end();
+    const status = filter.status();
+    if (status !== undefined) return status;
+    process.stderr.write(
+      `osvb: the guest's console ended without an exit record (firecracker exited ${code})\n`,
+    );
+    return 1;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

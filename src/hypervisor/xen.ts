@@ -6,6 +6,7 @@
 // here; osvb takes that line out of the output and exits with the status.
 
 import { resolve } from 'node:path';
+import { consoleFilter } from './console-record.js';
 import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec } from '../config/network.js';
 import { RunError } from '../errors.js';
@@ -120,55 +121,7 @@ export async function prepareXen(
   });
 }
 
-/** The exit status a console record line gives (125: panic), or undefined for any other line. */
-export function consoleRecord(line: string): number | undefined {
-  const l = line.replace(/\r$/, '');
-  if (l === 'osvb-panic') return 125;
-  const m = /^osvb-exit: (\d{1,3})$/.exec(l);
-  return m && Number(m[1]) <= 255 ? Number(m[1]) : undefined;
-}
-
-function mayBeRecord(partial: string): boolean {
-  return (
-    'osvb-exit: '.startsWith(partial) ||
-    'osvb-panic'.startsWith(partial) ||
-    /^osvb-exit: \d{0,3}$/.test(partial)
-  );
-}
-
-/** Passes console output through, taking the record lines out; status() is the last record's. */
-export function consoleFilter(write: (s: string) => void): {
-  push: (chunk: string) => void;
-  end: () => void;
-  status: () => number | undefined;
-} {
-  let pending = '';
-  let status: number | undefined;
-  return {
-    push(chunk) {
-      pending += chunk;
-      let nl = pending.indexOf('\n');
-      while (nl >= 0) {
-        const line = pending.slice(0, nl + 1);
-        pending = pending.slice(nl + 1);
-        const s = consoleRecord(line.slice(0, -1));
-        if (s === undefined) write(line);
-        else status = s;
-        nl = pending.indexOf('\n');
-      }
-      // A partial line that cannot become a record goes out now (prompts).
-      if (pending !== '' && !mayBeRecord(pending)) {
-        write(pending);
-        pending = '';
-      }
-    },
-    end() {
-      if (pending !== '') write(pending);
-      pending = '';
-    },
-    status: () => status,
-  };
-}
+export { consoleFilter, consoleRecord } from './console-record.js';
 
 /**
  * Runs `xl create -c` with the configuration and exits with the guest's status
@@ -190,7 +143,7 @@ export async function runXen(config: string, env: NodeJS.ProcessEnv): Promise<nu
   try {
     const file = join(tmp, 'domain.cfg');
     await writeFile(file, config);
-    const filter = consoleFilter((s) => process.stdout.write(s));
+    const filter = consoleFilter((s) => process.stdout.write(s, 'latin1'));
     const code = await new Promise<number>((res, rej) => {
       const child = spawn(xl, ['create', '-c', file], { stdio: ['inherit', 'pipe', 'inherit'], env });
       child.stdout.setEncoding('latin1');

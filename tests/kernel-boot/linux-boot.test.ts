@@ -12,6 +12,9 @@ import { buildApp } from '../../src/kernel/app.js';
 import { BZIMAGE_FILE } from '../../src/kernel/bzimage.js';
 import { parseElf } from '../../src/kernel/elf.js';
 import { readManifest } from '../../src/kernel/manifest.js';
+import { consoleFilter } from '../../src/hypervisor/console-record.js';
+import { FC_RECORD_WORD } from '../../src/hypervisor/firecracker.js';
+import { findQboot } from '../../src/hypervisor/qemu.js';
 import { runImage } from '../../src/hypervisor/run.js';
 import { tempDir } from '../kernel/helpers.js';
 
@@ -99,5 +102,41 @@ describe.each(MACHINES)('--boot linux on %s', (machine) => {
     expect(b.lines).toContain('argv[2]=two words');
     expect(b.lines).toContain('env: GREETING=hello from the host');
     expect(b.status).toBe(7);
+  }, 180_000);
+});
+
+describe('a Firecracker-like machine: one UART, no COM2, no exit device', () => {
+  it('osvb.record=console puts the exit record on the console, which the runner takes out', async () => {
+    const m = await readManifest(hello);
+    const qboot = await findQboot('/usr/bin/qemu-system-x86_64');
+    const out = execFileSync(
+      'qemu-system-x86_64',
+      [
+        ...[
+          '-M',
+          'microvm',
+          ...(qboot ? ['-bios', qboot] : []),
+          '-accel',
+          'tcg',
+          '-cpu',
+          'max',
+          '-m',
+          '128M',
+        ],
+        ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-serial', 'stdio'],
+        ...['-kernel', join(hello, m.kernel.file), '-initrd', join(hello, m.rootfs!.file)],
+        ...['-append', `${m.kernel.cmdline} ${FC_RECORD_WORD}`],
+      ],
+      { encoding: 'latin1', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let shown = '';
+    const f = consoleFilter((s) => {
+      shown += s;
+    });
+    f.push(out);
+    f.end();
+    expect(f.status()).toBe(7);
+    expect(shown.replaceAll('\r', '')).toContain('argv[1]=7');
+    expect(shown).not.toContain('osvb-exit');
   }, 180_000);
 });

@@ -1,6 +1,7 @@
 // `osvb run --hypervisor firecracker`: the VM configuration it writes (and
 // prints with --dry-run), checked against the shape of Firecracker's
-// config-file / API objects: boot-source, machine-config, drives.
+// config-file / API objects: boot-source, machine-config, drives,
+// network-interfaces; and the run's exit status from the console record.
 
 import { describe, expect, it } from 'vitest';
 import { RunError } from '../../src/errors.js';
@@ -29,13 +30,14 @@ describe('firecrackerConfig', () => {
       'boot-source': {
         kernel_image_path: '/img/demo/kernel.elf',
         initrd_path: '/img/demo/rootfs.cpio',
-        boot_args: 'osvb.selftest=all quiet',
+        boot_args: 'osvb.selftest=all quiet osvb.record=console',
       },
       'machine-config': { vcpu_count: 2, mem_size_mib: 1024, smt: false },
       drives: [
         { drive_id: 'disk0', path_on_host: '/srv/data.img', is_root_device: false, is_read_only: true },
         { drive_id: 'disk1', path_on_host: '/srv/b.img', is_root_device: false, is_read_only: false },
       ],
+      'network-interfaces': [],
     });
   });
 
@@ -60,6 +62,27 @@ describe('firecrackerConfig', () => {
     expect(() => firecrackerConfig({ ...base, disks: [{ ...disk, format: 'qcow2' }] })).toThrow(RunError);
     expect(() => firecrackerConfig({ ...base, disks: [], cpus: 33 })).toThrow(/1 to 32 vCPUs/);
     expect(() => firecrackerConfig({ ...base, disks: [], memory: '1500K' })).toThrow(/whole number of MiB/);
+    expect(() => firecrackerConfig({ ...base, disks: [], nics: [{ mode: 'user', queues: 1 }] })).toThrow(
+      /NIC eth0 \(virtio, user\): Firecracker only has virtio-net on host tap devices/,
+    );
+  });
+
+  it('gives tap NICs as network-interfaces in order', () => {
+    const c = firecrackerConfig({
+      imageDir: '/img',
+      manifest,
+      cmdline: '',
+      disks: [],
+      nics: [
+        { mode: 'tap', tap: 'fc0', queues: 1 },
+        { mode: 'tap', tap: 'fc1', queues: 1 },
+      ],
+    });
+    expect(c['network-interfaces']).toEqual([
+      { iface_id: 'eth0', host_dev_name: 'fc0' },
+      { iface_id: 'eth1', host_dev_name: 'fc1' },
+    ]);
+    expect(c['boot-source'].boot_args).toBe('osvb.record=console');
   });
 });
 
@@ -70,5 +93,31 @@ describe('runFirecracker', () => {
     expect(err).toBeInstanceOf(RunError);
     expect((err as RunError).message).toBe('firecracker is not on PATH');
     expect((err as RunError).exitCode).toBe(127);
+  });
+
+  it("exits with the guest's status from the console record, which it takes out of the output", async () => {
+    const { mkdtemp, writeFile, chmod } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const bin = await mkdtemp(join(tmpdir(), 'osvb-fake-fc-'));
+    // A stand-in firecracker: checks its arguments and the file, prints a console with a record.
+    await writeFile(
+      join(bin, 'firecracker'),
+      '#!/bin/sh\n[ "$1 $2" = "--no-api --config-file" ] || exit 9\ngrep -q osvb.record=console "$3" || exit 8\nprintf \'hi \\377\\nosvb-exit: 42\\n\'\n',
+    );
+    await chmod(join(bin, 'firecracker'), 0o755);
+    const writes: Buffer[] = [];
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string, enc?: BufferEncoding) => {
+      writes.push(Buffer.from(s, enc));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const c = firecrackerConfig({ imageDir: '/img', manifest, cmdline: '', disks: [] });
+      expect(await runFirecracker(c, { PATH: `${bin}:/usr/bin:/bin` })).toBe(42);
+    } finally {
+      process.stdout.write = orig;
+    }
+    expect(Buffer.concat(writes)).toEqual(Buffer.from([0x68, 0x69, 0x20, 0xff, 0x0a]));
   });
 });
