@@ -24,6 +24,10 @@ int signal_to_thread(struct process *p, int tid, int sig, const struct ksiginfo 
 /* Is tid a thread of the calling process? */
 bool thread_exists(int tid);
 
+/* A new thread or process takes over what prctl and sched_setscheduler set
+ * (all but the parent-death signal), as on Linux (caps.c). */
+void prctl_inherit(struct uthread *child, const struct uthread *parent);
+
 /* POSIX timers of p end (exit, exec). */
 void posix_timers_release(struct process *p);
 

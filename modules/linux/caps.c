@@ -1,5 +1,7 @@
 /* Privilege calls: capget/capset (the program is root with every
- * capability; it may drop some, as Linux lets root do) and prctl. */
+ * capability; it may drop some, as Linux lets root do), the set*id family
+ * (one identity: setting it to root, or leaving it, succeeds; another id is
+ * EPERM, as setuid and setgid answer) and prctl. */
 #include "calls.h"
 #include <lib/string.h>
 #include <uaccess/uaccess.h>
@@ -79,6 +81,61 @@ SYSCALL(126, capset, 2)
 	return 0;
 }
 
+/* Each argument: 0 (root) or -1 (unchanged). */
+static long ids_root(int n, uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t v[3] = { a, b, c };
+	for (int i = 0; i < n; i++)
+		if ((uint32_t)v[i] != 0 && (uint32_t)v[i] != 0xffffffffu)
+			return -EPERM;
+	return 0;
+}
+
+SYSCALL(113, setreuid, 2)
+{
+	return ids_root(2, a0, a1, 0);
+}
+
+SYSCALL(114, setregid, 2)
+{
+	return ids_root(2, a0, a1, 0);
+}
+
+SYSCALL(117, setresuid, 3)
+{
+	return ids_root(3, a0, a1, a2);
+}
+
+SYSCALL(119, setresgid, 3)
+{
+	return ids_root(3, a0, a1, a2);
+}
+
+/* setfsuid/setfsgid return the previous id (always 0). */
+SYSCALL(122, setfsuid, 1)
+{
+	return 0;
+}
+
+SYSCALL(123, setfsgid, 1)
+{
+	return 0;
+}
+
+SYSCALL(116, setgroups, 2)
+{
+	if ((int64_t)(int32_t)a0 < 0 || a0 > 65536)
+		return -EINVAL;
+	for (uint64_t i = 0; i < a0; i++) {
+		uint32_t g;
+		if (copy_from_user(&g, (const void *)(a1 + 4 * i), 4))
+			return -EFAULT;
+		if (g != 0)
+			return -EPERM;
+	}
+	return 0;
+}
+
 #define PR_SET_PDEATHSIG 1
 #define PR_GET_PDEATHSIG 2
 #define PR_GET_DUMPABLE 3
@@ -100,6 +157,15 @@ SYSCALL(126, capset, 2)
 #define PR_GET_THP_DISABLE 42
 #define PR_CAP_AMBIENT 47
 #define PR_SET_VMA 0x53564d41
+
+void prctl_inherit(struct uthread *child, const struct uthread *parent)
+{
+	memcpy(child->name, parent->name, sizeof(child->name));
+	child->no_new_privs = parent->no_new_privs;
+	child->keepcaps = parent->keepcaps;
+	child->sched_policy = parent->sched_policy;
+	child->sched_prio = parent->sched_prio;
+}
 
 SYSCALL(157, prctl, 5)
 {

@@ -10,6 +10,7 @@
  * blocks the calling thread until the child execs or ends.
  */
 #include "internal.h"
+#include "calls.h"
 #include <arch/cpu.h>
 #include <console/printk.h>
 #include <lib/printf.h>
@@ -101,12 +102,7 @@ long fork_process(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t 
 	ut->tid = c->pid;
 	ut->process = c;
 	ut->sigmask = pt->sigmask;
-	/* As on Linux: the name, no_new_privs and the policy are inherited; the
-	 * parent-death signal is not. */
-	__builtin_memcpy(ut->name, pt->name, sizeof(ut->name));
-	ut->no_new_privs = pt->no_new_privs;
-	ut->sched_policy = pt->sched_policy;
-	ut->sched_prio = pt->sched_prio;
+	prctl_inherit(ut, pt);
 	ut->fs_base = (flags & CLONE_SETTLS) ? tls : pt->fs_base;
 	ut->gs_base = pt->gs_base;
 	ut->altstack_sp = pt->altstack_sp;

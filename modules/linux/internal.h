@@ -111,6 +111,7 @@ struct uthread {
 	int pdeathsig;             /* PR_SET_PDEATHSIG */
 	bool no_new_privs;         /* PR_SET_NO_NEW_PRIVS */
 	bool keepcaps;             /* PR_SET_KEEPCAPS */
+	uint64_t restart_nr;       /* a restartable call that returned EINTR: its number + 1 (SA_RESTART) */
 	int sched_policy, sched_prio; /* sched_setscheduler (recorded; one class runs) */
 };
 
@@ -229,7 +230,9 @@ void signal_child_event(struct process *p, int code, int status);
 #define CLD_DUMPED 3
 #define CLD_STOPPED 5
 #define CLD_CONTINUED 6
-/* Deliver pending unblocked signals before returning to user with tf. */
+/* Deliver pending unblocked signals before returning to user with tf. A
+ * call interrupted with EINTR (ut->restart_nr) is restarted when no handler
+ * runs or the handler has SA_RESTART, as Linux's ERESTARTSYS. */
 void signal_deliver(struct trap_frame *tf);
 bool signal_pending(void);
 void signal_fault(struct trap_frame *tf, int sig, int code, uint64_t addr);

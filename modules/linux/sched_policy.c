@@ -105,3 +105,19 @@ SYSCALL(147, sched_get_priority_min, 1)
 		return 1;
 	return a0 == SCHED_OTHER || a0 == SCHED_BATCH || a0 == SCHED_IDLE || a0 == SCHED_DEADLINE ? 0 : -EINVAL;
 }
+
+/* SCHED_RR's quantum as Linux reports it by default (100 ms); 0 for the
+ * other policies, as the host's kernel answers for SCHED_OTHER here. */
+SYSCALL(148, sched_rr_get_interval, 2)
+{
+	if ((int)a0 < 0)
+		return -EINVAL;
+	uint64_t f = spin_lock_irqsave(&proc.lock);
+	struct uthread *t = target(a0);
+	int policy = t ? t->sched_policy : -1;
+	spin_unlock_irqrestore(&proc.lock, f);
+	if (policy < 0)
+		return -ESRCH;
+	int64_t ts[2] = { 0, policy == SCHED_RR ? 100000000 : 0 };
+	return copy_to_user((void *)a1, ts, sizeof(ts));
+}

@@ -305,6 +305,19 @@ static void stopped_wait(struct uthread *ut)
 	wait_finish(&poll_wq, &w);
 }
 
+/* An interrupted restartable call goes back to its syscall instruction (the
+ * handler's frame then returns there), or stays EINTR. */
+static void restart_call(struct uthread *ut, struct trap_frame *tf, bool restart)
+{
+	if (!ut->restart_nr)
+		return;
+	if (restart) {
+		tf->rax = ut->restart_nr - 1;
+		tf->rip -= 2; /* syscall is 0f 05 */
+	}
+	ut->restart_nr = 0;
+}
+
 void signal_deliver(struct trap_frame *tf)
 {
 	struct uthread *ut = current_uthread();
@@ -321,6 +334,7 @@ void signal_deliver(struct trap_frame *tf)
 		uint64_t f = spin_lock_irqsave(&proc.lock);
 		uint64_t ready = ut->sigpending & ~ut->sigmask;
 		if (!ready) {
+			restart_call(ut, tf, true);
 			if (ut->restore_sigmask) {
 				ut->sigmask = ut->saved_sigmask;
 				ut->restore_sigmask = false;
@@ -341,6 +355,7 @@ void signal_deliver(struct trap_frame *tf)
 			}
 			die(sig, &ut->siginfo[sig - 1], tf);
 		}
+		restart_call(ut, tf, a.flags & SA_RESTART);
 		uint64_t oldmask = ut->restore_sigmask ? ut->saved_sigmask : ut->sigmask;
 		ut->restore_sigmask = false;
 		if (a.flags & SA_RESETHAND)

@@ -1,5 +1,6 @@
 /* Identity, system information, limits, randomness and time. */
 #include "internal.h"
+#include "calls.h"
 #include <arch/smp.h>
 #include <uaccess/uaccess.h>
 #include <devfs/devfs.h>
@@ -386,7 +387,8 @@ static int clock_ns(uint64_t id, uint64_t *ns)
 		*ns = thread_current()->run_ns + (clock_monotonic_ns() - thread_current()->switched_in_at);
 		return 0;
 	default:
-		return -EINVAL;
+		/* CPU-time clock ids (pthread_getcpuclockid, clock_getcpuclockid) */
+		return (int64_t)id < 0 ? timer_clock_now((int)id, ns) : -EINVAL;
 	}
 }
 

@@ -45,6 +45,21 @@ static long unimplemented(uint64_t nr)
 	return -ENOSYS;
 }
 
+/* Calls Linux restarts after a handler with SA_RESTART (ERESTARTSYS): reads,
+ * writes, waits for children, accept, locks, opens of FIFOs. Not sleeps,
+ * poll/select/epoll, sigsuspend or sigtimedwait, which always give EINTR. */
+static bool restartable(uint64_t nr)
+{
+	switch (nr) {
+	case 0: case 1: case 2: case 16: case 17: case 18: case 19: case 20: case 40: case 43: case 44: case 45:
+	case 46: case 47: case 61: case 72: case 73: case 247: case 257: case 288: case 295: case 296: case 299:
+	case 307:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void linux_syscall_dispatch(struct trap_frame *tf)
 {
 	struct uthread *ut = current_uthread();
@@ -77,7 +92,9 @@ void linux_syscall_dispatch(struct trap_frame *tf)
 	if (strace)
 		printk(LOG_EMERG, "%s) = %ld%s\n", line, (long)tf->rax,
 		       (long)tf->rax < 0 && (long)tf->rax > -4096 ? " (error)" : "");
+	ut->restart_nr = ret == -EINTR && restartable(nr) ? nr + 1 : 0;
 	signal_deliver(tf);
+	ut->restart_nr = 0;
 	ut->frame = NULL;
 }
 

@@ -1,6 +1,7 @@
 /* Threads of a process: clone (thread flags; new processes are fork.c's),
  * exit, TLS, futexes, interruptible sleeps. */
 #include "internal.h"
+#include "calls.h"
 #include <arch/cpu.h>
 #include <arch/gdt.h>
 #include <mm/kmalloc.h>
@@ -155,6 +156,7 @@ static long do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64
 	ut->fs_base = (flags & CLONE_SETTLS) ? tls : parent->fs_base;
 	ut->gs_base = parent->gs_base;
 	ut->sigmask = parent->sigmask;
+	prctl_inherit(ut, parent);
 	if (flags & CLONE_CHILD_CLEARTID)
 		ut->clear_child_tid = child_tid;
 	cs->ut = ut;

@@ -48,6 +48,11 @@ describe('newer Linux calls', () => {
       'inotify_file_watch',
       'pipe_set_size',
       'dnotify_sigio',
+      'thread_cpu_clock_id',
+      'sched_rr_get_interval',
+      'set_ids_to_root',
+      'sa_restart_read_restarted',
+      'no_sa_restart_read_eintr',
     ]) {
       expect(b.lines).toContain(`ok ${name}`);
     }

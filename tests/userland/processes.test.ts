@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, 300_000);
 
 describe('processes', () => {
-  it('pipes both ways past the pipe size, COW, MAP_SHARED, wait options, groups, orphans, vfork, FIFO, socketpair, eventfd, exec from threads', async () => {
+  it('pipes both ways past the pipe size, COW, MAP_SHARED, wait options, stop, groups, orphans, vfork, FIFO, socketpair, eventfd, no leaks, exec from threads', async () => {
     const exe = compile(dir, 'procs.c', 'procs', 'musl-gcc', ['-static', '-lpthread']);
     const fs = await packRootfs(dir, 'procs', { exec: exe });
     const b = await boot(image, fs.archive, execCmdline(fs.command), { cpus: 2 });
@@ -43,6 +43,7 @@ describe('processes', () => {
       'vfork',
       'fifo',
       'socketpair_eventfd',
+      'no_leaks',
       'exec_multithreaded',
     ]) {
       expect(b.lines, b.out).toContain(`ok ${name}`);
@@ -174,4 +175,12 @@ describe('processes', () => {
     },
     450_000,
   );
+
+  it('tcsetpgrp/tcgetpgrp on the console when it is a terminal', async () => {
+    const exe = compile(dir, 'procs.c', 'procs-tty', 'musl-gcc', ['-static', '-lpthread']);
+    const fs = await packRootfs(dir, 'tty', { exec: exe });
+    const b = await boot(image, fs.archive, execCmdline(fs.command, ['tty'], [], 'osvb.tty=1'));
+    expect(b.lines, b.out).toContain('tty fg 1, set 0, now child, bad -1 Operation not permitted');
+    expect(b.status).toBe(0);
+  }, 120_000);
 });

@@ -68,9 +68,16 @@ int main(int argc, char **argv)
 		int r = poll(&p, 1, -1);
 		int pending = -1;
 		ioctl(0, FIONREAD, &pending);
+		/* The bytes come through a UART one by one: poll wakes on the first. */
 		char buf[64] = "";
-		ssize_t n = read(0, buf, sizeof(buf) - 1);
-		printf("poll %d revents %#x pending %d read %zd %s", r, p.revents, pending, n, n > 0 ? buf : "\n");
+		size_t got = 0;
+		ssize_t n;
+		while (got < sizeof(buf) - 1 && (n = read(0, buf + got, sizeof(buf) - 1 - got)) > 0) {
+			got += (size_t)n;
+			if (buf[got - 1] == '\n')
+				break;
+		}
+		printf("poll %d revents %#x pending>0 %d line %s", r, p.revents, pending > 0, got ? buf : "\n");
 		return 0;
 	}
 	if (!strcmp(mode, "tty")) {

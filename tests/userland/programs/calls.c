@@ -4,6 +4,7 @@
  * the host (every check must pass there too). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -489,6 +491,18 @@ static void test_caps_and_misc(void)
 	r = sched_getscheduler(999999);
 	CHECK("sched_getscheduler_esrch", r == -1 && errno == ESRCH, "r=%ld", r);
 
+	struct timespec rr = { 9, 9 };
+	CHECK("sched_rr_get_interval", sched_rr_get_interval(0, &rr) == 0 && rr.tv_sec == 0, "rr=%ld", rr.tv_nsec);
+	gid_t g0 = 0;
+	CHECK("set_ids_to_root", setresuid(0, 0, -1) == 0 && setresgid(-1, 0, 0) == 0 && setreuid(-1, 0) == 0 &&
+					 setgroups(1, &g0) == 0,
+	      "set*id");
+
+	clockid_t cid;
+	struct timespec cts;
+	r = pthread_getcpuclockid(pthread_self(), &cid);
+	CHECK("thread_cpu_clock_id", r == 0 && clock_gettime(cid, &cts) == 0, "r=%ld", r);
+
 	char name[16] = { 0 };
 	prctl(PR_SET_NAME, "worker-1");
 	prctl(PR_GET_NAME, name);
@@ -572,6 +586,53 @@ static void test_inotify(void)
 	rmdir("/tmp/inw");
 }
 
+static volatile int alarm_hits;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_hits++;
+}
+
+static int restart_pipe[2];
+static void *late_writer(void *arg)
+{
+	(void)arg;
+	block(SIGALRM); /* the alarm must interrupt the reader */
+	usleep(300000);
+	write(restart_pipe[1], "x", 1);
+	return NULL;
+}
+
+/* A read interrupted by a handler: restarted with SA_RESTART, EINTR without. */
+static void test_sa_restart(void)
+{
+	for (int restart = 1; restart >= 0; restart--) {
+		struct sigaction sa = { 0 };
+		sa.sa_handler = on_alarm;
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGALRM, &sa, NULL);
+		pipe(restart_pipe);
+		alarm_hits = 0;
+		pthread_t t;
+		pthread_create(&t, NULL, late_writer, NULL);
+		struct itimerval it = { { 0, 0 }, { 0, 50000 } };
+		setitimer(ITIMER_REAL, &it, NULL);
+		char c;
+		errno = 0;
+		ssize_t n = read(restart_pipe[0], &c, 1);
+		int e = errno;
+		pthread_join(t, NULL);
+		if (restart)
+			CHECK("sa_restart_read_restarted", n == 1 && alarm_hits == 1, "n=%zd errno=%d hits=%d", n, e, alarm_hits);
+		else
+			CHECK("no_sa_restart_read_eintr", n == -1 && e == EINTR && alarm_hits == 1, "n=%zd errno=%d hits=%d", n, e,
+			      alarm_hits);
+		close(restart_pipe[0]);
+		close(restart_pipe[1]);
+	}
+	signal(SIGALRM, SIG_DFL);
+}
+
 static volatile int sigios;
 static void on_sigio(int sig)
 {
@@ -632,6 +693,8 @@ int main(int argc, char **argv)
 		test_inotify();
 	if (!only || !strcmp(only, "fcntl"))
 		test_fcntl_misc();
+	if (!only || !strcmp(only, "restart"))
+		test_sa_restart();
 	printf("done failures=%d\n", failures);
 	return failures ? 1 : 0;
 }

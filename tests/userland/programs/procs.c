@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -397,6 +398,46 @@ static void ipc_between_processes(void)
 	      "socket got %zd, eventfd %zd/%lu, eof %zd, status %#x", got2, ev, (unsigned long)v, eof, status);
 }
 
+static unsigned long free_kib(void)
+{
+	struct sysinfo si;
+	sysinfo(&si);
+	return si.freeram * si.mem_unit / 1024;
+}
+
+/* Every fork + exit + wait gives back what it took: address space, page
+ * tables, copied pages, descriptor table, the process itself. */
+static void no_leaks(void)
+{
+	enum { ROUNDS = 300 };
+	char *mem = malloc(1 << 20);
+	memset(mem, 1, 1 << 20);
+	for (int warm = 0; warm < 10; warm++) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(0);
+		waitpid(p, NULL, 0);
+	}
+	unsigned long before = free_kib();
+	int bad = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		pid_t p = fork();
+		if (p == 0) {
+			memset(mem, 2, 64 << 10); /* 16 copy-on-write copies */
+			int fd[2];
+			pipe(fd);
+			_exit(0);
+		}
+		int st;
+		if (waitpid(p, &st, 0) != p || st != 0)
+			bad++;
+	}
+	unsigned long after = free_kib();
+	free(mem);
+	CHECK("no_leaks", !bad && after + 256 >= before, "%d bad, free %lu KiB before, %lu KiB after %d forks", bad,
+	      before, after, ROUNDS);
+}
+
 static void *spin(void *arg)
 {
 	(void)arg;
@@ -425,6 +466,27 @@ static void exec_threaded(const char *self)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "tty")) {
+		/* The console as a terminal (osvb.tty=1): its foreground group. */
+		pid_t fg = tcgetpgrp(0);
+		pid_t child = fork();
+		if (child == 0) {
+			setpgid(0, 0);
+			pause();
+			_exit(0);
+		}
+		setpgid(child, child);
+		int set = tcsetpgrp(0, child);
+		pid_t now = tcgetpgrp(0);
+		int bad = tcsetpgrp(0, 99999);
+		int e = errno;
+		tcsetpgrp(0, getpgrp());
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		printf("tty fg %d, set %d, now %s, bad %d %s\n", fg, set, now == child ? "child" : "other", bad,
+		       strerror(e));
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "nofork")) {
 		/* A kernel without processes (LINUX_FORK=n). */
 		pid_t f = fork();
@@ -447,6 +509,7 @@ int main(int argc, char **argv)
 	orphans();
 	vfork_shares();
 	ipc_between_processes();
+	no_leaks();
 	exec_threaded(argv[0]);
 	printf("failures=%d\n", failures);
 	return failures;
