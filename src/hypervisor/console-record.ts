@@ -52,3 +52,43 @@ export function consoleFilter(write: (s: string) => void): {
     status: () => status,
   };
 }
+
+/**
+ * Writes `config` to a temporary file, runs `tool ...args FILE` with its
+ * stdout (the guest's console) through consoleFilter onto ours, and returns
+ * the guest's status from its record: 1, with a line saying so, when the
+ * console ended without one.
+ */
+export async function runWithConsoleRecord(
+  tool: string,
+  args: string[],
+  config: { name: string; text: string },
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { basename, join } = await import('node:path');
+  const { spawn } = await import('node:child_process');
+  const tmp = await mkdtemp(join(tmpdir(), `osvb-${basename(tool)}-`));
+  try {
+    const file = join(tmp, config.name);
+    await writeFile(file, config.text);
+    const filter = consoleFilter((s) => process.stdout.write(s, 'latin1'));
+    const code = await new Promise<number>((res, rej) => {
+      const child = spawn(tool, [...args, file], { stdio: ['inherit', 'pipe', 'inherit'], env });
+      child.stdout.setEncoding('latin1');
+      child.stdout.on('data', (d: string) => filter.push(d));
+      child.on('error', rej);
+      child.on('close', (c) => res(c ?? 1));
+    });
+    filter.end();
+    const status = filter.status();
+    if (status !== undefined) return status;
+    process.stderr.write(
+      `osvb: the guest's console ended without an exit record (${basename(tool)} exited ${code})\n`,
+    );
+    return 1;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -12,7 +12,7 @@ import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec } from '../config/network.js';
 import { RunError } from '../errors.js';
 import type { Manifest } from '../kernel/manifest.js';
-import { consoleFilter } from './console-record.js';
+import { runWithConsoleRecord } from './console-record.js';
 import { parseMemory } from './qemu.js';
 
 export interface FirecrackerConfig {
@@ -125,38 +125,12 @@ export async function prepareFirecracker(
  */
 export async function runFirecracker(config: FirecrackerConfig, env: NodeJS.ProcessEnv): Promise<number> {
   const { findTool } = await import('../kernel/toolchain.js');
-  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { spawn } = await import('node:child_process');
   const fc = await findTool('firecracker', env).catch(() => {
     throw new RunError('firecracker is not on PATH', {
       exitCode: 127,
       hint: 'install Firecracker, or add --dry-run to print the VM configuration',
     });
   });
-  const tmp = await mkdtemp(join(tmpdir(), 'osvb-fc-'));
-  try {
-    const file = join(tmp, 'vm.json');
-    await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-    const filter = consoleFilter((s) => process.stdout.write(s, 'latin1'));
-    const code = await new Promise<number>((res, rej) => {
-      const child = spawn(fc, ['--no-api', '--config-file', file], {
-        stdio: ['inherit', 'pipe', 'inherit'],
-        env,
-      });
-      child.stdout.setEncoding('latin1');
-      child.stdout.on('data', (d: string) => filter.push(d));
-      child.on('error', rej);
-      child.on('close', (c) => res(c ?? 1));
-    });
-    filter.end();
-    const status = filter.status();
-    if (status !== undefined) return status;
-    process.stderr.write(
-      `osvb: the guest's console ended without an exit record (firecracker exited ${code})\n`,
-    );
-    return 1;
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  const text = `${JSON.stringify(config, null, 2)}\n`;
+  return runWithConsoleRecord(fc, ['--no-api', '--config-file'], { name: 'vm.json', text }, env);
 }

@@ -6,7 +6,7 @@
 // here; osvb takes that line out of the output and exits with the status.
 
 import { resolve } from 'node:path';
-import { consoleFilter } from './console-record.js';
+import { runWithConsoleRecord } from './console-record.js';
 import type { DiskSpec } from '../config/disks.js';
 import type { NicSpec } from '../config/network.js';
 import { RunError } from '../errors.js';
@@ -129,34 +129,11 @@ export { consoleFilter, consoleRecord } from './console-record.js';
  */
 export async function runXen(config: string, env: NodeJS.ProcessEnv): Promise<number> {
   const { findTool } = await import('../kernel/toolchain.js');
-  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { spawn } = await import('node:child_process');
   const xl = await findTool('xl', env).catch(() => {
     throw new RunError('xl is not on PATH (this host is not a Xen dom0)', {
       exitCode: 127,
       hint: 'run on a Xen host with the xl toolstack, or add --dry-run to print the domain configuration',
     });
   });
-  const tmp = await mkdtemp(join(tmpdir(), 'osvb-xl-'));
-  try {
-    const file = join(tmp, 'domain.cfg');
-    await writeFile(file, config);
-    const filter = consoleFilter((s) => process.stdout.write(s, 'latin1'));
-    const code = await new Promise<number>((res, rej) => {
-      const child = spawn(xl, ['create', '-c', file], { stdio: ['inherit', 'pipe', 'inherit'], env });
-      child.stdout.setEncoding('latin1');
-      child.stdout.on('data', (d: string) => filter.push(d));
-      child.on('error', rej);
-      child.on('close', (c) => res(c ?? 1));
-    });
-    filter.end();
-    const status = filter.status();
-    if (status !== undefined) return status;
-    process.stderr.write(`osvb: the domain's console ended without an exit record (xl exited ${code})\n`);
-    return 1;
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  return runWithConsoleRecord(xl, ['create', '-c'], { name: 'domain.cfg', text: config }, env);
 }
