@@ -40,7 +40,7 @@ for fmt in cpio zfs; do
   grep -q 'main reached' <<<"$out" || { echo "bench: the $fmt image did not reach main: $out" >&2; exit 1; }
   cmds+=(-n "$fmt" "$cmd")
 done
-accel=$(grep -o ' -accel [a-z]*' <<<"${cmds[3]}" | cut -d' ' -f3)
+accel=$(grep -o ' -accel [a-z]*' <<<"${cmds[2]}" | cut -d' ' -f3)
 echo "== Python app, QEMU start to exit (boot to main + interpreter start-up), microvm, $accel, $RUNS runs each"
 echo "   pool image $(du -h "$WORK/img-zfs/rootfs.zfs" | cut -f1) on disk (sparse), initrd $(du -h "$WORK"/img-cpio/*.cpio* 2>/dev/null | head -n1 | cut -f1)"
 hyperfine --runs "$RUNS" --warmup 1 -i --export-json "$WORK/zfs.json" "${cmds[@]}" >/dev/null 2>&1
